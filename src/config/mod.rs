@@ -1,0 +1,235 @@
+//! Configuration: the grid model and the daemon's own settings, loaded from TOML with
+//! `VAKHSH__SECTION__KEY` environment overrides.
+//!
+//! Loading has two layers. [`raw`] mirrors the file; [`validate`] turns it into a
+//! [`Config`] whose references are indices and whose values are in range. Every
+//! problem found on the way — unknown key, wrong type, dangling reference, value out
+//! of range — is collected, so that `vakhsh check-config` reports them all at once.
+
+mod raw;
+mod validate;
+
+use crate::grid::Grid;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub grid: Grid,
+    pub daemon: Daemon,
+}
+
+/// Where events come from and where decisions go.
+#[derive(Debug, Clone)]
+pub struct Daemon {
+    pub simulator: Option<SimulatorSource>,
+    pub tcp: Option<TcpSource>,
+    /// JSON Lines files read once, in order, at start.
+    pub files: Vec<PathBuf>,
+    pub stdin: bool,
+    pub output: Output,
+    /// `None` when the HTTP endpoint is disabled.
+    pub http: Option<SocketAddr>,
+    pub pipeline: PipelineSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimulatorSource {
+    pub scenario: String,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpSource {
+    pub address: SocketAddr,
+    pub max_connections: usize,
+    /// Longer lines are rejected as `too_large` without being buffered whole.
+    pub max_line_bytes: usize,
+    /// When set, each connection must open with `AUTH <token>`.
+    pub token: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub decisions: Option<PathBuf>,
+    pub stdout: bool,
+    pub dead_letter: Option<PathBuf>,
+}
+
+/// Capacities of the bounded channels between stages, and batch size on hot edges.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    pub batch_size: usize,
+    pub lines_capacity: usize,
+    pub events_capacity: usize,
+    pub ticks_capacity: usize,
+    pub decisions_capacity: usize,
+    /// How long shutdown may take to drain before the process gives up and exits.
+    pub shutdown_grace: Duration,
+}
+
+/// One configuration problem: where it is, what was there, what is wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub path: String,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Some(value) => write!(f, "{} = {}: {}", self.path, value, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Every problem found in a configuration.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        write!(
+            f,
+            "{n} configuration error{}",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for error in &self.0 {
+            write!(f, "\n  {error}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads `path`, applies `VAKHSH__SECTION__KEY` environment overrides, and validates.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let environment = config::Environment::with_prefix("VAKHSH")
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true);
+    let tree = config::Config::builder()
+        .add_source(config::File::from(path).format(config::FileFormat::Toml))
+        .add_source(environment)
+        .build()
+        .and_then(|c| c.try_deserialize::<Value>())
+        .map_err(|e| {
+            ConfigErrors(vec![ConfigError {
+                path: path.display().to_string(),
+                value: None,
+                message: e.to_string(),
+            }])
+        })?;
+    from_value(&tree)
+}
+
+/// Validates an already-parsed configuration tree.
+pub fn from_value(tree: &Value) -> Result<Config, ConfigErrors> {
+    let mut errors = Vec::new();
+    let Some(root) = tree.as_object() else {
+        return Err(ConfigErrors(vec![ConfigError {
+            path: "(root)".into(),
+            value: None,
+            message: "expected a table".into(),
+        }]));
+    };
+    let config = validate::validate(root, &mut errors);
+    match config {
+        Some(config) if errors.is_empty() => Ok(config),
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+/// Deserializes one table, recording every key serde ignored as unknown and the first
+/// type error with its full key path. Returns `None` when the table cannot be used.
+fn parse<T: DeserializeOwned>(
+    value: &Value,
+    path: &str,
+    errors: &mut Vec<ConfigError>,
+) -> Option<T> {
+    let mut unknown = Vec::new();
+    let result: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |ignored: serde_ignored::Path| unknown.push(ignored.to_string()),
+    ));
+    for key in unknown {
+        let full = join(path, &key);
+        errors.push(ConfigError {
+            value: lookup(value, &key).map(Value::to_string),
+            path: full,
+            message: "unknown key".into(),
+        });
+    }
+    match result {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let inner = error.path().to_string();
+            let value = lookup(value, &inner).map(Value::to_string);
+            errors.push(ConfigError {
+                path: join(path, &inner),
+                value,
+                message: error.into_inner().to_string(),
+            });
+            None
+        }
+    }
+}
+
+fn join(path: &str, inner: &str) -> String {
+    match inner {
+        "" | "." => path.to_string(),
+        _ if inner.starts_with('[') => format!("{path}{inner}"),
+        _ => format!("{path}.{inner}"),
+    }
+}
+
+/// Follows a serde path such as `reservoir.rule_curve_m[3]` into a JSON tree.
+fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, indices) = match segment.find('[') {
+            Some(at) => (&segment[..at], &segment[at..]),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            value = value.get(key)?;
+        }
+        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            value = value.get(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_shipped_configuration_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                seen += 1;
+            }
+        }
+        assert!(seen >= 1);
+    }
+
+    #[test]
+    fn lookup_follows_nested_paths() {
+        let tree = json!({"a": {"b": [1, {"c": 2}]}});
+        assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));
+        assert_eq!(lookup(&tree, "a.x"), None);
+    }
+}

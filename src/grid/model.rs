@@ -1,0 +1,257 @@
+//! The validated grid model: areas, plants, loads, data centers, lines, contracts and
+//! the rules' parameters, with every cross-reference resolved to an index.
+//!
+//! Built once from configuration (see `config::validate`) and shared read-only by
+//! every stage, so the hot path compares integers, never ids.
+
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaKind {
+    /// One of the operator's own balancing areas: it has plants and loads.
+    Domestic,
+    /// A counterparty: it only sends or receives contract flows.
+    Neighbor,
+}
+
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub id: String,
+    pub name: String,
+    pub kind: AreaKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plant {
+    pub id: String,
+    pub area: usize,
+    pub capacity_mw: f64,
+    /// Largest single unit: the N-1 reserve must cover losing it.
+    pub unit_mw: f64,
+    /// Environmental or must-run output; what the grid cannot absorb is spilled.
+    pub min_mw: f64,
+    /// `None` for run-of-river plants, which are dispatched before storage.
+    pub reservoir: Option<Reservoir>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    /// Dead level: below it the plant may only pass its inflow.
+    pub floor_m: f64,
+    /// Minimum level for each month, January first; below it, no further drawdown.
+    pub rule_curve_m: [f64; 12],
+}
+
+impl Reservoir {
+    /// True when the level forbids drawing the reservoir down in the month of `ts`.
+    pub fn below_curve(&self, level_m: f64, ts: Timestamp) -> bool {
+        let month = ts.month() as usize;
+        level_m < self.floor_m || level_m < self.rule_curve_m[month - 1]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadClass {
+    /// Hospitals, water, heating plants: any shortfall here is an emergency.
+    Essential,
+    Residential,
+    Industrial,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Load {
+    pub id: String,
+    pub area: usize,
+    pub tier: u32,
+    pub class: LoadClass,
+}
+
+#[derive(Debug, Clone)]
+pub struct DataCenter {
+    pub id: String,
+    pub area: usize,
+    pub firm_tier: u32,
+    /// Flexible demand is the first domestic load shed in an emergency.
+    pub flexible_tier: u32,
+    /// Upper bound on firm + flexible demand, when the site declares one.
+    pub capacity_mw: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub id: String,
+    pub from: usize,
+    pub to: usize,
+    /// Limit on the MW sent from `from` towards `to`.
+    pub capacity_mw: f64,
+    /// Limit on the MW sent from `to` towards `from`; 0 makes the line one-way.
+    pub reverse_capacity_mw: f64,
+    /// Share of the sent MW lost on the way: received = sent × (1 − loss_fraction).
+    pub loss_fraction: f64,
+    /// How fast the flow may move between ticks; 0 = unlimited.
+    pub ramp_mw_per_min: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Firmness {
+    Firm,
+    NonFirm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractKind {
+    /// Domestic area to a neighbor.
+    Export,
+    /// Neighbor to neighbor across the domestic grid, which pays the losses.
+    Transit,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub id: String,
+    pub from: usize,
+    pub to: usize,
+    pub kind: ContractKind,
+    pub firmness: Firmness,
+    pub tier: u32,
+    pub max_mw: f64,
+    /// A humanitarian minimum served at its own tier, kept in every state.
+    pub floor: Option<Floor>,
+    /// Days of the year (UTC, inclusive) in which the contract may flow.
+    pub window: Option<Window>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Floor {
+    pub mw: f64,
+    pub tier: u32,
+}
+
+/// Inclusive (month, day) range; `start` after `end` wraps over the new year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub start: (u32, u32),
+    pub end: (u32, u32),
+}
+
+impl Window {
+    pub fn contains(&self, ts: Timestamp) -> bool {
+        let day = ts.month_day();
+        if self.start <= self.end {
+            self.start <= day && day <= self.end
+        } else {
+            day >= self.start || day <= self.end
+        }
+    }
+}
+
+impl Contract {
+    pub fn in_window(&self, ts: Timestamp) -> bool {
+        self.window.is_none_or(|w| w.contains(ts))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Reserve {
+    pub tier: u32,
+    pub min_mw: f64,
+    /// N-1: hold at least the largest unit among plants with availability.
+    pub largest_unit: bool,
+    /// Share of requested domestic demand.
+    pub fraction_of_demand: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct States {
+    /// Unused domestic generation below this puts the grid on alert.
+    pub alert_margin_mw: f64,
+    /// Event time a better state must hold before the grid steps down to it.
+    pub hold: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleSettings {
+    /// Event-time tick; zero evaluates after every event.
+    pub interval: Duration,
+    /// A decision is emitted when any figure moves by more than this.
+    pub deadband_mw: f64,
+    /// A decision is emitted at least this often even when nothing moves.
+    pub heartbeat: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimeSettings {
+    /// How far behind the newest event an event may arrive and still be accepted.
+    pub allowed_lateness: Duration,
+    /// How far beyond the wall clock an event may claim to be (live sources only).
+    pub max_ahead: Duration,
+}
+
+/// The whole validated grid.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub areas: Vec<Area>,
+    pub plants: Vec<Plant>,
+    pub loads: Vec<Load>,
+    pub data_centers: Vec<DataCenter>,
+    pub lines: Vec<Line>,
+    pub contracts: Vec<Contract>,
+    pub reserve: Option<Reserve>,
+    pub states: States,
+    pub schedule: ScheduleSettings,
+    pub time: TimeSettings,
+    pub index: Index,
+}
+
+/// Id → position, one map per kind of object, for decoding events.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub areas: HashMap<String, usize>,
+    pub plants: HashMap<String, usize>,
+    pub loads: HashMap<String, usize>,
+    pub data_centers: HashMap<String, usize>,
+    pub lines: HashMap<String, usize>,
+    pub contracts: HashMap<String, usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    #[test]
+    fn window_is_inclusive_and_may_wrap() {
+        let summer = Window {
+            start: (5, 1),
+            end: (9, 30),
+        };
+        assert!(summer.contains(at("2027-05-01T00:00:00Z")));
+        assert!(summer.contains(at("2027-09-30T23:59:59Z")));
+        assert!(!summer.contains(at("2027-10-01T00:00:00Z")));
+        let winter = Window {
+            start: (11, 1),
+            end: (2, 28),
+        };
+        assert!(winter.contains(at("2027-01-10T00:00:00Z")));
+        assert!(!winter.contains(at("2027-06-10T00:00:00Z")));
+    }
+
+    #[test]
+    fn rule_curve_is_read_for_the_month_of_the_event() {
+        let mut rule_curve_m = [900.0; 12];
+        rule_curve_m[0] = 870.0;
+        let r = Reservoir {
+            floor_m: 857.0,
+            rule_curve_m,
+        };
+        assert!(!r.below_curve(880.0, at("2027-01-15T00:00:00Z")));
+        assert!(r.below_curve(880.0, at("2027-02-15T00:00:00Z")));
+        assert!(r.below_curve(850.0, at("2027-01-15T00:00:00Z")));
+    }
+}
