@@ -4,9 +4,20 @@
 //! (see [`pipeline`]); the scheduler's rules live apart in [`schedule`] so they can be
 //! tested and benchmarked without a runtime.
 
+pub mod cli;
 pub mod config;
+pub mod daemon;
+pub mod decision;
+pub mod decode;
 pub mod event;
 pub mod grid;
+pub mod http;
+pub mod ingest;
+pub mod metrics;
+pub mod pipeline;
+pub mod reject;
+pub mod replay;
 pub mod schedule;
+pub mod sink;
 pub mod source;
 pub mod time;

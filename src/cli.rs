@@ -1,0 +1,226 @@
+//! The command line: `run`, `check-config`, `simulate`, `replay`.
+//!
+//! Exit codes: 0 ok, 2 usage, 78 bad configuration, 1 any other failure.
+
+use crate::config::{self, Config};
+use crate::source::sim::{self, Scenario};
+use crate::time::Timestamp;
+use crate::{daemon, replay};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Exit code for a bad configuration (EX_CONFIG from sysexits.h).
+pub const EXIT_CONFIG: u8 = 78;
+
+#[derive(Parser)]
+#[command(
+    name = "vakhsh",
+    version,
+    about = "Keeps a hydro-dominated power grid in balance in real time.",
+    long_about = "Vakhsh ingests grid telemetry (hydro output and water, demand, data-center demand, \
+line status, export nominations), schedules exports and curtailments under shortage rules, and \
+writes one JSON decision per line. Start with `vakhsh run --config config/default.toml`, which \
+balances a reference grid fed by the built-in simulator.\n\n\
+Exit codes: 0 ok, 2 usage, 78 bad configuration, 1 other failure.\n\
+Logging: set RUST_LOG (for example RUST_LOG=vakhsh=debug to see every decision)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: read events from the configured sources, write decisions, serve
+    /// /metrics. Stops cleanly on Ctrl-C or SIGTERM after flushing everything.
+    Run {
+        /// Configuration file (TOML). Any key can be overridden with an environment
+        /// variable VAKHSH__SECTION__KEY, e.g. VAKHSH__HTTP__ADDRESS=127.0.0.1:9200.
+        #[arg(long, short, default_value = "config/default.toml")]
+        config: PathBuf,
+    },
+    /// Check a configuration file and print every problem, each with its key and value.
+    /// Exits 0 when valid, 78 when not.
+    CheckConfig {
+        /// Configuration file (TOML).
+        file: PathBuf,
+    },
+    /// Generate a realistic, reproducible event file (JSON Lines) from the built-in
+    /// simulator.
+    Simulate {
+        /// Scenario: winter-shortage (a January that runs short) or summer-surplus (a
+        /// July with the CASA-1000 window open).
+        #[arg(long)]
+        scenario: String,
+        /// Event time to cover, e.g. 30m, 6h, 2days.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        duration: Duration,
+        /// Random seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Grid whose plants, loads and lines the events describe.
+        #[arg(long, short, default_value = "config/default.toml")]
+        config: PathBuf,
+        /// First event time (RFC 3339); defaults to the scenario's own date.
+        #[arg(long, value_parser = parse_timestamp)]
+        start: Option<Timestamp>,
+    },
+    /// Replay event files through the same pipeline as the daemon, deterministically:
+    /// the same events and configuration always give the same decisions, byte for byte.
+    Replay {
+        /// JSON Lines event files, read in the order given.
+        #[arg(required = true)]
+        logs: Vec<PathBuf>,
+        /// Configuration file (TOML); its grid is used, its sources are not.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Decision file to write (replaced); decisions go to stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where to write refused lines with their reasons.
+        #[arg(long)]
+        dead_letter: Option<PathBuf>,
+    },
+}
+
+fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(text).ok_or_else(|| format!("{text:?} is not an RFC 3339 time"))
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Run { .. }) {
+        "vakhsh=info"
+    } else {
+        "vakhsh=warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads a configuration, printing every error; `Err` carries the exit code.
+fn load(path: &Path) -> Result<Config, ExitCode> {
+    config::load(path).map_err(|errors| {
+        eprintln!("{}: {errors}", path.display());
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+fn execute(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::CheckConfig { file } => Ok(match load(&file) {
+            Ok(config) => {
+                let g = &config.grid;
+                println!(
+                    "{}: ok ({} areas, {} plants, {} loads, {} data centers, {} lines, {} contracts)",
+                    file.display(),
+                    g.areas.len(),
+                    g.plants.len(),
+                    g.loads.len(),
+                    g.data_centers.len(),
+                    g.lines.len(),
+                    g.contracts.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        }),
+        Command::Run { config } => {
+            let config = match load(&config) {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            };
+            runtime(daemon::run(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Simulate {
+            scenario,
+            duration,
+            seed,
+            out,
+            config,
+            start,
+        } => {
+            let Some(scenario) = Scenario::from_name(&scenario) else {
+                eprintln!(
+                    "error: unknown scenario {scenario:?}; known: {}",
+                    Scenario::NAMES.join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let config = match load(&config) {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            };
+            let start = start.unwrap_or_else(|| scenario.default_start());
+            let mut file = crate::sink::create(&out)?;
+            let events = sim::write_log(&config.grid, scenario, seed, start, duration, &mut file)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "wrote {events} events ({}, seed {seed}, from {start}) to {}",
+                scenario.name(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            logs,
+            config,
+            out,
+            dead_letter,
+        } => {
+            let config = match load(&config) {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            };
+            let request = replay::Request {
+                logs,
+                out,
+                dead_letter,
+            };
+            let summary = runtime(async {
+                let shutdown = CancellationToken::new();
+                let cancel = shutdown.clone();
+                tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        cancel.cancel();
+                    }
+                });
+                replay::run(config, request, shutdown).await
+            })?;
+            eprintln!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs `future` on a multi-threaded runtime and shuts it down without waiting on a
+/// blocked stdin reader.
+fn runtime<T>(future: impl std::future::Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(future);
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}

@@ -1,0 +1,261 @@
+//! Decisions: when a schedule is worth emitting, and how it is written.
+//!
+//! A tick's schedule becomes a decision when it is the first, when the operating state
+//! changes, when any figure moves by more than `deadband_mw` since the last decision,
+//! or when `heartbeat` of event time has passed without one. Figures are written in
+//! MW rounded to 1e-6 MW (one watt), so files are stable and diffable.
+
+use crate::grid::Grid;
+use crate::schedule::{Schedule, Served};
+use crate::time::{Timestamp, micros};
+use serde::Serialize;
+use std::io::Write;
+
+/// What made a tick's schedule a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// The first decision of the run.
+    Initial,
+    /// The operating state changed.
+    StateChange,
+    /// A figure moved by more than the deadband.
+    Change,
+    /// Nothing moved for a whole heartbeat.
+    Heartbeat,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 4] = [
+        Trigger::Initial,
+        Trigger::StateChange,
+        Trigger::Change,
+        Trigger::Heartbeat,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Initial => "initial",
+            Trigger::StateChange => "state_change",
+            Trigger::Change => "change",
+            Trigger::Heartbeat => "heartbeat",
+        }
+    }
+}
+
+/// Decides which schedules are emitted and numbers them.
+#[derive(Debug, Clone, Default)]
+pub struct Emitter {
+    last: Option<(Timestamp, Schedule)>,
+    seq: u64,
+}
+
+impl Emitter {
+    /// Returns the trigger and decision number when `schedule` is to be emitted.
+    pub fn offer(
+        &mut self,
+        grid: &Grid,
+        ts: Timestamp,
+        schedule: &Schedule,
+    ) -> Option<(Trigger, u64)> {
+        let trigger = match &self.last {
+            None => Trigger::Initial,
+            Some((_, last)) if last.state != schedule.state => Trigger::StateChange,
+            Some((_, last)) if moved(last, schedule, grid.schedule.deadband_mw) => Trigger::Change,
+            Some((at, _)) if ts.micros_since(*at) >= micros(grid.schedule.heartbeat) => {
+                Trigger::Heartbeat
+            }
+            Some(_) => return None,
+        };
+        self.seq += 1;
+        self.last = Some((ts, schedule.clone()));
+        Some((trigger, self.seq))
+    }
+}
+
+/// True when any figure differs by more than `deadband` MW.
+fn moved(a: &Schedule, b: &Schedule, deadband: f64) -> bool {
+    let far = |x: f64, y: f64| (x - y).abs() > deadband;
+    let served = |x: &Served, y: &Served| {
+        far(x.requested_mw, y.requested_mw) || far(x.served_mw, y.served_mw)
+    };
+    let (ab, bb) = (&a.balance, &b.balance);
+    far(a.reserve_mw, b.reserve_mw)
+        || far(a.reserve_required_mw, b.reserve_required_mw)
+        || far(ab.generation_mw, bb.generation_mw)
+        || far(ab.domestic_served_mw, bb.domestic_served_mw)
+        || far(ab.exports_mw, bb.exports_mw)
+        || far(ab.transit_mw, bb.transit_mw)
+        || far(ab.losses_mw, bb.losses_mw)
+        || far(ab.spill_mw, bb.spill_mw)
+        || far(ab.unserved_mw, bb.unserved_mw)
+        || a.plants.iter().zip(&b.plants).any(|(x, y)| far(*x, *y))
+        || a.lines.iter().zip(&b.lines).any(|(x, y)| far(*x, *y))
+        || a.loads.iter().zip(&b.loads).any(|(x, y)| served(x, y))
+        || a.data_centers
+            .iter()
+            .zip(&b.data_centers)
+            .any(|(x, y)| served(&x[0], &y[0]) || served(&x[1], &y[1]))
+        || a.contracts.iter().zip(&b.contracts).any(|(x, y)| {
+            far(x.requested_mw, y.requested_mw)
+                || far(x.scheduled_mw, y.scheduled_mw)
+                || x.reason != y.reason
+        })
+        || a.tiers
+            .iter()
+            .zip(&b.tiers)
+            .any(|(x, y)| far(x.requested_mw, y.requested_mw) || far(x.served_mw, y.served_mw))
+}
+
+/// MW rounded to 1e-6, with negative zero made positive.
+fn mw(value: f64) -> f64 {
+    let rounded = (value * 1e6).round() / 1e6;
+    if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+#[derive(Serialize)]
+struct Wire<'a> {
+    ts: Timestamp,
+    seq: u64,
+    state: &'static str,
+    trigger: &'static str,
+    reserve_mw: f64,
+    reserve_required_mw: f64,
+    balance: WireBalance,
+    plants: Vec<WirePlant<'a>>,
+    loads: Vec<WireLoad<'a>>,
+    contracts: Vec<WireContract<'a>>,
+    lines: Vec<WireLine<'a>>,
+    tiers: Vec<WireTier>,
+}
+
+#[derive(Serialize)]
+struct WireBalance {
+    generation_mw: f64,
+    domestic_served_mw: f64,
+    exports_mw: f64,
+    transit_mw: f64,
+    losses_mw: f64,
+    spill_mw: f64,
+    unserved_mw: f64,
+}
+
+#[derive(Serialize)]
+struct WirePlant<'a> {
+    plant: &'a str,
+    setpoint_mw: f64,
+}
+
+#[derive(Serialize)]
+struct WireLoad<'a> {
+    load: std::borrow::Cow<'a, str>,
+    requested_mw: f64,
+    served_mw: f64,
+}
+
+#[derive(Serialize)]
+struct WireContract<'a> {
+    contract: &'a str,
+    requested_mw: f64,
+    scheduled_mw: f64,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct WireLine<'a> {
+    line: &'a str,
+    flow_mw: f64,
+}
+
+#[derive(Serialize)]
+struct WireTier {
+    tier: u32,
+    requested_mw: f64,
+    served_mw: f64,
+}
+
+/// Writes one decision as a JSON line (with its newline) in the format of the spec.
+pub fn write(
+    out: &mut impl Write,
+    grid: &Grid,
+    ts: Timestamp,
+    seq: u64,
+    trigger: Trigger,
+    s: &Schedule,
+) -> std::io::Result<()> {
+    fn load<'a>(id: std::borrow::Cow<'a, str>, x: &Served) -> WireLoad<'a> {
+        WireLoad {
+            load: id,
+            requested_mw: mw(x.requested_mw),
+            served_mw: mw(x.served_mw),
+        }
+    }
+    let mut loads: Vec<WireLoad> = grid
+        .loads
+        .iter()
+        .zip(&s.loads)
+        .map(|(l, x)| load(l.id.as_str().into(), x))
+        .collect();
+    for (dc, parts) in grid.data_centers.iter().zip(&s.data_centers) {
+        loads.push(load(format!("{}/firm", dc.id).into(), &parts[0]));
+        loads.push(load(format!("{}/flexible", dc.id).into(), &parts[1]));
+    }
+    let b = &s.balance;
+    let wire = Wire {
+        ts,
+        seq,
+        state: s.state.as_str(),
+        trigger: trigger.as_str(),
+        reserve_mw: mw(s.reserve_mw),
+        reserve_required_mw: mw(s.reserve_required_mw),
+        balance: WireBalance {
+            generation_mw: mw(b.generation_mw),
+            domestic_served_mw: mw(b.domestic_served_mw),
+            exports_mw: mw(b.exports_mw),
+            transit_mw: mw(b.transit_mw),
+            losses_mw: mw(b.losses_mw),
+            spill_mw: mw(b.spill_mw),
+            unserved_mw: mw(b.unserved_mw),
+        },
+        plants: grid
+            .plants
+            .iter()
+            .zip(&s.plants)
+            .map(|(p, x)| WirePlant {
+                plant: &p.id,
+                setpoint_mw: mw(*x),
+            })
+            .collect(),
+        loads,
+        contracts: grid
+            .contracts
+            .iter()
+            .zip(&s.contracts)
+            .map(|(c, x)| WireContract {
+                contract: &c.id,
+                requested_mw: mw(x.requested_mw),
+                scheduled_mw: mw(x.scheduled_mw),
+                reason: x.reason.as_str(),
+            })
+            .collect(),
+        lines: grid
+            .lines
+            .iter()
+            .zip(&s.lines)
+            .map(|(l, x)| WireLine {
+                line: &l.id,
+                flow_mw: mw(*x),
+            })
+            .collect(),
+        tiers: s
+            .tiers
+            .iter()
+            .map(|t| WireTier {
+                tier: t.tier,
+                requested_mw: mw(t.requested_mw),
+                served_mw: mw(t.served_mw),
+            })
+            .collect(),
+    };
+    serde_json::to_writer(&mut *out, &wire)?;
+    out.write_all(b"\n")
+}

@@ -1,0 +1,376 @@
+//! JSON line → validated [`Event`]: parses the wire format and checks every id and
+//! figure against the grid model. Time checks that need the stream's history (late,
+//! too far ahead, duplicate) are made later, in [`crate::ingest`].
+
+use crate::event::{Body, Event, EventType, Origin};
+use crate::grid::Grid;
+use crate::reject::Reason;
+use crate::time::Timestamp;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// Why a line was refused: a cheap reason plus the detail a person needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeError {
+    pub reason: Reason,
+    /// The event type, when the line got far enough to have one.
+    pub event_type: Option<EventType>,
+    pub detail: String,
+}
+
+/// The wire format: every field of every event type, all optional, so that a missing
+/// field is reported by name instead of as a serde error deep in an enum.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    ts: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source: Option<Cow<'a, str>>,
+    seq: Option<u64>,
+    #[serde(borrow)]
+    plant: Option<Cow<'a, str>>,
+    output_mw: Option<f64>,
+    available_mw: Option<f64>,
+    reservoir_level_m: Option<f64>,
+    inflow_mw: Option<f64>,
+    #[serde(borrow)]
+    load: Option<Cow<'a, str>>,
+    mw: Option<f64>,
+    #[serde(borrow)]
+    site: Option<Cow<'a, str>>,
+    firm_mw: Option<f64>,
+    flexible_mw: Option<f64>,
+    #[serde(borrow)]
+    line: Option<Cow<'a, str>>,
+    in_service: Option<bool>,
+    capacity_mw: Option<f64>,
+    #[serde(borrow)]
+    contract: Option<Cow<'a, str>>,
+}
+
+/// Decodes and validates lines against one grid.
+pub struct Decoder {
+    grid: Arc<Grid>,
+    /// Interned sender names, so that an event's origin is a refcount, not a string copy.
+    sources: std::collections::HashMap<String, Arc<str>>,
+}
+
+/// Senders beyond this many distinct names are not interned (still decoded).
+const MAX_INTERNED_SOURCES: usize = 4096;
+
+impl Decoder {
+    pub fn new(grid: Arc<Grid>) -> Self {
+        Decoder {
+            grid,
+            sources: Default::default(),
+        }
+    }
+
+    pub fn decode(&mut self, line: &[u8]) -> Result<Event, DecodeError> {
+        let fail = |reason, event_type, detail: String| DecodeError {
+            reason,
+            event_type,
+            detail,
+        };
+        let text = std::str::from_utf8(line)
+            .map_err(|e| fail(Reason::Malformed, None, format!("not UTF-8: {e}")))?;
+        let wire: Wire = serde_json::from_str(text)
+            .map_err(|e| fail(Reason::Malformed, None, format!("not an event object: {e}")))?;
+        let Some(kind) = wire.kind.as_deref() else {
+            return Err(fail(Reason::Malformed, None, "missing field `type`".into()));
+        };
+        let Some(event_type) = EventType::from_name(kind) else {
+            return Err(fail(
+                Reason::UnknownType,
+                None,
+                format!("unknown event type {kind:?}"),
+            ));
+        };
+        let grid = self.grid.clone();
+        let mut check = Check {
+            event_type,
+            grid: &grid,
+        };
+        let ts = match wire.ts.as_deref() {
+            None => return Err(check.error(Reason::Malformed, "missing field `ts`".into())),
+            Some(text) => Timestamp::parse(text).ok_or_else(|| {
+                check.error(
+                    Reason::BadTimestamp,
+                    format!("ts {text:?} is not an RFC 3339 time"),
+                )
+            })?,
+        };
+        let body = check.body(&wire)?;
+        let origin = match (wire.source.as_deref(), wire.seq) {
+            (Some(source), Some(seq)) => Some(Origin {
+                source: self.intern(source),
+                seq,
+            }),
+            _ => None,
+        };
+        if event_type == EventType::Heartbeat && wire.source.is_none() {
+            return Err(check.error(Reason::Malformed, "missing field `source`".into()));
+        }
+        Ok(Event { ts, origin, body })
+    }
+
+    fn intern(&mut self, source: &str) -> Arc<str> {
+        if let Some(name) = self.sources.get(source) {
+            return name.clone();
+        }
+        let name: Arc<str> = Arc::from(source);
+        if self.sources.len() < MAX_INTERNED_SOURCES {
+            self.sources.insert(source.to_string(), name.clone());
+        }
+        name
+    }
+}
+
+struct Check<'g> {
+    event_type: EventType,
+    grid: &'g Grid,
+}
+
+impl Check<'_> {
+    fn error(&self, reason: Reason, detail: String) -> DecodeError {
+        DecodeError {
+            reason,
+            event_type: Some(self.event_type),
+            detail,
+        }
+    }
+
+    fn required<T: Copy>(&self, value: Option<T>, name: &str) -> Result<T, DecodeError> {
+        value.ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{name}`")))
+    }
+
+    fn id(
+        &self,
+        value: &Option<Cow<str>>,
+        field: &str,
+        index: &std::collections::HashMap<String, usize>,
+    ) -> Result<usize, DecodeError> {
+        let id = value
+            .as_deref()
+            .ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{field}`")))?;
+        index
+            .get(id)
+            .copied()
+            .ok_or_else(|| self.error(Reason::UnknownId, format!("unknown {field} {id:?}")))
+    }
+
+    /// A MW figure: finite, not negative, and at most `limit` when there is one.
+    fn mw(&self, value: f64, field: &str, limit: Option<f64>) -> Result<f64, DecodeError> {
+        if !value.is_finite() || value < 0.0 {
+            return Err(self.error(
+                Reason::InvalidValue,
+                format!("{field} {value} is not a MW figure ≥ 0"),
+            ));
+        }
+        match limit {
+            Some(limit) if value > limit => Err(self.error(
+                Reason::AboveCapacity,
+                format!("{field} {value} is above the configured {limit}"),
+            )),
+            _ => Ok(value),
+        }
+    }
+
+    fn finite(&self, value: Option<f64>, field: &str) -> Result<Option<f64>, DecodeError> {
+        match value {
+            Some(v) if !v.is_finite() => {
+                Err(self.error(Reason::InvalidValue, format!("{field} {v} is not finite")))
+            }
+            _ => Ok(value),
+        }
+    }
+
+    fn body(&mut self, w: &Wire) -> Result<Body, DecodeError> {
+        let grid = self.grid;
+        Ok(match self.event_type {
+            EventType::Generation => {
+                let plant = self.id(&w.plant, "plant", &grid.index.plants)?;
+                let capacity = Some(grid.plants[plant].capacity_mw);
+                let output_mw = self.mw(
+                    self.required(w.output_mw, "output_mw")?,
+                    "output_mw",
+                    capacity,
+                )?;
+                let available_mw = self.mw(
+                    self.required(w.available_mw, "available_mw")?,
+                    "available_mw",
+                    capacity,
+                )?;
+                let inflow_mw = match w.inflow_mw {
+                    Some(v) => Some(self.mw(v, "inflow_mw", None)?),
+                    None => None,
+                };
+                let reservoir_level_m = self.finite(w.reservoir_level_m, "reservoir_level_m")?;
+                Body::Generation {
+                    plant,
+                    output_mw,
+                    available_mw,
+                    reservoir_level_m,
+                    inflow_mw,
+                }
+            }
+            EventType::Demand => {
+                let load = self.id(&w.load, "load", &grid.index.loads)?;
+                let mw = self.mw(self.required(w.mw, "mw")?, "mw", None)?;
+                Body::Demand { load, mw }
+            }
+            EventType::DcDemand => {
+                let site = self.id(&w.site, "site", &grid.index.data_centers)?;
+                let firm_mw = self.mw(self.required(w.firm_mw, "firm_mw")?, "firm_mw", None)?;
+                let flexible_mw = self.mw(
+                    self.required(w.flexible_mw, "flexible_mw")?,
+                    "flexible_mw",
+                    None,
+                )?;
+                if let Some(capacity) = grid.data_centers[site].capacity_mw {
+                    self.mw(
+                        firm_mw + flexible_mw,
+                        "firm_mw + flexible_mw",
+                        Some(capacity),
+                    )?;
+                }
+                Body::DcDemand {
+                    site,
+                    firm_mw,
+                    flexible_mw,
+                }
+            }
+            EventType::LineStatus => {
+                let line = self.id(&w.line, "line", &grid.index.lines)?;
+                let in_service = self.required(w.in_service, "in_service")?;
+                let configured = &grid.lines[line];
+                let limit = Some(configured.capacity_mw.max(configured.reverse_capacity_mw));
+                let capacity_mw = match w.capacity_mw {
+                    Some(v) => Some(self.mw(v, "capacity_mw", limit)?),
+                    None => None,
+                };
+                Body::LineStatus {
+                    line,
+                    in_service,
+                    capacity_mw,
+                }
+            }
+            EventType::Nomination => {
+                let contract = self.id(&w.contract, "contract", &grid.index.contracts)?;
+                let limit = Some(grid.contracts[contract].max_mw);
+                let mw = match w.mw {
+                    Some(v) => Some(self.mw(v, "mw", limit)?),
+                    None => None,
+                };
+                Body::Nomination { contract, mw }
+            }
+            EventType::Heartbeat => Body::Heartbeat,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn decoder() -> Decoder {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+        Decoder::new(Arc::new(crate::config::load(&path).unwrap().grid))
+    }
+
+    fn reason(line: &str) -> Reason {
+        decoder().decode(line.as_bytes()).unwrap_err().reason
+    }
+
+    #[test]
+    fn decodes_every_event_type() {
+        let mut d = decoder();
+        let lines = [
+            r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":1500,"available_mw":2000,"reservoir_level_m":880.5,"inflow_mw":300}"#,
+            r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":420.5}"#,
+            r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":150,"flexible_mw":80}"#,
+            r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","line":"casa-1000","in_service":true,"capacity_mw":900}"#,
+            r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply"}"#,
+            r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z","source":"scada-1","seq":7,"extra":"ignored"}"#,
+        ];
+        let types: Vec<_> = lines
+            .iter()
+            .map(|l| d.decode(l.as_bytes()).unwrap().body.event_type())
+            .collect();
+        assert_eq!(types, EventType::ALL);
+        let hb = d.decode(lines[5].as_bytes()).unwrap();
+        assert_eq!(hb.origin.unwrap().seq, 7);
+        let nom = d.decode(lines[4].as_bytes()).unwrap();
+        assert_eq!(
+            nom.body,
+            Body::Nomination {
+                contract: 0,
+                mw: None
+            }
+        );
+    }
+
+    #[test]
+    fn every_bad_line_gets_its_reason() {
+        let cases = [
+            ("{not json", Reason::Malformed),
+            ("[1,2,3]", Reason::Malformed),
+            (r#"{"ts":"2027-01-11T00:00:00Z"}"#, Reason::Malformed),
+            (
+                r#"{"type":"weather","ts":"2027-01-11T00:00:00Z"}"#,
+                Reason::UnknownType,
+            ),
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"atlantis","mw":1}"#,
+                Reason::UnknownId,
+            ),
+            (
+                r#"{"type":"demand","ts":"tomorrow","load":"talco","mw":1}"#,
+                Reason::BadTimestamp,
+            ),
+            (
+                r#"{"type":"demand","load":"talco","mw":1}"#,
+                Reason::Malformed,
+            ),
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":-5}"#,
+                Reason::InvalidValue,
+            ),
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":"5"}"#,
+                Reason::Malformed,
+            ),
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco"}"#,
+                Reason::Malformed,
+            ),
+            (
+                r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":3500,"available_mw":3000}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":301}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":250,"flexible_mw":100}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z"}"#,
+                Reason::Malformed,
+            ),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(reason(line), expected, "{line}");
+        }
+        assert_eq!(
+            decoder().decode(b"\xff\xfe").unwrap_err().reason,
+            Reason::Malformed
+        );
+    }
+}

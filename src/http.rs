@@ -1,0 +1,67 @@
+//! The HTTP endpoint: `/metrics` for Prometheus, `/healthz`, `/readyz`, and
+//! `/v1/schedule` with the latest decision.
+
+use crate::metrics::Metrics;
+use crate::pipeline::Status;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+struct Shared {
+    metrics: Metrics,
+    status: Arc<Status>,
+}
+
+/// Serves until `stop` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: Metrics,
+    status: Arc<Status>,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/v1/schedule", get(schedule))
+        .with_state(Shared { metrics, status });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stop.cancelled_owned())
+        .await
+}
+
+async fn metrics_text(State(shared): State<Shared>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        shared.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn readyz(State(shared): State<Shared>) -> Response {
+    if shared.status.ready() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: no decision yet, or shutting down\n",
+        )
+            .into_response()
+    }
+}
+
+async fn schedule(State(shared): State<Shared>) -> Response {
+    match shared.status.latest() {
+        Some(line) => ([(header::CONTENT_TYPE, "application/json")], line.to_vec()).into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "no decision yet\n").into_response(),
+    }
+}

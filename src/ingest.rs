@@ -1,0 +1,351 @@
+//! The ordering core of the pipeline: duplicates, lateness, the watermark, and ticks.
+//!
+//! Accepted events wait in a reorder buffer until the watermark (newest accepted
+//! event time − `allowed_lateness`) passes the tick boundary they precede; the tick at
+//! boundary B is then evaluated on the state made by the events with `ts` < B. The
+//! buffer keeps, per tick and per object, only the newest reading — the only one
+//! that tick can see — so its size is bounded by (lateness ÷ interval) × objects,
+//! whatever the input rate.
+
+use crate::event::{Body, Event, Origin};
+use crate::grid::{Grid, GridState};
+use crate::reject::Reason;
+use crate::time::{Timestamp, micros};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// What became of an offered event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted,
+    Duplicate,
+    Rejected(Reason),
+}
+
+/// The object an event updates; readings for the same target replace each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Plant(usize),
+    Load(usize),
+    DataCenter(usize),
+    Line(usize),
+    Contract(usize),
+}
+
+impl Target {
+    fn of(body: &Body) -> Option<Target> {
+        Some(match *body {
+            Body::Generation { plant, .. } => Target::Plant(plant),
+            Body::Demand { load, .. } => Target::Load(load),
+            Body::DcDemand { site, .. } => Target::DataCenter(site),
+            Body::LineStatus { line, .. } => Target::Line(line),
+            Body::Nomination { contract, .. } => Target::Contract(contract),
+            Body::Heartbeat => return None,
+        })
+    }
+}
+
+pub struct Ingest {
+    grid: Arc<Grid>,
+    state: GridState,
+    /// (boundary the event precedes, target) → the newest such event.
+    pending: BTreeMap<(Timestamp, Target), Event>,
+    dedupe: Dedupe,
+    newest: Option<Timestamp>,
+    /// The next tick boundary to evaluate; `None` before the first event.
+    next_tick: Option<Timestamp>,
+}
+
+impl Ingest {
+    pub fn new(grid: Arc<Grid>) -> Self {
+        Ingest {
+            state: GridState::new(&grid),
+            grid,
+            pending: BTreeMap::new(),
+            dedupe: Dedupe::default(),
+            newest: None,
+            next_tick: None,
+        }
+    }
+
+    /// The newest accepted event time minus the allowed lateness.
+    pub fn watermark(&self) -> Option<Timestamp> {
+        self.newest
+            .map(|n| n.saturating_sub(self.grid.time.allowed_lateness))
+    }
+
+    /// Checks and buffers one decoded event. `wall` is the wall clock for live sources
+    /// (events too far beyond it are refused) and `None` in replay, which must not
+    /// depend on when it runs.
+    pub fn offer(&mut self, event: Event, wall: Option<Timestamp>) -> Verdict {
+        if let Some(origin) = &event.origin
+            && self.dedupe.seen(origin)
+        {
+            return Verdict::Duplicate;
+        }
+        if self.watermark().is_some_and(|w| event.ts < w) {
+            return Verdict::Rejected(Reason::Late);
+        }
+        if let Some(wall) = wall
+            && event.ts > wall.saturating_add(self.grid.time.max_ahead)
+        {
+            return Verdict::Rejected(Reason::TooFarAhead);
+        }
+        if let Some(origin) = &event.origin {
+            self.dedupe.record(origin);
+        }
+        self.newest = Some(self.newest.map_or(event.ts, |n| n.max(event.ts)));
+        let interval = self.grid.schedule.interval;
+        if interval.is_zero() {
+            self.state.apply(&event);
+            self.next_tick = Some(event.ts);
+            return Verdict::Accepted;
+        }
+        if self.next_tick.is_none() {
+            self.next_tick = Some(event.ts.next_boundary(interval));
+        }
+        if let Some(target) = Target::of(&event.body) {
+            let key = (event.ts.next_boundary(interval), target);
+            match self.pending.get(&key) {
+                Some(held) if held.ts > event.ts => {}
+                _ => {
+                    self.pending.insert(key, event);
+                }
+            }
+        }
+        Verdict::Accepted
+    }
+
+    /// Evaluates every tick the watermark has reached, in order, calling `tick` with
+    /// each boundary and the state it sees.
+    pub fn run_ticks(&mut self, mut tick: impl FnMut(Timestamp, &GridState)) {
+        let interval = self.grid.schedule.interval;
+        let Some(mut next) = self.next_tick else {
+            return;
+        };
+        if interval.is_zero() {
+            tick(next, &self.state);
+            self.next_tick = None;
+            return;
+        }
+        let Some(watermark) = self.watermark() else {
+            return;
+        };
+        // A jump in event time is not filled tick by tick beyond `max_ahead`: the
+        // ticks in between would see no new event, and a far-future timestamp in a
+        // replay must not stall it.
+        let span = micros(self.grid.time.max_ahead).max(micros(interval));
+        if watermark.micros_since(next) > span {
+            next = watermark
+                .saturating_sub(self.grid.time.max_ahead)
+                .next_boundary(interval);
+        }
+        while next <= watermark {
+            while let Some(entry) = self.pending.first_entry() {
+                if entry.key().0 > next {
+                    break;
+                }
+                self.state.apply(&entry.remove());
+            }
+            tick(next, &self.state);
+            next = next.saturating_add(interval);
+        }
+        self.next_tick = Some(next);
+    }
+}
+
+/// Remembers, per sender, which sequence numbers were accepted: the highest, and a
+/// window of the [`WINDOW`] below it. A number further back than that counts as seen:
+/// a sender that restarts its numbering should take a new `source` name.
+#[derive(Default)]
+struct Dedupe {
+    senders: HashMap<Arc<str>, SeqWindow>,
+    /// Arrival counter, to evict the least recently heard sender when full.
+    clock: u64,
+}
+
+const WINDOW: u64 = 1024;
+/// Senders remembered at once; beyond this the least recently heard is forgotten.
+const MAX_SENDERS: usize = 4096;
+
+struct SeqWindow {
+    highest: u64,
+    /// Bit i set: `highest - i` was accepted.
+    bits: [u64; (WINDOW / 64) as usize],
+    heard: u64,
+}
+
+impl SeqWindow {
+    fn contains(&self, seq: u64) -> bool {
+        if seq > self.highest {
+            return false;
+        }
+        let back = self.highest - seq;
+        back >= WINDOW || self.bits[(back / 64) as usize] & (1 << (back % 64)) != 0
+    }
+
+    fn insert(&mut self, seq: u64) {
+        if seq > self.highest {
+            let shift = seq - self.highest;
+            self.shift(shift);
+            self.highest = seq;
+        }
+        let back = self.highest - seq;
+        if back < WINDOW {
+            self.bits[(back / 64) as usize] |= 1 << (back % 64);
+        }
+    }
+
+    /// Moves every bit `by` places further back, dropping those past the window.
+    fn shift(&mut self, by: u64) {
+        if by >= WINDOW {
+            self.bits = [0; (WINDOW / 64) as usize];
+            return;
+        }
+        let (words, bits) = ((by / 64) as usize, (by % 64) as u32);
+        let n = self.bits.len();
+        for i in (0..n).rev() {
+            let from = i.checked_sub(words);
+            let low = from.map_or(0, |f| self.bits[f]);
+            let carry = match from.and_then(|f| f.checked_sub(1)) {
+                Some(g) if bits > 0 => self.bits[g] >> (64 - bits),
+                _ => 0,
+            };
+            self.bits[i] = (low << bits) | carry;
+        }
+    }
+}
+
+impl Dedupe {
+    fn seen(&self, origin: &Origin) -> bool {
+        self.senders
+            .get(&origin.source)
+            .is_some_and(|w| w.contains(origin.seq))
+    }
+
+    fn record(&mut self, origin: &Origin) {
+        self.clock += 1;
+        if !self.senders.contains_key(&origin.source) && self.senders.len() >= MAX_SENDERS {
+            let oldest = self
+                .senders
+                .iter()
+                .min_by_key(|(name, w)| (w.heard, Arc::clone(name)));
+            if let Some(name) = oldest.map(|(name, _)| name.clone()) {
+                self.senders.remove(&name);
+            }
+        }
+        let window = self
+            .senders
+            .entry(origin.source.clone())
+            .or_insert(SeqWindow {
+                highest: origin.seq,
+                bits: [0; (WINDOW / 64) as usize],
+                heard: 0,
+            });
+        window.heard = self.clock;
+        window.insert(origin.seq);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::Decoder;
+    use std::path::Path;
+
+    fn grid() -> Arc<Grid> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+        Arc::new(crate::config::load(&path).unwrap().grid)
+    }
+
+    fn demand(d: &mut Decoder, ts: &str, mw: f64, seq: u64) -> Event {
+        let line = format!(
+            r#"{{"type":"demand","ts":"2027-01-11T00:00:{ts}Z","load":"talco","mw":{mw},"source":"s","seq":{seq}}}"#
+        );
+        d.decode(line.as_bytes()).unwrap()
+    }
+
+    /// Offers events and returns (tick second, talco demand seen) for every tick.
+    fn ticks(ingest: &mut Ingest) -> Vec<(i64, f64)> {
+        let mut seen = Vec::new();
+        ingest.run_ticks(|ts, state| seen.push((ts.as_micros() / 1_000_000 % 60, state.loads[8])));
+        seen
+    }
+
+    #[test]
+    fn a_tick_sees_only_events_before_its_boundary() {
+        let grid = grid();
+        let mut d = Decoder::new(grid.clone());
+        let mut ingest = Ingest::new(grid);
+        assert_eq!(
+            ingest.offer(demand(&mut d, "00.5", 100.0, 1), None),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            ingest.offer(demand(&mut d, "01.5", 200.0, 2), None),
+            Verdict::Accepted
+        );
+        assert!(
+            ticks(&mut ingest).is_empty(),
+            "watermark 1.5 - 2 s has reached no boundary"
+        );
+        // Out of order but within the lateness: it belongs before tick 1.
+        assert_eq!(
+            ingest.offer(demand(&mut d, "00.7", 150.0, 3), None),
+            Verdict::Accepted
+        );
+        assert_eq!(
+            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            Verdict::Accepted
+        );
+        // Watermark 2.2: ticks 1 and 2.
+        assert_eq!(ticks(&mut ingest), vec![(1, 150.0), (2, 200.0)]);
+        assert_eq!(
+            ingest.offer(demand(&mut d, "02.1", 1.0, 5), None),
+            Verdict::Rejected(Reason::Late)
+        );
+        assert_eq!(
+            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            Verdict::Duplicate
+        );
+        assert_eq!(
+            ingest.offer(demand(&mut d, "07.0", 700.0, 6), None),
+            Verdict::Accepted
+        );
+        assert_eq!(ticks(&mut ingest), vec![(3, 200.0), (4, 200.0), (5, 400.0)]);
+    }
+
+    #[test]
+    fn refuses_events_too_far_beyond_the_wall_clock() {
+        let grid = grid();
+        let mut d = Decoder::new(grid.clone());
+        let mut ingest = Ingest::new(grid);
+        let wall = Timestamp::parse("2027-01-10T22:00:00Z");
+        let verdict = ingest.offer(demand(&mut d, "00.0", 1.0, 1), wall);
+        assert_eq!(verdict, Verdict::Rejected(Reason::TooFarAhead));
+        assert_eq!(
+            ingest.offer(demand(&mut d, "00.0", 1.0, 1), None),
+            Verdict::Accepted
+        );
+    }
+
+    #[test]
+    fn dedupe_window_tracks_recent_sequence_numbers() {
+        let mut w = SeqWindow {
+            highest: 10,
+            bits: [0; 16],
+            heard: 0,
+        };
+        w.insert(10);
+        w.insert(8);
+        assert!(w.contains(10) && w.contains(8) && !w.contains(9));
+        w.insert(100);
+        assert!(w.contains(10) && w.contains(8) && !w.contains(9) && w.contains(100));
+        w.insert(100 + WINDOW);
+        assert!(
+            w.contains(100 + WINDOW) && w.contains(100),
+            "beyond the window counts as seen"
+        );
+        assert!(!w.contains(100 + WINDOW - 1));
+    }
+}

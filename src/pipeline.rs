@@ -1,0 +1,397 @@
+//! Wiring: sources → decode/validate → grid state (ingest, ticks) → scheduler → sinks,
+//! each edge a bounded channel, with dead letters on a side edge.
+//!
+//! Only the sources watch the shutdown token. Every later stage ends when its input
+//! channel is closed and drained, so shutdown flushes in order and nothing accepted is
+//! dropped on the way out.
+
+use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
+use crate::decision::{self, Emitter, Trigger};
+use crate::decode::Decoder;
+use crate::grid::{Grid, GridState};
+use crate::ingest::{Ingest, Verdict};
+use crate::metrics::Metrics;
+use crate::reject::{DeadLetter, Reason};
+use crate::schedule::Scheduler;
+use crate::sink;
+use crate::source::{self, LineBatch, RawLine};
+use crate::time::Timestamp;
+use anyhow::Context;
+use async_channel::{Receiver, Sender, bounded};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Where a run reads events from.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    pub simulator: Option<SimulatorSource>,
+    pub tcp: Option<TcpSource>,
+    pub files: Vec<PathBuf>,
+    pub stdin: bool,
+}
+
+/// Where a run writes.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    pub decisions: Option<PathBuf>,
+    /// Truncate the decision file instead of appending (replays start afresh).
+    pub truncate: bool,
+    pub stdout: bool,
+    pub dead_letter: Option<PathBuf>,
+}
+
+/// Everything a run needs.
+pub struct Plan {
+    pub grid: Arc<Grid>,
+    pub inputs: Inputs,
+    pub outputs: Outputs,
+    pub settings: PipelineSettings,
+    /// Live runs refuse events too far beyond the wall clock; replays never read it.
+    pub live: bool,
+}
+
+/// What HTTP can see of a running pipeline.
+#[derive(Debug, Default)]
+pub struct Status {
+    draining: AtomicBool,
+    /// The latest decision line, shared with `/v1/schedule`.
+    latest: Mutex<Option<Arc<[u8]>>>,
+}
+
+impl Status {
+    pub fn publish(&self, line: &[u8]) {
+        let line: Arc<[u8]> = Arc::from(line.strip_suffix(b"\n").unwrap_or(line));
+        *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(line);
+    }
+
+    pub fn latest(&self) -> Option<Arc<[u8]>> {
+        self.latest
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Ready once a decision exists and until shutdown begins.
+    pub fn ready(&self) -> bool {
+        !self.draining.load(Ordering::Relaxed) && self.latest().is_some()
+    }
+}
+
+/// A decision on its way to the sinks.
+pub struct DecisionOut {
+    /// The JSON line, newline included.
+    pub line: Vec<u8>,
+    pub trigger: Trigger,
+    pub arrived: Instant,
+}
+
+/// A tick due for scheduling.
+struct Tick {
+    ts: Timestamp,
+    state: GridState,
+    arrived: Instant,
+}
+
+/// A decoded event with the line it came from (kept for the dead-letter file).
+struct Decoded {
+    event: crate::event::Event,
+    raw: RawLine,
+}
+
+/// A started pipeline.
+pub struct Running {
+    /// Where the TCP source listens, when there is one.
+    pub tcp_address: Option<SocketAddr>,
+    tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+    decisions: JoinHandle<std::io::Result<u64>>,
+}
+
+/// What a finished run did.
+#[derive(Debug, Clone, Copy)]
+pub struct Report {
+    pub decisions: u64,
+}
+
+impl Running {
+    /// Waits for every stage to finish (sources first, sinks last).
+    pub async fn finish(self) -> anyhow::Result<Report> {
+        let mut first_error = None;
+        for (name, task) in self.tasks {
+            let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(e) = result {
+                tracing::error!(
+                    stage = name,
+                    error = format!("{e:#}"),
+                    "pipeline stage failed"
+                );
+                first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        let decisions = self.decisions.await?.context("writing decisions failed")?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(Report { decisions }),
+        }
+    }
+}
+
+/// Starts every stage and returns once the sources are listening.
+pub async fn start(
+    plan: Plan,
+    metrics: Metrics,
+    status: Arc<Status>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Running> {
+    let s = &plan.settings;
+    let (lines_tx, lines_rx) = bounded::<LineBatch>(s.lines_capacity);
+    let (events_tx, events_rx) = bounded::<Vec<Decoded>>(s.events_capacity);
+    let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
+    let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
+    let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
+
+    let mut outputs: Vec<Box<dyn Write + Send>> = Vec::new();
+    if let Some(path) = &plan.outputs.decisions {
+        let file = if plan.outputs.truncate {
+            sink::create(path)?
+        } else {
+            sink::append(path)?
+        };
+        outputs.push(Box::new(file));
+    }
+    if plan.outputs.stdout {
+        outputs.push(Box::new(std::io::stdout()));
+    }
+    let dead_out: Option<Box<dyn Write + Send>> = match &plan.outputs.dead_letter {
+        Some(path) => Some(Box::new(sink::append(path)?)),
+        None => None,
+    };
+
+    let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = Vec::new();
+    let max_line_bytes = plan
+        .inputs
+        .tcp
+        .as_ref()
+        .map_or(64 * 1024, |t| t.max_line_bytes);
+    let batch = s.batch_size;
+    let mut tcp_address = None;
+    if let Some(tcp) = plan.inputs.tcp.clone() {
+        let listener = TcpListener::bind(tcp.address)
+            .await
+            .with_context(|| format!("cannot listen for events on {}", tcp.address))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, "listening for JSON-line events over TCP");
+        tcp_address = Some(address);
+        let (tx, shutdown) = (lines_tx.clone(), shutdown.clone());
+        tasks.push((
+            "tcp source",
+            tokio::spawn(async move {
+                source::tcp::serve(listener, tcp, batch, tx, shutdown).await;
+                Ok(())
+            }),
+        ));
+    }
+    if let Some(sim) = plan.inputs.simulator.clone() {
+        let (tx, shutdown, grid) = (lines_tx.clone(), shutdown.clone(), plan.grid.clone());
+        tasks.push((
+            "simulator",
+            tokio::spawn(async move { source::sim::live(&grid, &sim, tx, shutdown).await }),
+        ));
+    }
+    if !plan.inputs.files.is_empty() || plan.inputs.stdin {
+        let (tx, shutdown, files, stdin) = (
+            lines_tx.clone(),
+            shutdown.clone(),
+            plan.inputs.files.clone(),
+            plan.inputs.stdin,
+        );
+        tasks.push((
+            "file source",
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = shutdown.cancelled() => Ok(()),
+                    result = async {
+                        source::file::read_files(&files, max_line_bytes, batch, tx.clone()).await?;
+                        if stdin {
+                            source::file::read_stdin(max_line_bytes, batch, tx).await?;
+                        }
+                        Ok(())
+                    } => result,
+                }
+            }),
+        ));
+    }
+    drop(lines_tx);
+
+    let grid = plan.grid.clone();
+    let (m, dead) = (metrics.clone(), dead_tx.clone());
+    tasks.push((
+        "decoder",
+        tokio::spawn(decode(grid, lines_rx, events_tx, dead, m)),
+    ));
+    let (grid, m, live) = (plan.grid.clone(), metrics.clone(), plan.live);
+    tasks.push((
+        "ingest",
+        tokio::spawn(ingest(grid, events_rx, ticks_tx, dead_tx, m, live)),
+    ));
+    let (grid, m) = (plan.grid.clone(), metrics.clone());
+    tasks.push((
+        "scheduler",
+        tokio::spawn(schedule(grid, ticks_rx, decisions_tx, m)),
+    ));
+    tasks.push((
+        "dead-letter sink",
+        tokio::spawn(async move { Ok(sink::dead_letter::run(dead_rx, dead_out).await?) }),
+    ));
+    let decisions = tokio::spawn(sink::decisions::run(decisions_rx, outputs, metrics, status));
+    Ok(Running {
+        tcp_address,
+        tasks,
+        decisions,
+    })
+}
+
+async fn decode(
+    grid: Arc<Grid>,
+    rx: Receiver<LineBatch>,
+    tx: Sender<Vec<Decoded>>,
+    dead: Sender<DeadLetter>,
+    metrics: Metrics,
+) -> anyhow::Result<()> {
+    let mut decoder = Decoder::new(grid);
+    while let Ok(batch) = rx.recv().await {
+        let mut out = Vec::with_capacity(batch.len());
+        for raw in batch {
+            let result = if raw.too_large {
+                Err((
+                    Reason::TooLarge,
+                    None,
+                    "line longer than the limit".to_string(),
+                ))
+            } else {
+                decoder
+                    .decode(&raw.bytes)
+                    .map_err(|e| (e.reason, e.event_type, e.detail))
+            };
+            match result {
+                Ok(event) => {
+                    metrics.events(Some(event.body.event_type())).received.inc();
+                    out.push(Decoded { event, raw });
+                }
+                Err((reason, event_type, detail)) => {
+                    let counters = metrics.events(event_type);
+                    counters.received.inc();
+                    counters.rejected(reason).inc();
+                    let _ = dead.send(dead_letter(reason, detail, raw)).await;
+                }
+            }
+        }
+        if !out.is_empty() && tx.send(out).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn dead_letter(reason: Reason, detail: String, raw: RawLine) -> DeadLetter {
+    DeadLetter {
+        reason,
+        detail,
+        origin: raw.origin,
+        raw: String::from_utf8_lossy(&raw.bytes).into_owned(),
+    }
+}
+
+async fn ingest(
+    grid: Arc<Grid>,
+    rx: Receiver<Vec<Decoded>>,
+    tx: Sender<Tick>,
+    dead: Sender<DeadLetter>,
+    metrics: Metrics,
+    live: bool,
+) -> anyhow::Result<()> {
+    let mut ingest = Ingest::new(grid);
+    let mut due = Vec::new();
+    while let Ok(batch) = rx.recv().await {
+        let wall = live.then(Timestamp::now);
+        for Decoded { event, raw } in batch {
+            let event_type = event.body.event_type();
+            let counters = metrics.events(Some(event_type));
+            match ingest.offer(event, wall) {
+                Verdict::Accepted => counters.accepted.inc(),
+                Verdict::Duplicate => counters.duplicate.inc(),
+                Verdict::Rejected(reason) => {
+                    counters.rejected(reason).inc();
+                    let detail = match reason {
+                        Reason::Late => "older than the watermark".to_string(),
+                        _ => "further beyond the wall clock than time.max_ahead".to_string(),
+                    };
+                    let _ = dead.send(dead_letter(reason, detail, raw)).await;
+                    continue;
+                }
+            }
+            ingest.run_ticks(|ts, state| due.push((ts, state.clone())));
+            for (ts, state) in due.drain(..) {
+                if tx
+                    .send(Tick {
+                        ts,
+                        state,
+                        arrived: raw.arrived,
+                    })
+                    .await
+                    .is_err()
+                {
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn schedule(
+    grid: Arc<Grid>,
+    rx: Receiver<Tick>,
+    tx: Sender<DecisionOut>,
+    metrics: Metrics,
+) -> anyhow::Result<()> {
+    let mut scheduler = Scheduler::new(grid.clone());
+    let mut emitter = Emitter::default();
+    while let Ok(tick) = rx.recv().await {
+        metrics.ticks.inc();
+        let schedule = scheduler.schedule(tick.ts, &tick.state);
+        let Some((trigger, seq)) = emitter.offer(&grid, tick.ts, &schedule) else {
+            continue;
+        };
+        let mut line = Vec::with_capacity(4096);
+        decision::write(&mut line, &grid, tick.ts, seq, trigger, &schedule)?;
+        let b = &schedule.balance;
+        tracing::debug!(
+            ts = %tick.ts, seq, state = schedule.state.as_str(), trigger = trigger.as_str(),
+            generation_mw = b.generation_mw.round(), unserved_mw = b.unserved_mw.round(),
+            exports_mw = b.exports_mw.round(), "decision"
+        );
+        if tx
+            .send(DecisionOut {
+                line,
+                trigger,
+                arrived: tick.arrived,
+            })
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    Ok(())
+}
