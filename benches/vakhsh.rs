@@ -1,1 +1,80 @@
-fn main() {}
+//! Criterion benches, one group per pipeline stage.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use vakhsh::decode::Decoder;
+use vakhsh::grid::Grid;
+use vakhsh::ingest::Ingest;
+
+fn grid() -> Arc<Grid> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+    Arc::new(
+        vakhsh::config::load(&path)
+            .expect("reference grid loads")
+            .grid,
+    )
+}
+
+/// One simulated hour of winter telemetry on the reference grid.
+fn hour_of_events(grid: &Grid) -> Vec<String> {
+    let scenario = vakhsh::source::sim::Scenario::WinterShortage;
+    let mut out = Vec::new();
+    vakhsh::source::sim::write_log(
+        grid,
+        scenario,
+        1,
+        scenario.default_start(),
+        std::time::Duration::from_secs(3600),
+        &mut out,
+    )
+    .expect("writing to memory");
+    String::from_utf8(out)
+        .expect("UTF-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn decode(c: &mut Criterion) {
+    let grid = grid();
+    let lines = hour_of_events(&grid);
+    let mut group = c.benchmark_group("decode");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.bench_function("simulated_hour", |b| {
+        let mut decoder = Decoder::new(grid.clone());
+        b.iter(|| {
+            for line in &lines {
+                black_box(decoder.decode(line.as_bytes()).ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+fn ingest(c: &mut Criterion) {
+    let grid = grid();
+    let mut decoder = Decoder::new(grid.clone());
+    let events: Vec<_> = hour_of_events(&grid)
+        .iter()
+        .filter_map(|l| decoder.decode(l.as_bytes()).ok())
+        .collect();
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("simulated_hour", |b| {
+        b.iter(|| {
+            let mut ingest = Ingest::new(grid.clone());
+            let mut ticks = 0u64;
+            for event in &events {
+                ingest.offer(event.clone(), None);
+                ingest.run_ticks(|_, _| ticks += 1);
+            }
+            black_box(ticks)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, ingest);
+criterion_main!(benches);

@@ -246,14 +246,15 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
         let capacity_mw = c.non_negative(format!("{path}.capacity_mw"), p.capacity_mw);
         let unit_mw = c.non_negative(format!("{path}.unit_mw"), p.unit_mw);
         let min_mw = c.non_negative(format!("{path}.min_mw"), p.min_mw);
-        if unit_mw > capacity_mw {
+        let capacity_known = capacity_mw.is_finite() && capacity_mw >= 0.0;
+        if capacity_known && unit_mw > capacity_mw {
             c.error(
                 format!("{path}.unit_mw"),
                 unit_mw,
                 format!("larger than capacity_mw ({capacity_mw})"),
             );
         }
-        if min_mw > capacity_mw {
+        if capacity_known && min_mw > capacity_mw {
             c.error(
                 format!("{path}.min_mw"),
                 min_mw,
@@ -449,7 +450,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
             (None, None) => None,
             (Some(mw), Some(floor_tier)) => {
                 let mw = c.non_negative(format!("{path}.floor_mw"), mw);
-                if mw > max_mw {
+                if max_mw >= 0.0 && mw > max_mw {
                     c.error(
                         format!("{path}.floor_mw"),
                         mw,

@@ -1,0 +1,71 @@
+//! `vakhsh check-config`: every problem at once, each with its key path and value.
+
+use crate::support::{binary, default_config};
+use std::path::Path;
+
+#[test]
+fn a_broken_file_lists_every_error_and_exits_78() {
+    let broken = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/broken.toml");
+    let output = binary()
+        .arg("check-config")
+        .arg(&broken)
+        .env("VAKHSH__TCP__BOGUS", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = [
+        r#"areas[0].colour = "green": unknown key"#,
+        r#"areas[1].kind = "foreign""#,
+        "plants[0].capacity_mw = -3000",
+        "plants[0].reservoir.rule_curve_m = [872.0",
+        "plants[1].capacity_mw = \"big\"",
+        "loads[0].tier = 0",
+        r#"loads[0].class = "households""#,
+        "lines[0].loss_fraction = 1.5",
+        r#"contracts[0].from = "uz": import offers"#,
+        r#"contracts[0].window.start = "13-01""#,
+        r#"states.hold = "a while""#,
+        r#"http.address = "everywhere""#,
+        "weather = ",
+        "tcp.bogus = 1: unknown key",
+    ];
+    for line in expected {
+        assert!(stderr.contains(line), "missing {line:?} in:\n{stderr}");
+    }
+    let reported = stderr.lines().filter(|l| l.starts_with("  ")).count();
+    assert!(reported >= expected.len(), "{stderr}");
+}
+
+#[test]
+fn the_reference_configuration_is_valid() {
+    let output = binary()
+        .arg("check-config")
+        .arg(default_config())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (7 areas, 8 plants"));
+}
+
+#[test]
+fn environment_overrides_are_validated_like_the_file() {
+    let output = binary()
+        .arg("check-config")
+        .arg(default_config())
+        .env("VAKHSH__SCHEDULE__DEADBAND_MW", "-1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("schedule.deadband_mw = -1"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = binary().args(["simulate", "--scenario"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

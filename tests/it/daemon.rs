@@ -1,0 +1,213 @@
+//! The daemon as a process: events over TCP in, decisions and dead letters out,
+//! metrics over HTTP, clean exit on a signal.
+
+use crate::support::Daemon;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+
+fn at(second: u32) -> String {
+    format!("2026-01-15T00:{:02}:{:02}Z", second / 60, second % 60)
+}
+
+/// A winter snapshot of the reference grid at `second`, one event per line.
+fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
+    let ts = at(second);
+    let mut lines = Vec::new();
+    for (plant, available, level) in [
+        ("nurek", 1800.0, Some(880.0)),
+        ("rogun", 600.0, Some(1070.0)),
+        ("baipaza", 250.0, None),
+        ("sangtuda-1", 280.0, None),
+        ("sangtuda-2", 90.0, None),
+        ("golovnaya", 100.0, None),
+        ("kairakkum", 60.0, Some(344.0)),
+        ("pamir-1", 12.0, None),
+    ] {
+        let level = level.map_or(String::new(), |l| {
+            format!(r#","reservoir_level_m":{l},"inflow_mw":100"#)
+        });
+        lines.push(format!(
+            r#"{{"type":"generation","ts":"{ts}","plant":"{plant}","output_mw":{},"available_mw":{available}{level}}}"#,
+            available / 2.0
+        ));
+    }
+    for (load, mw) in [
+        ("south-essential", 300.0),
+        ("north-essential", 120.0),
+        ("gbao-essential", 8.0),
+        ("south-households", 900.0),
+        ("north-households", 450.0),
+        ("gbao-households", 10.0),
+        ("south-industry", 200.0),
+        ("north-industry", 100.0),
+        ("talco", talco_mw),
+    ] {
+        lines.push(format!(
+            r#"{{"type":"demand","ts":"{ts}","load":"{load}","mw":{mw}}}"#
+        ));
+    }
+    lines.push(format!(
+        r#"{{"type":"dc_demand","ts":"{ts}","site":"darvoz","firm_mw":120,"flexible_mw":60}}"#
+    ));
+    lines.push(format!(
+        r#"{{"type":"nomination","ts":"{ts}","contract":"af-supply","mw":150}}"#
+    ));
+    lines
+}
+
+fn send(daemon: &Daemon, lines: &[String]) {
+    let mut stream = TcpStream::connect(daemon.tcp).unwrap();
+    for line in lines {
+        stream.write_all(line.as_bytes()).unwrap();
+        stream.write_all(b"\n").unwrap();
+    }
+}
+
+fn read_json_lines(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
+    let daemon = Daemon::start(&[]);
+    let (status, _) = daemon.get("/readyz");
+    assert_eq!(status, 503, "not ready before the first decision");
+    assert_eq!(daemon.get("/healthz").0, 200);
+
+    let mut lines = snapshot(0, 400.0);
+    lines.push("{not json".into());
+    lines.push(format!(
+        r#"{{"type":"demand","ts":"{}","load":"atlantis","mw":5}}"#,
+        at(1)
+    ));
+    lines.push(format!(
+        r#"{{"type":"demand","ts":"{}","load":"talco","mw":321.5}}"#,
+        at(1)
+    ));
+    lines.push(format!(
+        r#"{{"type":"demand","ts":"2099-01-01T00:00:00Z","load":"talco","mw":1}}"#
+    ));
+    lines.extend(snapshot(10, 321.5));
+    lines.push(format!(
+        r#"{{"type":"demand","ts":"{}","load":"talco","mw":1}}"#,
+        at(2)
+    ));
+    lines.push(format!(
+        r#"{{"type":"heartbeat","ts":"{}","source":"gw-1","seq":1}}"#,
+        at(20)
+    ));
+    lines.push(format!(
+        r#"{{"type":"heartbeat","ts":"{}","source":"gw-1","seq":1}}"#,
+        at(20)
+    ));
+    send(&daemon, &lines);
+
+    let total = lines.len() as f64;
+    let metrics = daemon.wait_for_metrics("every line to be counted", |m| {
+        m.sum("vakhsh_events_received_total") == total
+    });
+    assert_eq!(
+        metrics.sum(r#"vakhsh_events_rejected_total{reason="malformed"}"#),
+        1.0
+    );
+    assert_eq!(
+        metrics.sum(r#"vakhsh_events_rejected_total{reason="unknown_id"}"#),
+        1.0
+    );
+    assert_eq!(
+        metrics.sum(r#"vakhsh_events_rejected_total{reason="too_far_ahead"}"#),
+        1.0
+    );
+    assert_eq!(
+        metrics.sum(r#"vakhsh_events_rejected_total{reason="late"}"#),
+        1.0
+    );
+    assert_eq!(
+        metrics.sum(r#"vakhsh_events_duplicate_total{type="heartbeat"}"#),
+        1.0
+    );
+    let accepted = metrics.sum("vakhsh_events_accepted_total");
+    let rejected = metrics.sum("vakhsh_events_rejected_total");
+    let duplicates = metrics.sum("vakhsh_events_duplicate_total");
+    assert_eq!(accepted, total - 5.0);
+    assert_eq!(
+        accepted + rejected + duplicates,
+        total,
+        "received = accepted + rejected + duplicates"
+    );
+
+    // The watermark is at 18 s: ticks up to 18 s are due, and each second's tick
+    // after the first snapshot sees TALCO's 321.5 MW sent after the two bad lines.
+    let metrics = daemon.wait_for_metrics("a decision", |m| m.sum("vakhsh_decisions_total") >= 1.0);
+    assert!(metrics.sum("vakhsh_ingest_to_decision_seconds_count") >= 1.0);
+    let (status, body) = daemon.get("/readyz");
+    assert_eq!(status, 200, "{body}");
+    let (status, latest) = daemon.get("/v1/schedule");
+    assert_eq!(status, 200);
+    let latest: Value = serde_json::from_str(&latest).unwrap();
+
+    let decisions_path = daemon.path("decisions.jsonl");
+    let dead_path = daemon.path("dead-letter.jsonl");
+    let (exit, log) = daemon.stop("-INT");
+    assert!(exit.success(), "exit {exit:?}; log: {log:#?}");
+
+    let decisions = read_json_lines(&decisions_path);
+    assert!(!decisions.is_empty());
+    let last = decisions.last().unwrap();
+    assert_eq!(last, &latest, "/v1/schedule serves the latest decision");
+    assert_eq!(decisions[0]["trigger"], "initial");
+    assert_eq!(
+        decisions[0]["ts"],
+        at(1),
+        "the first tick after the first event"
+    );
+    for (i, d) in decisions.iter().enumerate() {
+        assert_eq!(d["seq"], i as u64 + 1);
+    }
+    let talco = last["loads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["load"] == "talco")
+        .unwrap();
+    assert_eq!(talco["requested_mw"], 321.5);
+
+    let dead = read_json_lines(&dead_path);
+    let reasons: Vec<&str> = dead.iter().map(|d| d["reason"].as_str().unwrap()).collect();
+    assert_eq!(
+        reasons,
+        ["malformed", "unknown_id", "too_far_ahead", "late"]
+    );
+    assert_eq!(dead[0]["raw"], "{not json");
+    assert!(dead[1]["detail"].as_str().unwrap().contains("atlantis"));
+    assert!(
+        dead[0]["origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("tcp 127.0.0.1:")
+    );
+}
+
+#[test]
+fn a_token_guards_tcp_ingest() {
+    let daemon = Daemon::start(&[("VAKHSH__TCP__TOKEN", "s3cret")]);
+    let mut stream = TcpStream::connect(daemon.tcp).unwrap();
+    stream.write_all(b"AUTH wrong\n").unwrap();
+    let mut reply = String::new();
+    BufReader::new(&stream).read_line(&mut reply).unwrap();
+    assert_eq!(reply, "ERR unauthorized\n");
+
+    let mut lines = vec!["AUTH s3cret".to_string()];
+    lines.extend(snapshot(0, 100.0));
+    send(&daemon, &lines);
+    let expected = (lines.len() - 1) as f64;
+    daemon.wait_for_metrics("the authorised lines", |m| {
+        m.sum("vakhsh_events_accepted_total") == expected
+    });
+    let (exit, _) = daemon.stop("-TERM");
+    assert!(exit.success());
+}

@@ -1,0 +1,171 @@
+//! Starting the real binary and talking to it.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vakhsh"))
+}
+
+pub fn default_config() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")
+}
+
+/// A daemon on the reference grid, with loopback ports chosen by the OS and its
+/// outputs in a temporary directory.
+pub struct Daemon {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub tcp: SocketAddr,
+    pub http: SocketAddr,
+    log: mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `vakhsh run` with the given extra environment and waits until it listens.
+    pub fn start(env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = binary();
+        command
+            .args(["run", "--config"])
+            .arg(default_config())
+            .env("RUST_LOG", "vakhsh=info")
+            .env("VAKHSH__SIMULATOR__ENABLED", "false")
+            .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
+            .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
+            .env(
+                "VAKHSH__OUTPUT__DECISIONS",
+                dir.path().join("decisions.jsonl"),
+            )
+            .env(
+                "VAKHSH__OUTPUT__DEAD_LETTER",
+                dir.path().join("dead-letter.jsonl"),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, log) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut tcp, mut http) = (None, None);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tcp.is_none() || http.is_none() {
+            let line = log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("daemon did not report its addresses");
+            let address = line
+                .split("address=")
+                .nth(1)
+                .map(|a| a.trim().parse::<SocketAddr>().unwrap());
+            if line.contains("listening for JSON-line events") {
+                tcp = address;
+            } else if line.contains("serving /metrics") {
+                http = address;
+            }
+        }
+        Daemon {
+            child,
+            dir,
+            tcp: tcp.unwrap(),
+            http: http.unwrap(),
+            log,
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// GET a path; returns (status, body).
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&format!("http://{}{path}", self.http))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    }
+
+    /// Polls `/metrics` until `done` holds for it, failing after a generous timeout.
+    pub fn wait_for_metrics(&self, what: &str, done: impl Fn(&Metrics) -> bool) -> Metrics {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let metrics = Metrics(self.get("/metrics").1);
+            if done(&metrics) {
+                return metrics;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; metrics:\n{}",
+                metrics.0
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends a signal with kill(1) and waits for the process to exit.
+    pub fn stop(mut self, signal: &str) -> (ExitStatus, Vec<String>) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let status = self.child.wait().unwrap();
+        let log = self.log.try_iter().collect();
+        (status, log)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A `/metrics` page.
+pub struct Metrics(pub String);
+
+impl Metrics {
+    /// The value of the sample whose name and labels start with `selector`, summed
+    /// over every sample that matches.
+    pub fn sum(&self, selector: &str) -> f64 {
+        let (name, labels) = selector.split_once('{').unwrap_or((selector, ""));
+        let labels: Vec<&str> = labels
+            .trim_end_matches('}')
+            .split(',')
+            .filter(|l| !l.is_empty())
+            .collect();
+        self.0
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.rsplit_once(' '))
+            .filter(|(series, _)| {
+                let (n, l) = series.split_once('{').unwrap_or((series, ""));
+                n == name && labels.iter().all(|want| l.contains(want))
+            })
+            .map(|(_, value)| value.parse::<f64>().unwrap())
+            .sum()
+    }
+}
