@@ -88,9 +88,8 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
         r#"{{"type":"demand","ts":"{}","load":"talco","mw":321.5}}"#,
         at(1)
     ));
-    lines.push(format!(
-        r#"{{"type":"demand","ts":"2099-01-01T00:00:00Z","load":"talco","mw":1}}"#
-    ));
+    lines
+        .push(r#"{"type":"demand","ts":"2099-01-01T00:00:00Z","load":"talco","mw":1}"#.to_string());
     lines.extend(snapshot(10, 321.5));
     lines.push(format!(
         r#"{{"type":"demand","ts":"{}","load":"talco","mw":1}}"#,
