@@ -73,7 +73,7 @@ fn read_json_lines(path: &std::path::Path) -> Vec<Value> {
 
 #[test]
 fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
-    let daemon = Daemon::start(&[]);
+    let mut daemon = Daemon::start(&[]);
     let (status, _) = daemon.get("/readyz");
     assert_eq!(status, 503, "not ready before the first decision");
     assert_eq!(daemon.get("/healthz").0, 200);
@@ -193,7 +193,7 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
 
 #[test]
 fn a_token_guards_tcp_ingest() {
-    let daemon = Daemon::start(&[("VAKHSH__TCP__TOKEN", "s3cret")]);
+    let mut daemon = Daemon::start(&[("VAKHSH__TCP__TOKEN", "s3cret")]);
     let mut stream = TcpStream::connect(daemon.tcp).unwrap();
     stream.write_all(b"AUTH wrong\n").unwrap();
     let mut reply = String::new();

@@ -122,7 +122,7 @@ impl Daemon {
     }
 
     /// Sends a signal with kill(1) and waits for the process to exit.
-    pub fn stop(mut self, signal: &str) -> (ExitStatus, Vec<String>) {
+    pub fn stop(&mut self, signal: &str) -> (ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
