@@ -11,7 +11,7 @@ mod validate;
 
 use crate::grid::Grid;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -141,44 +141,74 @@ pub fn from_value(tree: &Value) -> Result<Config, ConfigErrors> {
         }]));
     };
     let config = validate::validate(root, &mut errors);
+    let mut reported = std::collections::HashSet::new();
+    errors.retain(|e| reported.insert(e.path.clone()));
     match config {
         Some(config) if errors.is_empty() => Ok(config),
         _ => Err(ConfigErrors(errors)),
     }
 }
 
-/// Deserializes one table, recording every key serde ignored as unknown and the first
-/// type error with its full key path. Returns `None` when the table cannot be used.
+/// Deserializes one table, recording every key serde ignored as unknown and every
+/// value of the wrong type with its full key path.
+///
+/// serde stops at the first type error, so after recording one the bad value is
+/// replaced by a placeholder of a type that fits and parsing goes on: the other
+/// fields of the same table still get checked. Placeholders are chosen to fail
+/// validation at their own path (-1, "", …), where [`from_value`] keeps only the
+/// first error, the type error; so they add nothing to the report.
 fn parse<T: DeserializeOwned>(
     value: &Value,
     path: &str,
     errors: &mut Vec<ConfigError>,
 ) -> Option<T> {
-    let mut unknown = Vec::new();
-    let result: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-        value,
-        &mut |ignored: serde_ignored::Path| unknown.push(ignored.to_string()),
-    ));
-    for key in unknown {
-        let full = join(path, &key);
-        errors.push(ConfigError {
-            value: lookup(value, &key).map(Value::to_string),
-            path: full,
-            message: "unknown key".into(),
-        });
-    }
-    match result {
-        Ok(parsed) => Some(parsed),
-        Err(error) => {
-            let inner = error.path().to_string();
-            let value = lookup(value, &inner).map(Value::to_string);
-            errors.push(ConfigError {
-                path: join(path, &inner),
-                value,
-                message: error.into_inner().to_string(),
-            });
-            None
+    let mut patched = value.clone();
+    let mut masked = Vec::new();
+    loop {
+        let mut unknown = Vec::new();
+        let result: Result<T, _> = serde_path_to_error::deserialize(
+            serde_ignored::Deserializer::new(&patched, &mut |ignored: serde_ignored::Path| {
+                unknown.push(ignored.to_string())
+            }),
+        );
+        if masked.is_empty() {
+            for key in unknown {
+                errors.push(ConfigError {
+                    value: lookup(value, &key).map(Value::to_string),
+                    path: join(path, &key),
+                    message: "unknown key".into(),
+                });
+            }
         }
+        let error = match result {
+            Ok(parsed) => return Some(parsed),
+            Err(error) => error,
+        };
+        let inner = error.path().to_string();
+        if masked.contains(&inner) {
+            return None;
+        }
+        errors.push(ConfigError {
+            path: join(path, &inner),
+            value: lookup(value, &inner).map(Value::to_string),
+            message: error.into_inner().to_string(),
+        });
+        let placeholder = [json!(-1), json!(""), json!(false), json!([]), json!({})]
+            .into_iter()
+            .find(|p| {
+                let mut trial = patched.clone();
+                match lookup_mut(&mut trial, &inner) {
+                    Some(slot) => *slot = p.clone(),
+                    None => return false,
+                }
+                serde_path_to_error::deserialize::<_, T>(&trial)
+                    .map_or_else(|e| e.path().to_string() != inner, |_| true)
+            });
+        match (placeholder, lookup_mut(&mut patched, &inner)) {
+            (Some(placeholder), Some(slot)) => *slot = placeholder,
+            _ => return None,
+        }
+        masked.push(inner);
     }
 }
 
@@ -202,6 +232,23 @@ fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
         }
         for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
             value = value.get(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(value)
+}
+
+fn lookup_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut value = value;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, indices) = match segment.find('[') {
+            Some(at) => (&segment[..at], &segment[at..]),
+            None => (segment, ""),
+        };
+        if !key.is_empty() {
+            value = value.get_mut(key)?;
+        }
+        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+            value = value.get_mut(index.parse::<usize>().ok()?)?;
         }
     }
     Some(value)

@@ -20,6 +20,8 @@ fn a_broken_file_lists_every_error_and_exits_78() {
         "plants[0].capacity_mw = -3000",
         "plants[0].reservoir.rule_curve_m = [872.0",
         "plants[1].capacity_mw = \"big\"",
+        "plants[1].min_mw = true",
+        r#"plants[1].area = "atlantis": no area has this id"#,
         "loads[0].tier = 0",
         r#"loads[0].class = "households""#,
         "lines[0].loss_fraction = 1.5",
