@@ -259,3 +259,105 @@ pub fn write(
     serde_json::to_writer(&mut *out, &wire)?;
     out.write_all(b"\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{Balance, ContractSchedule, OperatingState, Reason, TierOutcome};
+    use serde_json::json;
+
+    fn grid() -> Grid {
+        let tree = json!({
+            "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+            "plants": [{"id": "p", "area": "a", "capacity_mw": 100, "unit_mw": 50}],
+            "loads": [{"id": "l", "area": "a", "tier": 1, "class": "essential"}],
+            "data_centers": [{"id": "dc", "area": "a", "firm_tier": 2, "flexible_tier": 3}],
+            "lines": [{"id": "a-n", "from": "a", "to": "n", "capacity_mw": 40}],
+            "contracts": [{"id": "x", "from": "a", "to": "n", "firmness": "firm", "tier": 2, "max_mw": 30}],
+            "schedule": {"interval": "1s", "deadband_mw": 1.0, "heartbeat": "10s"},
+        });
+        crate::config::from_value(&tree).unwrap().grid
+    }
+
+    fn schedule(load_mw: f64) -> Schedule {
+        let served = |mw| Served {
+            requested_mw: mw,
+            served_mw: mw,
+        };
+        Schedule {
+            state: OperatingState::Normal,
+            reserve_required_mw: 0.0,
+            reserve_mw: 0.0,
+            balance: Balance {
+                generation_mw: load_mw + 20.4,
+                domestic_served_mw: load_mw + 0.4,
+                exports_mw: 20.0,
+                ..Balance::default()
+            },
+            plants: vec![load_mw + 20.4],
+            loads: vec![served(load_mw)],
+            data_centers: vec![[served(0.25), served(0.15)]],
+            contracts: vec![ContractSchedule {
+                requested_mw: 30.0,
+                scheduled_mw: 20.0,
+                reason: Reason::LineCapacity,
+            }],
+            lines: vec![-0.0],
+            tiers: vec![TierOutcome {
+                tier: 1,
+                requested_mw: load_mw,
+                served_mw: load_mw,
+            }],
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_micros(1_800_000_000_000_000 + second * 1_000_000)
+    }
+
+    #[test]
+    fn emits_first_on_change_beyond_deadband_on_state_change_and_on_heartbeat() {
+        let grid = grid();
+        let mut emitter = Emitter::default();
+        assert_eq!(
+            emitter.offer(&grid, at(0), &schedule(50.0)),
+            Some((Trigger::Initial, 1))
+        );
+        assert_eq!(
+            emitter.offer(&grid, at(1), &schedule(50.9)),
+            None,
+            "within the deadband"
+        );
+        assert_eq!(
+            emitter.offer(&grid, at(2), &schedule(51.1)),
+            Some((Trigger::Change, 2))
+        );
+        let mut alert = schedule(51.1);
+        alert.state = OperatingState::Alert;
+        assert_eq!(
+            emitter.offer(&grid, at(3), &alert),
+            Some((Trigger::StateChange, 3))
+        );
+        assert_eq!(emitter.offer(&grid, at(12), &alert), None);
+        assert_eq!(
+            emitter.offer(&grid, at(13), &alert),
+            Some((Trigger::Heartbeat, 4))
+        );
+    }
+
+    #[test]
+    fn writes_the_documented_format() {
+        let mut out = Vec::new();
+        write(
+            &mut out,
+            &grid(),
+            at(0),
+            7,
+            Trigger::Change,
+            &schedule(1.0 / 3.0),
+        )
+        .unwrap();
+        let golden = include_str!("../tests/data/decision.golden.json");
+        assert_eq!(String::from_utf8(out).unwrap(), golden);
+    }
+}

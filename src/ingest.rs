@@ -268,7 +268,10 @@ mod tests {
     /// Offers events and returns (tick second, talco demand seen) for every tick.
     fn ticks(ingest: &mut Ingest) -> Vec<(i64, f64)> {
         let mut seen = Vec::new();
-        ingest.run_ticks(|ts, state| seen.push((ts.as_micros() / 1_000_000 % 60, state.loads[8])));
+        let talco = ingest.grid.index.loads["talco"];
+        ingest.run_ticks(|ts, state| {
+            seen.push((ts.as_micros() / 1_000_000 % 60, state.loads[talco]))
+        });
         seen
     }
 
