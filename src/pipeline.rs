@@ -375,12 +375,7 @@ async fn schedule(
         };
         let mut line = Vec::with_capacity(4096);
         decision::write(&mut line, &grid, tick.ts, seq, trigger, &schedule)?;
-        let b = &schedule.balance;
-        tracing::debug!(
-            ts = %tick.ts, seq, state = schedule.state.as_str(), trigger = trigger.as_str(),
-            generation_mw = b.generation_mw.round(), unserved_mw = b.unserved_mw.round(),
-            exports_mw = b.exports_mw.round(), "decision"
-        );
+        log_decision(tick.ts, seq, trigger, &schedule);
         if tx
             .send(DecisionOut {
                 line,
@@ -394,4 +389,27 @@ async fn schedule(
         }
     }
     Ok(())
+}
+
+/// The first decision and every state change at info, the rest at debug: an operator
+/// sees the grid's story in the log without one line a second.
+fn log_decision(ts: Timestamp, seq: u64, trigger: Trigger, schedule: &crate::schedule::Schedule) {
+    let b = &schedule.balance;
+    let state = schedule.state.as_str();
+    macro_rules! decision {
+        ($level:ident) => {
+            tracing::$level!(
+                %ts, seq, state, trigger = trigger.as_str(),
+                generation_mw = b.generation_mw.round(),
+                served_mw = b.domestic_served_mw.round(),
+                unserved_mw = b.unserved_mw.round(),
+                exports_mw = b.exports_mw.round(),
+                "decision"
+            )
+        };
+    }
+    match trigger {
+        Trigger::Initial | Trigger::StateChange => decision!(info),
+        Trigger::Change | Trigger::Heartbeat => decision!(debug),
+    }
 }
