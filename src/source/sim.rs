@@ -1063,4 +1063,80 @@ mod tests {
         assert!((3..=25).contains(&deratings), "{deratings}");
         assert!(restorations + 2 >= trips + deratings);
     }
+
+    /// A small grid written inline, so the golden figures below do not move when the
+    /// reference grid is retuned.
+    fn small_grid() -> Grid {
+        let tree = serde_json::json!({
+            "areas": [
+                {"id": "a", "kind": "domestic"},
+                {"id": "b", "kind": "domestic"},
+                {"id": "x", "kind": "neighbor"}
+            ],
+            "plants": [
+                {"id": "dam", "area": "a", "capacity_mw": 500, "unit_mw": 125, "min_mw": 20,
+                 "reservoir": {"floor_m": 100, "rule_curve_m":
+                    [110, 108, 106, 106, 110, 115, 120, 122, 122, 120, 116, 112]}},
+                {"id": "weir", "area": "b", "capacity_mw": 80.25, "unit_mw": 20}
+            ],
+            "loads": [
+                {"id": "homes", "area": "a", "tier": 1, "class": "residential"},
+                {"id": "mill", "area": "b", "tier": 2, "class": "industrial", "peak_mw": 40}
+            ],
+            "data_centers": [
+                {"id": "dc", "area": "b", "firm_tier": 2, "flexible_tier": 3, "capacity_mw": 50.5}
+            ],
+            "lines": [
+                {"id": "ab", "from": "a", "to": "b", "capacity_mw": 200, "reverse_capacity_mw": 200},
+                {"id": "bx", "from": "b", "to": "x", "capacity_mw": 100}
+            ],
+            "contracts": [
+                {"id": "sale", "from": "b", "to": "x", "firmness": "non_firm", "tier": 3,
+                 "max_mw": 60, "window": {"start": "05-01", "end": "09-30"}}
+            ]
+        });
+        crate::config::from_value(&tree).expect("small grid").grid
+    }
+
+    /// Pins the exact bytes: a change here means every recorded simulation changes,
+    /// on this platform or another, and must be deliberate.
+    #[test]
+    fn output_is_pinned_byte_for_byte() {
+        let grid = small_grid();
+        let steps = run(
+            &grid,
+            Scenario::WinterShortage,
+            9,
+            at("2027-01-11T00:00:00Z"),
+            600,
+        );
+        // FNV-1a over every line of ten minutes.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for line in steps.iter().flatten() {
+            for byte in line.bytes().chain([b'\n']) {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        assert_eq!(steps[0].join("\n"), GOLDEN_FIRST_STEP);
+        assert_eq!(hash, GOLDEN_HASH);
+    }
+
+    const GOLDEN_FIRST_STEP: &str = concat!(
+        r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","source":"sim","seq":1,"line":"ab","in_service":true}"#,
+        "\n",
+        r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","source":"sim","seq":2,"line":"bx","in_service":true}"#,
+        "\n",
+        r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","source":"sim","seq":3,"contract":"sale","mw":18.000}"#,
+        "\n",
+        r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":4,"load":"homes","mw":238.412}"#,
+        "\n",
+        r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":5,"load":"mill","mw":35.928}"#,
+        "\n",
+        r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":6,"site":"dc","firm_mw":22.932,"flexible_mw":23.404}"#,
+        "\n",
+        r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":7,"plant":"dam","output_mw":299.189,"available_mw":375.000,"reservoir_level_m":110.019,"inflow_mw":58.208}"#,
+        "\n",
+        r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":8,"plant":"weir","output_mw":30.429,"available_mw":31.050,"inflow_mw":31.050}"#,
+    );
+    const GOLDEN_HASH: u64 = 0x7d33_9f76_c046_63a1;
 }
