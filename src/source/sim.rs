@@ -418,7 +418,10 @@ impl Simulator {
         }
     }
 
-    /// Appends the events of one second of event time to `out` and returns its `ts`.
+    /// Appends the events of one second of event time to `out` (JSON, one event a
+    /// string, no newline) and returns its `ts`: `start` on the first call, one second
+    /// later on each following call. Event time is the simulator's own clock, so a
+    /// caller may pace it to the wall clock or run it flat out for a log file.
     pub fn next_step(&mut self, out: &mut Vec<String>) -> Timestamp {
         let ts = self.ts;
         let ts_text = ts.to_string();
