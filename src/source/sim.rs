@@ -1068,4 +1068,17 @@ mod tests {
         r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":8,"plant":"weir","output_mw":30.429,"available_mw":31.050,"inflow_mw":31.050}"#,
     );
     const GOLDEN_HASH: u64 = 0x7d33_9f76_c046_63a1;
+
+    #[test]
+    fn a_negative_peak_is_a_configuration_error() {
+        let tree = serde_json::json!({
+            "areas": [{"id": "a", "kind": "domestic"}],
+            "loads": [{"id": "l", "area": "a", "tier": 1, "class": "other", "peak_mw": -5}]
+        });
+        let errors = crate::config::from_value(&tree).unwrap_err().0;
+        assert!(
+            errors.iter().any(|e| e.path.ends_with("peak_mw")),
+            "{errors:?}"
+        );
+    }
 }
