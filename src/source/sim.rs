@@ -983,6 +983,11 @@ mod tests {
             .iter()
             .filter(|v| v.get("capacity_mw").is_some())
             .count();
+        for v in events.iter().filter(|v| v.get("capacity_mw").is_some()) {
+            let line = &grid.lines[grid.index.lines[v["line"].as_str().unwrap()]];
+            let cap = num(v, "capacity_mw");
+            assert!(cap > 0.0 && cap <= line.capacity_mw, "{v}");
+        }
         let restorations = events
             .iter()
             .filter(|v| v["in_service"] == true && v.get("capacity_mw").is_none())
