@@ -40,6 +40,8 @@ pub struct Load {
     pub area: String,
     pub tier: i64,
     pub class: String,
+    #[serde(default)]
+    pub peak_mw: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -327,11 +327,15 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
                 LoadClass::Other
             }
         };
+        let peak_mw = l
+            .peak_mw
+            .map(|v| c.non_negative(format!("{path}.peak_mw"), v));
         loads.push(Load {
             id: l.id,
             area,
             tier,
             class,
+            peak_mw,
         });
     }
 

@@ -67,6 +67,10 @@ pub struct Load {
     pub area: usize,
     pub tier: u32,
     pub class: LoadClass,
+    /// Typical winter-peak demand, a hint for the built-in simulator only: telemetry,
+    /// not this figure, is what the scheduler serves. `None` lets the simulator derive
+    /// a size from the area's plant capacity and the load's class.
+    pub peak_mw: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
