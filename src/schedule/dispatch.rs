@@ -3,22 +3,44 @@
 //! in proportion to availability, and no two-way flow (rule 7).
 //!
 //! Each step solves, then fixes what it decided (a total as a row, a share as a lower
-//! bound) before the next step, with a tolerance of [`TOL_ABS`] + [`TOL_REL`]·|value| so
-//! that the engine's own feasibility tolerance (1e-7 MW) cannot make a fixed model
-//! infeasible. If a solve fails anyway, the last good solution is kept (it meets every
-//! rule fixed so far) and a warning is logged; if the very first one fails, the
+//! bound) before the next step, with a slack. The slack is first [`TIGHT`], 1e-9 MW:
+//! later objectives may trade any slack for less waste, and losses amplify such trades
+//! (a 1e-7 MW slack on a tier total can move 1e-5 MW between a lossless and a lossy
+//! consumer), so it is kept far below what the outputs snap away. Should the engine's
+//! own feasibility tolerance (1e-7 MW) make a tightly fixed model infeasible, the steps
+//! run again with [`LOOSE`], 1e-6 MW + 1e-9 relative (still within rule 10's 1e-6
+//! relative optimality). If that fails too, the last good solution is kept (it meets
+//! every rule fixed so far) and a warning is logged; if no solve succeeds at all, the
 //! schedule falls back to all-zero (see [`Dispatch::zero`]).
 
 use super::inputs::Inputs;
 use super::lp::{Cmp, Lp, LpError, Model, Var};
 use crate::grid::Grid;
 
-pub(super) const TOL_ABS: f64 = 1e-9;
-pub(super) const TOL_REL: f64 = 1e-9;
-
-pub(super) fn tol(value: f64) -> f64 {
-    TOL_ABS + TOL_REL * value.abs()
+/// How far below (or above) an optimum a fixing lets the next steps go.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Slack {
+    abs: f64,
+    rel: f64,
 }
+
+impl Slack {
+    fn of(self, value: f64) -> f64 {
+        self.abs + self.rel * value.abs()
+    }
+}
+
+pub(super) const TIGHT: Slack = Slack {
+    abs: 1e-9,
+    rel: 0.0,
+};
+pub(super) const LOOSE: Slack = Slack {
+    abs: 1e-6,
+    rel: 1e-9,
+};
+
+/// How much more than the common level a member may get and still count as limited.
+const FREEZE_REL: f64 = 1e-6;
 
 /// The solved figures of one run, indexed like the [`Model`]'s vectors.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +50,8 @@ pub(super) struct Dispatch {
     pub fwd: Vec<f64>,
     pub rev: Vec<f64>,
     pub served: Vec<f64>,
+    /// False when a step failed and an earlier solution (or the zero schedule) stands.
+    pub complete: bool,
 }
 
 impl Dispatch {
@@ -40,6 +64,7 @@ impl Dispatch {
             fwd: vec![0.0; inputs.lines.len()],
             rev: vec![0.0; inputs.lines.len()],
             served: vec![0.0; inputs.consumers.len()],
+            complete: false,
         }
     }
 
@@ -51,6 +76,7 @@ impl Dispatch {
             fwd: pick(&model.fwd),
             rev: pick(&model.rev),
             served: pick(&model.served),
+            complete: true,
         }
     }
 }
@@ -72,10 +98,18 @@ pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
             }
         }
     };
-    if let Err(e) = refine(inputs, &mut model, &mut x) {
-        tracing::warn!(error = %e, "a scheduling step failed; keeping the last good solution");
+    let (base, x0) = (model.clone(), x.clone());
+    let mut refined = refine(inputs, &mut model, &mut x, TIGHT);
+    if let Err(e) = &refined {
+        tracing::debug!(error = %e, "a tightly fixed step failed; retrying with looser fixings");
+        (model, x) = (base, x0);
+        refined = refine(inputs, &mut model, &mut x, LOOSE);
+        if let Err(e) = &refined {
+            tracing::warn!(error = %e, "a scheduling step failed; keeping the last good solution");
+        }
     }
     let mut out = Dispatch::read(&model, &x);
+    out.complete = refined.is_ok();
     // A lossless line may still carry both ways at equal cost: keep the net only.
     for (l, line) in grid.lines.iter().enumerate() {
         if line.loss_fraction == 0.0 && out.fwd[l] > 0.0 && out.rev[l] > 0.0 {
@@ -88,7 +122,12 @@ pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
 }
 
 /// The steps after feasibility. `x` always holds the last successful solution.
-fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), LpError> {
+fn refine(
+    inputs: &Inputs,
+    model: &mut Model,
+    x: &mut Vec<f64>,
+    slack: Slack,
+) -> Result<(), LpError> {
     // Rule 2: tiers in ascending order.
     let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
     tiers.sort_unstable();
@@ -106,21 +145,21 @@ fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), Lp
         let total: f64 = total_terms.iter().map(|(v, _)| sol[v.at()]).sum();
         *x = sol;
         let capacity: f64 = members.iter().map(|&c| inputs.consumers[c].cap).sum();
-        if total >= capacity - tol(capacity) {
+        if total >= capacity - LOOSE.of(capacity) {
             // Fully served: everyone gets its cap, no fairness to settle.
             for &c in &members {
                 let cap = inputs.consumers[c].cap;
-                model.lp.raise_lo(model.served[c], cap - tol(cap));
+                model.lp.raise_lo(model.served[c], cap - slack.of(cap));
             }
             continue;
         }
-        model.lp.row(&total_terms, Cmp::Ge, total - tol(total));
+        model.lp.row(&total_terms, Cmp::Ge, total - slack.of(total));
         // Rule 4: weighted max-min fairness, weights = requests.
         let items: Vec<(Var, f64)> = members
             .iter()
             .map(|&c| (model.served[c], inputs.consumers[c].request))
             .collect();
-        progressive_fill(&mut model.lp, &items, x)?;
+        progressive_fill(&mut model.lp, &items, x, slack)?;
     }
 
     // Rule 7: least waste (spill plus losses).
@@ -135,7 +174,7 @@ fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), Lp
         let sol = model.lp.minimise(&waste)?;
         let w: f64 = waste.iter().map(|&(v, c)| c * sol[v.at()]).sum();
         *x = sol;
-        model.lp.row(&waste, Cmp::Le, w + tol(w));
+        model.lp.row(&waste, Cmp::Le, w + slack.of(w));
     }
 
     // Rule 6: run-of-river first…
@@ -150,7 +189,7 @@ fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), Lp
         let sol = model.lp.maximise(&ror)?;
         let r: f64 = ror.iter().map(|&(v, _)| sol[v.at()]).sum();
         *x = sol;
-        model.lp.row(&ror, Cmp::Ge, r - tol(r));
+        model.lp.row(&ror, Cmp::Ge, r - slack.of(r));
     }
     // …then storage in proportion to availability.
     let storage: Vec<(Var, f64)> = model
@@ -161,7 +200,7 @@ fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), Lp
         .filter(|&((_, &storage), &a)| storage && a > 0.0)
         .map(|((&v, _), &a)| (v, a))
         .collect();
-    progressive_fill(&mut model.lp, &storage, x)?;
+    progressive_fill(&mut model.lp, &storage, x, slack)?;
 
     // Rule 7: a line never carries both ways; least flow breaks the remaining ties.
     let flows: Vec<(Var, f64)> = model
@@ -178,9 +217,17 @@ fn refine(inputs: &Inputs, model: &mut Model, x: &mut Vec<f64>) -> Result<(), Lp
 
 /// Weighted max-min fairness by progressive filling: raise a common level λ with
 /// `var ≥ λ·weight` for everyone not yet limited, freeze those that cannot get more
-/// than λ (each tested by maximising it alone with the others held at λ), repeat.
-/// Freezing sets the variable's lower bound; the others keep λ as their new floor.
-fn progressive_fill(lp: &mut Lp, items: &[(Var, f64)], x: &mut Vec<f64>) -> Result<(), LpError> {
+/// than λ (each tested by maximising it alone with the others held at λ; "more" means
+/// by over [`FREEZE_REL`] of its weight), repeat. Everyone keeps λ as its new floor; a
+/// frozen variable also gets its tested maximum as ceiling. That ceiling is exact (the
+/// feasible set only shrinks from here) and stops later objectives from moving MW
+/// between members through the tolerances, which losses would otherwise amplify.
+fn progressive_fill(
+    lp: &mut Lp,
+    items: &[(Var, f64)],
+    x: &mut Vec<f64>,
+    slack: Slack,
+) -> Result<(), LpError> {
     let mut open: Vec<(Var, f64)> = items.iter().copied().filter(|&(_, w)| w > 0.0).collect();
     while !open.is_empty() {
         let mut trial = lp.clone();
@@ -195,14 +242,15 @@ fn progressive_fill(lp: &mut Lp, items: &[(Var, f64)], x: &mut Vec<f64>) -> Resu
 
         for &(v, w) in &open {
             let share = lambda * w;
-            lp.raise_lo(v, share - tol(share));
+            lp.raise_lo(v, share - slack.of(share));
         }
         let mut frozen = Vec::new();
         for (i, &(v, w)) in open.iter().enumerate() {
             let share = lambda * w;
             let best = lp.maximise(&[(v, 1.0)])?[v.at()];
-            if best <= share + tol(share) {
+            if best <= share + FREEZE_REL * w.max(1.0) {
                 frozen.push(i);
+                lp.lower_hi(v, best.max(share));
             }
         }
         if frozen.is_empty() {

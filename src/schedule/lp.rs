@@ -73,6 +73,14 @@ impl Lp {
         }
     }
 
+    /// Lowers an upper bound, never past the lower one.
+    pub(super) fn lower_hi(&mut self, v: Var, hi: f64) {
+        let hi = hi.max(self.lo[v.0]);
+        if hi < self.hi[v.0] {
+            self.hi[v.0] = hi;
+        }
+    }
+
     /// Adds `Σ coeff·var cmp rhs`. Repeated variables are merged (the engine rejects
     /// them) and zero coefficients dropped; an empty row is skipped.
     pub(super) fn row(&mut self, terms: &[(Var, f64)], cmp: Cmp, rhs: f64) {

@@ -894,6 +894,48 @@ mod tests {
     }
 
     #[test]
+    fn reference_grid_runs_every_step_in_every_state() {
+        let (g, state, ts) = winter();
+        let inputs = Inputs::new(&g, ts, &state, None);
+        for s in [
+            OperatingState::Normal,
+            OperatingState::Alert,
+            OperatingState::Emergency,
+        ] {
+            let run = dispatch(&g, &inputs.restricted(&g, s));
+            assert!(run.complete, "{s:?}");
+        }
+    }
+
+    #[test]
+    #[ignore]
+    fn print_winter() {
+        let (g, state, ts) = winter();
+        let s = Scheduler::new(g.clone()).schedule(ts, &state);
+        println!(
+            "state {:?} R {} reserve {}",
+            s.state, s.reserve_required_mw, s.reserve_mw
+        );
+        println!("{:?}", s.balance);
+        for (p, x) in s.plants.iter().enumerate() {
+            println!("plant {} {x}", g.plants[p].id);
+        }
+        for (p, x) in s.loads.iter().enumerate() {
+            println!("load {} {x:?}", g.loads[p].id);
+        }
+        println!("dc {:?}", s.data_centers);
+        for (p, x) in s.contracts.iter().enumerate() {
+            println!("contract {} {x:?}", g.contracts[p].id);
+        }
+        for (p, x) in s.lines.iter().enumerate() {
+            println!("line {} {x}", g.lines[p].id);
+        }
+        for t in &s.tiers {
+            println!("{t:?}");
+        }
+    }
+
+    #[test]
     fn rule9_the_same_input_gives_an_identical_schedule() {
         let (g, state, ts) = winter();
         let a = Scheduler::new(g.clone()).schedule(ts, &state);
