@@ -35,7 +35,11 @@
 //! - **Tiers (rule 2)** ascending: maximise the tier's served MW with earlier tiers
 //!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with its
 //!   optimal total, weighted max-min fairness with the requests as weights, by
-//!   progressive filling.
+//!   progressive filling. The total comes first (rule 10 holds the per-tier totals to
+//!   the lexicographic optimum), so when consumers of a short tier sit behind lines of
+//!   different losses, the optimal total is reached only by serving the cheaper-to-reach
+//!   ones, and fairness shares only what the total leaves free. A tier's reported
+//!   request includes contracts whose window is closed.
 //! - **After the tiers:** least waste, spill + losses (rule 7); then most run-of-river
 //!   generation (rule 6); then storage plants share the rest with equal
 //!   `g_p / avail_p` as far as the network allows (progressive filling); then least
@@ -730,6 +734,61 @@ mod tests {
         assert_network(&g, &s);
     }
 
+    fn export_grid() -> Arc<Grid> {
+        grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "lines": [line("a", "d", "n", 100.0, 0.0, 0.0, 60.0),
+                      line("b", "d", "n", 100.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "d", "n", true, 1, 500.0)],
+        }))
+    }
+
+    #[test]
+    fn reasons_name_an_outage_on_the_way_to_the_buyer() {
+        let g = export_grid();
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.nominations[0] = Nomination::Mw(150.0);
+        state.lines[1].in_service = false;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 100.0);
+        assert_eq!(s.contracts[0].reason, Reason::LineOut);
+        close(s.lines[1], 0.0);
+        state.lines[1].in_service = true;
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 150.0);
+        assert_eq!(s.contracts[0].reason, Reason::Ok);
+    }
+
+    #[test]
+    fn reasons_name_a_ramp_that_holds_the_flow_back() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "lines": [line("a", "d", "n", 100.0, 0.0, 0.0, 60.0)],
+            "contracts": [contract("sale", "d", "n", true, 1, 500.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        let mut scheduler = Scheduler::new(g);
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 0.0);
+        // A minute later 90 MW are nominated; the line may only move 60 MW a minute.
+        state.nominations[0] = Nomination::Mw(90.0);
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 60.0);
+        assert_eq!(s.contracts[0].reason, Reason::RampLimit);
+        let s = scheduler.schedule(at("2027-01-15T00:02:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 90.0);
+        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        // 30 s later the ramp would allow 120, the capacity only 100.
+        state.nominations[0] = Nomination::Max;
+        let s = scheduler.schedule(at("2027-01-15T00:02:30Z"), &state);
+        close(s.contracts[0].scheduled_mw, 100.0);
+        assert_eq!(s.contracts[0].reason, Reason::LineCapacity);
+    }
+
     #[test]
     fn rule2_tiers_are_strict_priorities() {
         let g = grid(json!({
@@ -932,6 +991,49 @@ mod tests {
         }
         for t in &s.tiers {
             println!("{t:?}");
+        }
+    }
+
+    #[test]
+    fn odd_snapshots_never_panic_and_always_balance() {
+        let (g, mut state, ts) = winter();
+        let odd = [f64::NAN, -5.0, 0.0, 1e-12, 50.0, 500.0, 1e9, f64::INFINITY];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut scheduler = Scheduler::new(g.clone());
+        for tick in 0..12 {
+            let mut pick = || odd[(next() % odd.len() as u64) as usize];
+            for p in 0..state.plants.len() {
+                state.plants[p].available_mw = pick();
+                state.plants[p].inflow_mw = Some(pick());
+                state.plants[p].reservoir_level_m = Some(pick() + 800.0);
+            }
+            for l in 0..state.loads.len() {
+                state.loads[l] = pick();
+            }
+            state.data_centers[0].firm_mw = pick();
+            state.data_centers[0].flexible_mw = pick();
+            for l in 0..state.lines.len() {
+                let x = pick();
+                state.lines[l].in_service = x != 0.0;
+                state.lines[l].derated_mw = (x < 100.0).then(&mut pick);
+            }
+            for c in 0..state.nominations.len() {
+                state.nominations[c] = Nomination::Mw(pick());
+            }
+            let s = scheduler.schedule(
+                ts.saturating_add(std::time::Duration::from_secs(tick)),
+                &state,
+            );
+            assert_network(&g, &s);
+            for x in s.plants.iter().chain(&s.lines) {
+                assert!(x.is_finite());
+            }
         }
     }
 

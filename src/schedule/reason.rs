@@ -11,8 +11,9 @@
 //!    area (that can carry MW away from it). A side is *network-bound* when every
 //!    in-service line of it is at its limit in that direction (vacuously, when none is
 //!    in service). On a bound side: `line_out` if one of its lines is out of service,
-//!    else `line_capacity` if a line is at its capacity (after derating), else
-//!    `ramp_limit` (a line is held by its ramp bound).
+//!    else `ramp_limit` if the lines are held by ramp bounds and none by its capacity,
+//!    else `line_capacity` (a line at its capacity after derating, or no line able to
+//!    carry the contract at all). A side with any headroom left is not the reason.
 //! 5. `reservoir_floor` — some plant is capped at its inflow by its rule curve, so the
 //!    shortfall is (at least partly) stored water that may not be used.
 //! 6. `shortage` — anything else: not enough supply for this tier.
