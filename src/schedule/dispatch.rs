@@ -153,6 +153,13 @@ fn refine(
             }
             continue;
         }
+        if total <= slack.of(0.0) {
+            // Nothing of this tier can be served: everyone gets 0, fairly.
+            for &c in &members {
+                model.lp.lower_hi(model.served[c], 0.0);
+            }
+            continue;
+        }
         model.lp.row(&total_terms, Cmp::Ge, total - slack.of(total));
         // Rule 4: weighted max-min fairness, weights = requests.
         let items: Vec<(Var, f64)> = members

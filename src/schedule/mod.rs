@@ -651,6 +651,29 @@ mod tests {
     }
 
     #[test]
+    fn rule3_a_ramp_nothing_can_absorb_is_dropped_for_the_tick() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic")],
+            "plants": [plant("river", "a", 1000.0, 0.0, false)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 900.0, 900.0, 0.0, 100.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.loads[0] = 500.0;
+        let mut scheduler = Scheduler::new(g.clone());
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 500.0);
+        // The town disconnects: the ramp would push ~498 MW into an area that can
+        // take none, so this tick ignores the ramp rather than fail.
+        state.loads[0] = 0.0;
+        let s = scheduler.schedule(at("2027-01-15T00:00:01Z"), &state);
+        close(s.lines[0], 0.0);
+        close(s.plants[0], 0.0);
+        assert_network(&g, &s);
+    }
+
+    #[test]
     fn rule4_a_shortfall_is_shared_pro_rata() {
         let g = grid(json!({
             "areas": [area("d", "domestic")],
