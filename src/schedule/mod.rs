@@ -967,12 +967,33 @@ mod tests {
         for (p, &mw) in s.plants.iter().enumerate() {
             assert!(mw >= 0.0 && mw <= g.plants[p].capacity_mw);
         }
+        assert!(s.plants[g.index.plants["rogun"]] <= 150.0 + EPS);
+        assert!(s.plants[g.index.plants["kairakkum"]] <= 40.0 + EPS);
+        // 3660 MW available, 600 held as reserve (tier 3, before industry): 3060 MW.
+        assert_eq!(s.state, OperatingState::Normal);
+        close(s.reserve_mw, 600.0);
+        close(s.balance.generation_mw, 3060.0);
+        // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor
+        // 60 MW over 4%.
+        let losses = 810.0 / 0.98 - 810.0 + 50.0 / 0.97 - 50.0 + 60.0 / 0.96 - 60.0;
+        close(s.balance.losses_mw, losses);
+        close(s.lines[g.index.lines["north-south"]], 810.0 / 0.98);
+        // Tiers 1 and 2 (2780 MW with the floor) are served in full; tier 4 gets the
+        // rest, all of it where no loss is paid: south industry.
+        close(s.tiers[1].served_mw, 2260.0);
         close(
-            s.plants[g.index.plants["rogun"]].min(150.0),
-            s.plants[g.index.plants["rogun"]],
+            s.loads[g.index.loads["south-industry"]].served_mw,
+            280.0 - losses,
         );
-        let served: f64 = s.tiers.iter().map(|t| t.served_mw).sum();
-        assert!(served > 0.0);
+        close(s.loads[g.index.loads["north-industry"]].served_mw, 0.0);
+        close(
+            s.contracts[g.index.contracts["af-supply"]].scheduled_mw,
+            60.0,
+        );
+        assert_eq!(
+            s.contracts[g.index.contracts["af-supply"]].reason,
+            Reason::ReservoirFloor
+        );
     }
 
     #[test]
@@ -986,34 +1007,6 @@ mod tests {
         ] {
             let run = dispatch(&g, &inputs.restricted(&g, s));
             assert!(run.complete, "{s:?}");
-        }
-    }
-
-    #[test]
-    #[ignore]
-    fn print_winter() {
-        let (g, state, ts) = winter();
-        let s = Scheduler::new(g.clone()).schedule(ts, &state);
-        println!(
-            "state {:?} R {} reserve {}",
-            s.state, s.reserve_required_mw, s.reserve_mw
-        );
-        println!("{:?}", s.balance);
-        for (p, x) in s.plants.iter().enumerate() {
-            println!("plant {} {x}", g.plants[p].id);
-        }
-        for (p, x) in s.loads.iter().enumerate() {
-            println!("load {} {x:?}", g.loads[p].id);
-        }
-        println!("dc {:?}", s.data_centers);
-        for (p, x) in s.contracts.iter().enumerate() {
-            println!("contract {} {x:?}", g.contracts[p].id);
-        }
-        for (p, x) in s.lines.iter().enumerate() {
-            println!("line {} {x}", g.lines[p].id);
-        }
-        for t in &s.tiers {
-            println!("{t:?}");
         }
     }
 
