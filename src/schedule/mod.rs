@@ -1,8 +1,72 @@
 //! The scheduler: from a telemetry snapshot to plant setpoints, served demand,
 //! contract schedules and line flows, under the shortage rules.
+//!
+//! # The model
+//!
+//! Each tick is one linear programme, solved lexicographically (a sequence of
+//! objectives, each result fixed before the next):
+//!
+//! - **Availability (rule 1).** `avail_p = min(available_mw, capacity_mw) ≥ 0`. When the
+//!   plant has a reservoir, its reading carries a level, and that level is below the
+//!   month's rule curve or the dead level, `avail_p = min(avail_p, inflow_mw or 0)`. An
+//!   unknown level never caps. The setpoint `g_p ∈ [0, avail_p]` is what the plant
+//!   delivers; the must-run bound `lb_p = min(min_mw, avail_p)` is met by
+//!   `g_p + spill_p ≥ lb_p`: must-run output nothing absorbs is spilled.
+//! - **Consumers (rule 2).** Every load; each data center's firm and flexible parts;
+//!   each contract (request 0 without nomination, `max_mw` for a nomination without MW,
+//!   else `min(mw, max_mw)`), split into a floor part `min(request, floor)` at the
+//!   floor's tier and the rest at the contract's tier; the reserve, requesting
+//!   `R = max(min_mw, largest unit_mw among plants with avail > 0 if largest_unit,
+//!   fraction_of_demand × requested domestic demand)`. A contract outside its window
+//!   is scheduled 0 (`out_of_window`) but its request is still reported.
+//! - **Network (rule 3).** Each line has two non-negative variables, MW sent from→to
+//!   and to→from; received = sent × (1 − loss_fraction). Capacities bound each
+//!   direction; a derating caps both; an outage forces both to 0 at once. With a ramp
+//!   and a previous tick, the net flow stays within `prev ± ramp × elapsed minutes`,
+//!   intersected with the capacities; when the intersection is empty (a derating below
+//!   the ramp's reach) the net flow is the point of the ramp interval nearest the
+//!   capacity interval, so a derating ramps down at ramp rate. If ramps leave no
+//!   feasible flow at all, they are ignored for the tick (with a warning). Every area
+//!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
+//!   and data centers withdraw in their area, exports and transits withdraw at `to`,
+//!   and transits inject the same MW at `from`; the domestic side pays the losses.
+//! - **Reserve (rule 5).** `Σ g + reserve ≤ Σ avail` over domestic plants: headroom, no
+//!   network constraint.
+//! - **Tiers (rule 2)** ascending: maximise the tier's served MW with earlier tiers
+//!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with its
+//!   optimal total, weighted max-min fairness with the requests as weights, by
+//!   progressive filling. The total comes first (rule 10 holds the per-tier totals to
+//!   the lexicographic optimum), so when consumers of a short tier sit behind lines of
+//!   different losses, the optimal total is reached only by serving the cheaper-to-reach
+//!   ones, and fairness shares only what the total leaves free. A tier's reported
+//!   request includes contracts whose window is closed.
+//! - **After the tiers:** least waste, spill + losses (rule 7); then most run-of-river
+//!   generation (rule 6); then storage plants share the rest with equal
+//!   `g_p / avail_p` as far as the network allows (progressive filling); then least
+//!   total line flow, and lossless lines keep their net flow only, so no line carries
+//!   both ways (rule 7). The engine is deterministic, and nothing iterates a hash map,
+//!   so the same input gives a bit-identical schedule.
+//! - **States (rule 8):** see [`state`]. The state is judged on the unrestricted run;
+//!   the emitted schedule is the run under the emitted state's restrictions.
+//! - **Reasons:** see [`reason`] for the heuristic and its order.
+//!
+//! Fixings keep a tolerance of 1e-6 MW + 1e-9 relative (the engine's own feasibility
+//! tolerance is 1e-7 MW), and outputs within 1e-6 MW of a bound snap to it, so no
+//! solver noise reaches a decision.
 
-use crate::grid::{Grid, GridState};
+mod dispatch;
+mod inputs;
+mod lp;
+pub mod reason;
+pub mod state;
+
+pub use state::SchedulerState;
+
+use crate::grid::{ContractKind, Grid, GridState};
 use crate::time::Timestamp;
+use dispatch::{Dispatch, dispatch};
+use inputs::{Inputs, Part, Previous};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The operating state judged for a tick.
@@ -112,35 +176,904 @@ pub struct Schedule {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     grid: Arc<Grid>,
+    memory: SchedulerState,
+}
+
+/// Distance within which a figure snaps to its bound.
+const SNAP: f64 = 1e-6;
+
+fn snap(x: f64, lo: f64, hi: f64) -> f64 {
+    if !x.is_finite() || x <= lo + SNAP {
+        lo
+    } else if x >= hi - SNAP {
+        hi
+    } else {
+        x
+    }
 }
 
 impl Scheduler {
     pub fn new(grid: Arc<Grid>) -> Self {
-        Scheduler { grid }
+        Scheduler {
+            grid,
+            memory: SchedulerState::default(),
+        }
+    }
+
+    /// What the scheduler carries between ticks, to persist.
+    pub fn state(&self) -> &SchedulerState {
+        &self.memory
+    }
+
+    /// Resumes from a persisted [`SchedulerState`].
+    pub fn restore(&mut self, state: SchedulerState) {
+        self.memory = state;
     }
 
     /// Schedules the tick at `ts` on `state`.
     pub fn schedule(&mut self, ts: Timestamp, state: &GridState) -> Schedule {
-        let _ = (ts, state);
-        let grid = &self.grid;
-        Schedule {
-            state: OperatingState::Normal,
-            reserve_required_mw: 0.0,
-            reserve_mw: 0.0,
-            balance: Balance::default(),
-            plants: vec![0.0; grid.plants.len()],
-            loads: vec![Served::default(); grid.loads.len()],
-            data_centers: vec![[Served::default(); 2]; grid.data_centers.len()],
-            contracts: vec![
-                ContractSchedule {
-                    requested_mw: 0.0,
-                    scheduled_mw: 0.0,
-                    reason: Reason::Ok
-                };
-                grid.contracts.len()
-            ],
-            lines: vec![0.0; grid.lines.len()],
-            tiers: Vec::new(),
+        let grid = Arc::clone(&self.grid);
+        let previous = self.memory.last_tick.map(|last| Previous {
+            flows: &self.memory.line_flows,
+            elapsed_min: ts.micros_since(last) as f64 / 60e6,
+        });
+        let inputs = Inputs::new(&grid, ts, state, previous);
+        let unrestricted = dispatch(&grid, &inputs);
+        let judged = state::judge(&grid, &inputs, &unrestricted);
+        let emitted = self.memory.step(judged, ts, grid.states.hold);
+        let restricted = inputs.restricted(&grid, emitted);
+        let same_caps = restricted
+            .consumers
+            .iter()
+            .zip(&inputs.consumers)
+            .all(|(a, b)| a.cap == b.cap);
+        let run = if same_caps {
+            unrestricted
+        } else {
+            dispatch(&grid, &restricted)
+        };
+        let schedule = build(&grid, ts, emitted, &restricted, &run);
+        self.memory.last_tick = Some(ts);
+        self.memory.line_flows = schedule.lines.clone();
+        schedule
+    }
+}
+
+/// Turns a run's figures into the public [`Schedule`], snapping solver noise.
+fn build(
+    grid: &Grid,
+    ts: Timestamp,
+    state: OperatingState,
+    inputs: &Inputs,
+    run: &Dispatch,
+) -> Schedule {
+    let plants: Vec<f64> = run
+        .g
+        .iter()
+        .zip(&inputs.avail)
+        .map(|(&g, &a)| snap(g, 0.0, a))
+        .collect();
+    let spill_mw: f64 = run
+        .spill
+        .iter()
+        .zip(&inputs.lb)
+        .map(|(&s, &lb)| snap(s, 0.0, lb))
+        .sum();
+    let mut loads = vec![Served::default(); grid.loads.len()];
+    let mut data_centers = vec![[Served::default(); 2]; grid.data_centers.len()];
+    let mut scheduled = vec![0.0; grid.contracts.len()];
+    let mut reserve_mw = 0.0;
+    let mut tiers: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    for (c, consumer) in inputs.consumers.iter().enumerate() {
+        let served = snap(run.served[c], 0.0, consumer.cap);
+        let figure = Served {
+            requested_mw: consumer.request,
+            served_mw: served,
+        };
+        match consumer.part {
+            Part::Load(i) => loads[i] = figure,
+            Part::DcFirm(i) => data_centers[i][0] = figure,
+            Part::DcFlexible(i) => data_centers[i][1] = figure,
+            Part::Floor(i) | Part::Rest(i) => scheduled[i] += served,
+            Part::Reserve => reserve_mw = served,
         }
+        let entry = tiers.entry(consumer.tier).or_default();
+        entry.0 += consumer.request;
+        entry.1 += served;
+    }
+    let mut lines = Vec::with_capacity(grid.lines.len());
+    let mut losses_mw = 0.0;
+    for (l, line) in grid.lines.iter().enumerate() {
+        let limits = &inputs.lines[l];
+        let f = snap(run.fwd[l], 0.0, limits.fwd_var_hi);
+        let r = snap(run.rev[l], 0.0, limits.rev_var_hi);
+        lines.push(f - r);
+        losses_mw += (f + r) * line.loss_fraction;
+    }
+    let reasons = reason::reasons(grid, ts, state, inputs, run, &scheduled);
+    let contracts: Vec<ContractSchedule> = (0..grid.contracts.len())
+        .map(|c| ContractSchedule {
+            requested_mw: inputs.contract_requests[c],
+            scheduled_mw: scheduled[c],
+            reason: reasons[c],
+        })
+        .collect();
+    let (mut exports_mw, mut transit_mw) = (0.0, 0.0);
+    for (contract, &mw) in grid.contracts.iter().zip(&scheduled) {
+        match contract.kind {
+            ContractKind::Export => exports_mw += mw,
+            ContractKind::Transit => transit_mw += mw,
+        }
+    }
+    let domestic = loads.iter().chain(data_centers.iter().flatten());
+    let (domestic_served_mw, unserved_mw) = domestic.fold((0.0, 0.0), |(s, u), x| {
+        (s + x.served_mw, u + (x.requested_mw - x.served_mw))
+    });
+    Schedule {
+        state,
+        reserve_required_mw: inputs.reserve_required,
+        reserve_mw,
+        balance: Balance {
+            generation_mw: plants.iter().sum(),
+            domestic_served_mw,
+            exports_mw,
+            transit_mw,
+            losses_mw,
+            spill_mw,
+            unserved_mw,
+        },
+        plants,
+        loads,
+        data_centers,
+        contracts,
+        lines,
+        tiers: tiers
+            .into_iter()
+            .map(|(tier, (requested_mw, served_mw))| TierOutcome {
+                tier,
+                requested_mw,
+                served_mw,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+    use crate::grid::{AreaKind, Nomination, PlantReading};
+    use serde_json::{Value, json};
+
+    const EPS: f64 = 1e-6;
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp::parse(text).unwrap()
+    }
+
+    fn grid(mut tree: Value) -> Arc<Grid> {
+        let root = tree.as_object_mut().unwrap();
+        root.entry("states")
+            .or_insert(json!({"alert_margin_mw": 0, "hold": "15m"}));
+        match config::from_value(&tree) {
+            Ok(c) => Arc::new(c.grid),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn area(id: &str, kind: &str) -> Value {
+        json!({"id": id, "kind": kind})
+    }
+
+    fn plant(id: &str, area: &str, capacity: f64, min: f64, reservoir: bool) -> Value {
+        let mut p = json!({"id": id, "area": area, "capacity_mw": capacity,
+            "unit_mw": capacity, "min_mw": min});
+        if reservoir {
+            p["reservoir"] = json!({"floor_m": 100, "rule_curve_m": vec![200.0; 12]});
+        }
+        p
+    }
+
+    fn load(id: &str, area: &str, tier: u32, class: &str) -> Value {
+        json!({"id": id, "area": area, "tier": tier, "class": class})
+    }
+
+    fn line(id: &str, from: &str, to: &str, cap: f64, rev: f64, loss: f64, ramp: f64) -> Value {
+        json!({"id": id, "from": from, "to": to, "capacity_mw": cap,
+            "reverse_capacity_mw": rev, "loss_fraction": loss, "ramp_mw_per_min": ramp})
+    }
+
+    fn contract(id: &str, from: &str, to: &str, firm: bool, tier: u32, max: f64) -> Value {
+        json!({"id": id, "from": from, "to": to,
+            "firmness": if firm { "firm" } else { "non_firm" }, "tier": tier, "max_mw": max})
+    }
+
+    fn avail(state: &mut GridState, p: usize, mw: f64) {
+        state.plants[p] = PlantReading {
+            output_mw: 0.0,
+            available_mw: mw,
+            reservoir_level_m: None,
+            inflow_mw: None,
+        };
+    }
+
+    fn close(actual: f64, expected: f64) {
+        assert!(
+            (actual - expected).abs() < EPS,
+            "expected {expected}, got {actual}"
+        );
+    }
+
+    /// Every area balances and no line exceeds its configured capacity.
+    fn assert_network(grid: &Grid, s: &Schedule) {
+        for (a, kind) in grid.areas.iter().map(|a| a.kind).enumerate() {
+            let mut net = 0.0;
+            for (l, line) in grid.lines.iter().enumerate() {
+                let (f, r) = (s.lines[l].max(0.0), (-s.lines[l]).max(0.0));
+                let kept = 1.0 - line.loss_fraction;
+                if line.from == a {
+                    net += r * kept - f;
+                }
+                if line.to == a {
+                    net += f * kept - r;
+                }
+                assert!(f <= line.capacity_mw + EPS && r <= line.reverse_capacity_mw + EPS);
+            }
+            if kind == AreaKind::Domestic {
+                for (p, plant) in grid.plants.iter().enumerate() {
+                    if plant.area == a {
+                        net += s.plants[p];
+                    }
+                }
+            }
+            for (i, l) in grid.loads.iter().enumerate() {
+                if l.area == a {
+                    net -= s.loads[i].served_mw;
+                }
+            }
+            for (i, dc) in grid.data_centers.iter().enumerate() {
+                if dc.area == a {
+                    net -= s.data_centers[i][0].served_mw + s.data_centers[i][1].served_mw;
+                }
+            }
+            for (c, k) in grid.contracts.iter().enumerate() {
+                if k.to == a {
+                    net -= s.contracts[c].scheduled_mw;
+                }
+                if k.from == a && k.kind == ContractKind::Transit {
+                    net += s.contracts[c].scheduled_mw;
+                }
+            }
+            assert!(
+                net.abs() < EPS,
+                "area {} off balance by {net}",
+                grid.areas[a].id
+            );
+        }
+    }
+
+    #[test]
+    fn rule1_reservoir_below_curve_caps_at_inflow() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("dam", "d", 500.0, 0.0, true)],
+            "loads": [load("town", "d", 1, "residential")],
+            "lines": [line("x", "d", "n", 100.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "d", "n", true, 2, 50.0)],
+        }));
+        let ts = at("2027-01-15T00:00:00Z");
+        let mut state = GridState::new(&g);
+        state.plants[0] = PlantReading {
+            output_mw: 0.0,
+            available_mw: 500.0,
+            reservoir_level_m: Some(150.0), // below the 200 m curve
+            inflow_mw: Some(80.0),
+        };
+        state.loads[0] = 200.0;
+        state.nominations[0] = Nomination::Max;
+        let s = Scheduler::new(g.clone()).schedule(ts, &state);
+        close(s.plants[0], 80.0);
+        close(s.loads[0].served_mw, 80.0);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, Reason::ReservoirFloor);
+        close(s.balance.unserved_mw, 120.0);
+
+        // Above the curve the reservoir may be drawn: no cap.
+        state.plants[0].reservoir_level_m = Some(250.0);
+        let s = Scheduler::new(g.clone()).schedule(ts, &state);
+        close(s.plants[0], 250.0);
+        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        // An unknown level never caps.
+        state.plants[0].reservoir_level_m = None;
+        let s = Scheduler::new(g).schedule(ts, &state);
+        close(s.plants[0], 250.0);
+    }
+
+    #[test]
+    fn rule2_a_floor_is_served_at_its_floor_tier() {
+        let mut k = contract("aid", "d", "n", true, 4, 300.0);
+        k["floor_mw"] = json!(20);
+        k["floor_tier"] = json!(1);
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("hospital", "d", 1, "essential"), load("homes", "d", 2, "residential")],
+            "lines": [line("x", "d", "n", 300.0, 0.0, 0.0, 0.0)],
+            "contracts": [k],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.loads = vec![70.0, 50.0];
+        state.nominations[0] = Nomination::Max;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Normal);
+        close(s.loads[0].served_mw, 70.0);
+        close(s.contracts[0].scheduled_mw, 20.0);
+        close(s.loads[1].served_mw, 10.0);
+        assert_eq!(s.contracts[0].reason, Reason::Shortage);
+        let expected = [(1, 90.0, 90.0), (2, 50.0, 10.0), (4, 280.0, 0.0)];
+        assert_eq!(s.tiers.len(), expected.len());
+        for (t, (tier, requested, served)) in s.tiers.iter().zip(expected) {
+            assert_eq!(t.tier, tier);
+            close(t.requested_mw, requested);
+            close(t.served_mw, served);
+        }
+        assert_network(&g, &s);
+    }
+
+    fn alert_grid() -> Arc<Grid> {
+        grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "loads": [load("homes", "d", 1, "residential")],
+            "lines": [line("x", "d", "n", 1000.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("spot", "d", "n", false, 2, 150.0),
+                          contract("firm", "d", "n", true, 2, 100.0)],
+            "states": {"alert_margin_mw": 100, "hold": "15m"},
+        }))
+    }
+
+    #[test]
+    fn rule8_alert_stops_non_firm_exports() {
+        let g = alert_grid();
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 600.0);
+        state.loads[0] = 300.0;
+        state.nominations = vec![Nomination::Max, Nomination::Max];
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        // Unrestricted: 300 + 150 + 100 = 550 leaves 50 unused < 100 → alert.
+        assert_eq!(s.state, OperatingState::Alert);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, Reason::AlertState);
+        close(s.contracts[1].scheduled_mw, 100.0);
+        assert_eq!(s.contracts[1].reason, Reason::Ok);
+        close(s.plants[0], 400.0);
+        close(s.balance.exports_mw, 100.0);
+    }
+
+    #[test]
+    fn rule8_hysteresis_holds_the_state_for_hold() {
+        let g = alert_grid();
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 600.0);
+        state.loads[0] = 300.0;
+        state.nominations = vec![Nomination::Max, Nomination::Max];
+        let mut scheduler = Scheduler::new(g.clone());
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Alert);
+        // More water: judged normal, but the alert holds for 15 minutes.
+        avail(&mut state, 0, 1000.0);
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Alert);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        let s = scheduler.schedule(at("2027-01-15T00:15:59Z"), &state);
+        assert_eq!(s.state, OperatingState::Alert);
+        let s = scheduler.schedule(at("2027-01-15T00:16:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Normal);
+        close(s.contracts[0].scheduled_mw, 150.0);
+        assert_eq!(scheduler.state().current, OperatingState::Normal);
+        // The state persists and restores.
+        let saved = scheduler.state().clone();
+        let mut other = Scheduler::new(g);
+        other.restore(saved.clone());
+        assert_eq!(other.state(), &saved);
+    }
+
+    #[test]
+    fn rule8_emergency_keeps_only_floors_and_drops_flexible_dc_demand() {
+        let mut k = contract("aid", "a", "n", true, 2, 40.0);
+        k["floor_mw"] = json!(10);
+        k["floor_tier"] = json!(1);
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "a", 200.0, 0.0, false)],
+            "loads": [load("hospital", "b", 1, "essential")],
+            "data_centers": [{"id": "dc", "area": "a", "firm_tier": 2, "flexible_tier": 3}],
+            "lines": [line("ab", "a", "b", 50.0, 50.0, 0.0, 0.0),
+                      line("an", "a", "n", 100.0, 0.0, 0.0, 0.0)],
+            "contracts": [k],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 200.0);
+        state.loads[0] = 100.0;
+        state.data_centers[0].firm_mw = 20.0;
+        state.data_centers[0].flexible_mw = 30.0;
+        state.nominations[0] = Nomination::Max;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Emergency);
+        close(s.loads[0].served_mw, 50.0); // the line's limit
+        close(s.contracts[0].scheduled_mw, 10.0);
+        assert_eq!(s.contracts[0].reason, Reason::EmergencyState);
+        close(s.data_centers[0][0].served_mw, 20.0);
+        close(s.data_centers[0][1].requested_mw, 30.0);
+        close(s.data_centers[0][1].served_mw, 0.0);
+        close(s.plants[0], 80.0);
+        close(s.balance.unserved_mw, 80.0);
+        assert_network(&g, &s);
+    }
+
+    #[test]
+    fn rule3_outage_forces_zero_at_once_while_a_derating_ramps() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic")],
+            "plants": [plant("river", "a", 1000.0, 0.0, false),
+                       plant("dam", "b", 600.0, 0.0, true)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 900.0, 900.0, 0.0, 100.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        avail(&mut state, 1, 600.0);
+        state.loads[0] = 500.0;
+        let mut scheduler = Scheduler::new(g.clone());
+        // First tick: no ramp; run-of-river first, so A supplies everything.
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 500.0);
+        close(s.plants[1], 0.0);
+        // Derated to 200: the flow ramps down at 100 MW/min.
+        state.lines[0].derated_mw = Some(200.0);
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        close(s.lines[0], 400.0);
+        close(s.plants[1], 100.0);
+        let s = scheduler.schedule(at("2027-01-15T00:01:30Z"), &state);
+        close(s.lines[0], 350.0);
+        // Out of service: zero at once.
+        state.lines[0].in_service = false;
+        let s = scheduler.schedule(at("2027-01-15T00:01:31Z"), &state);
+        close(s.lines[0], 0.0);
+        close(s.plants[1], 500.0);
+        close(s.loads[0].served_mw, 500.0);
+        // Back in service without derating: ramps up from 0.
+        state.lines[0] = Default::default();
+        let s = scheduler.schedule(at("2027-01-15T00:02:31Z"), &state);
+        close(s.lines[0], 100.0);
+        close(s.plants[1], 400.0);
+    }
+
+    #[test]
+    fn rule3_a_ramp_nothing_can_absorb_is_dropped_for_the_tick() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic")],
+            "plants": [plant("river", "a", 1000.0, 0.0, false)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 900.0, 900.0, 0.0, 100.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.loads[0] = 500.0;
+        let mut scheduler = Scheduler::new(g.clone());
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 500.0);
+        // The town disconnects: the ramp would push ~498 MW into an area that can
+        // take none, so this tick ignores the ramp rather than fail.
+        state.loads[0] = 0.0;
+        let s = scheduler.schedule(at("2027-01-15T00:00:01Z"), &state);
+        close(s.lines[0], 0.0);
+        close(s.plants[0], 0.0);
+        assert_network(&g, &s);
+    }
+
+    #[test]
+    fn rule4_a_shortfall_is_shared_pro_rata() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("x", "d", 1, "residential"), load("y", "d", 1, "industrial")],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 50.0);
+        state.loads = vec![60.0, 40.0];
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.loads[0].served_mw, 30.0);
+        close(s.loads[1].served_mw, 20.0);
+    }
+
+    #[test]
+    fn rule4_what_the_network_frees_is_shared_among_the_rest() {
+        // x sits behind a 10 MW line; y and z share what remains 3:1.
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic")],
+            "plants": [plant("p", "a", 100.0, 0.0, false)],
+            "loads": [load("x", "b", 1, "residential"), load("y", "a", 1, "residential"),
+                      load("z", "a", 1, "residential")],
+            "lines": [line("ab", "a", "b", 10.0, 0.0, 0.0, 0.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 90.0);
+        state.loads = vec![100.0, 60.0, 20.0];
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.loads[0].served_mw, 10.0);
+        close(s.loads[1].served_mw, 60.0);
+        close(s.loads[2].served_mw, 20.0);
+        state.loads = vec![100.0, 120.0, 40.0];
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.loads[0].served_mw, 10.0);
+        close(s.loads[1].served_mw, 60.0);
+        close(s.loads[2].served_mw, 20.0);
+    }
+
+    #[test]
+    fn rule6_run_of_river_is_used_before_storage() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("big-dam", "d", 300.0, 0.0, true),
+                       plant("river", "d", 100.0, 0.0, false),
+                       plant("small-dam", "d", 100.0, 0.0, true)],
+            "loads": [load("town", "d", 1, "residential")],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 300.0);
+        avail(&mut state, 1, 100.0);
+        avail(&mut state, 2, 100.0);
+        state.loads[0] = 250.0;
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.plants[1], 100.0);
+        // The remaining 150 in proportion to availability, 3:1.
+        close(s.plants[0], 112.5);
+        close(s.plants[2], 37.5);
+        close(s.balance.generation_mw, 250.0);
+    }
+
+    #[test]
+    fn rule3_a_transit_pays_its_losses_from_domestic_supply() {
+        let g = grid(json!({
+            "areas": [area("k", "neighbor"), area("d", "domestic"), area("p", "neighbor")],
+            "plants": [plant("dam", "d", 100.0, 0.0, false)],
+            "lines": [line("kd", "k", "d", 1000.0, 0.0, 0.1, 0.0),
+                      line("dp", "d", "p", 1000.0, 0.0, 0.1, 0.0)],
+            "contracts": [contract("transit", "k", "p", true, 1, 50.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations[0] = Nomination::Max;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 50.0);
+        close(s.balance.transit_mw, 50.0);
+        // k sends 50, d receives 45; p must receive 50, so d sends 50/0.9.
+        close(s.lines[0], 50.0);
+        close(s.lines[1], 50.0 / 0.9);
+        close(s.plants[0], 50.0 / 0.9 - 45.0);
+        close(s.balance.losses_mw, 5.0 + 50.0 / 0.9 * 0.1);
+        assert_network(&g, &s);
+    }
+
+    fn export_grid() -> Arc<Grid> {
+        grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "lines": [line("a", "d", "n", 100.0, 0.0, 0.0, 60.0),
+                      line("b", "d", "n", 100.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "d", "n", true, 1, 500.0)],
+        }))
+    }
+
+    #[test]
+    fn reasons_name_an_outage_on_the_way_to_the_buyer() {
+        let g = export_grid();
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.nominations[0] = Nomination::Mw(150.0);
+        state.lines[1].in_service = false;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 100.0);
+        assert_eq!(s.contracts[0].reason, Reason::LineOut);
+        close(s.lines[1], 0.0);
+        state.lines[1].in_service = true;
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 150.0);
+        assert_eq!(s.contracts[0].reason, Reason::Ok);
+    }
+
+    #[test]
+    fn reasons_name_a_ramp_that_holds_the_flow_back() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "lines": [line("a", "d", "n", 100.0, 0.0, 0.0, 60.0)],
+            "contracts": [contract("sale", "d", "n", true, 1, 500.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        let mut scheduler = Scheduler::new(g);
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 0.0);
+        // A minute later 90 MW are nominated; the line may only move 60 MW a minute.
+        state.nominations[0] = Nomination::Mw(90.0);
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 60.0);
+        assert_eq!(s.contracts[0].reason, Reason::RampLimit);
+        let s = scheduler.schedule(at("2027-01-15T00:02:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 90.0);
+        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        // 30 s later the ramp would allow 120, the capacity only 100.
+        state.nominations[0] = Nomination::Max;
+        let s = scheduler.schedule(at("2027-01-15T00:02:30Z"), &state);
+        close(s.contracts[0].scheduled_mw, 100.0);
+        assert_eq!(s.contracts[0].reason, Reason::LineCapacity);
+    }
+
+    #[test]
+    fn rule2_tiers_are_strict_priorities() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("big", "d", 2, "industrial"), load("small", "d", 1, "residential")],
+            "lines": [line("x", "d", "n", 100.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "d", "n", true, 3, 100.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.loads = vec![100.0, 80.0];
+        state.nominations[0] = Nomination::Mw(500.0); // capped at max_mw
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.loads[1].served_mw, 80.0);
+        close(s.loads[0].served_mw, 20.0);
+        close(s.contracts[0].requested_mw, 100.0);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, Reason::Shortage);
+        let tiers: Vec<u32> = s.tiers.iter().map(|t| t.tier).collect();
+        assert_eq!(tiers, vec![1, 2, 3]);
+        for (t, served) in s.tiers.iter().zip([80.0, 20.0, 0.0]) {
+            close(t.served_mw, served);
+        }
+    }
+
+    #[test]
+    fn rule3_line_capacity_binds_and_balance_holds_per_area() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic"), area("n", "neighbor")],
+            "plants": [plant("river", "a", 500.0, 0.0, false),
+                       plant("dam", "b", 50.0, 0.0, true)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 200.0, 200.0, 0.05, 0.0),
+                      line("an", "a", "n", 30.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "a", "n", true, 2, 50.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 500.0);
+        avail(&mut state, 1, 50.0);
+        state.loads[0] = 300.0;
+        state.nominations[0] = Nomination::Max;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 200.0);
+        close(s.loads[0].served_mw, 240.0); // 200 × 0.95 + 50
+        close(s.plants[1], 50.0);
+        close(s.contracts[0].scheduled_mw, 30.0);
+        assert_eq!(s.contracts[0].reason, Reason::LineCapacity);
+        close(s.plants[0], 230.0);
+        close(s.balance.losses_mw, 10.0);
+        assert_network(&g, &s);
+    }
+
+    #[test]
+    fn rule7_no_two_way_flow_on_a_lossless_line() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic")],
+            "plants": [plant("river", "a", 100.0, 0.0, false)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 500.0, 500.0, 0.0, 0.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.loads[0] = 50.0;
+        let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
+        let run = dispatch(&g, &inputs);
+        close(run.fwd[0], 50.0);
+        assert_eq!(run.rev[0], 0.0);
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 50.0);
+        close(s.balance.losses_mw, 0.0);
+    }
+
+    #[test]
+    fn rule1_must_run_output_nothing_absorbs_is_spilled() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("river", "d", 100.0, 40.0, false)],
+            "loads": [load("town", "d", 1, "residential")],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.loads[0] = 25.0;
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.plants[0], 25.0);
+        close(s.balance.spill_mw, 15.0);
+    }
+
+    /// A January evening on the reference grid: Rogun and Kairakkum below their rule
+    /// curves, the CASA-1000 summer contracts out of window.
+    fn winter() -> (Arc<Grid>, GridState, Timestamp) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+        let g = Arc::new(config::load(&path).unwrap().grid);
+        let mut state = GridState::new(&g);
+        let plants = [
+            ("nurek", 2200.0, Some(875.0), Some(300.0)),
+            ("rogun", 600.0, Some(1060.0), Some(150.0)),
+            ("baipaza", 450.0, None, None),
+            ("sangtuda-1", 500.0, None, None),
+            ("sangtuda-2", 150.0, None, None),
+            ("golovnaya", 150.0, None, None),
+            ("kairakkum", 100.0, Some(342.0), Some(40.0)),
+            ("pamir-1", 20.0, None, None),
+        ];
+        for (id, mw, level, inflow) in plants {
+            state.plants[g.index.plants[id]] = PlantReading {
+                output_mw: mw,
+                available_mw: mw,
+                reservoir_level_m: level,
+                inflow_mw: inflow,
+            };
+        }
+        let loads = [
+            ("south-essential", 300.0),
+            ("north-essential", 150.0),
+            ("gbao-essential", 10.0),
+            ("south-households", 1500.0),
+            ("north-households", 700.0),
+            ("gbao-households", 60.0),
+            ("south-industry", 400.0),
+            ("north-industry", 200.0),
+            ("talco", 500.0),
+        ];
+        for (id, mw) in loads {
+            state.loads[g.index.loads[id]] = mw;
+        }
+        state.data_centers[g.index.data_centers["darvoz"]].firm_mw = 100.0;
+        state.data_centers[g.index.data_centers["darvoz"]].flexible_mw = 150.0;
+        state.nominations[g.index.contracts["af-supply"]] = Nomination::Max;
+        state.nominations[g.index.contracts["uz-spot"]] = Nomination::Mw(400.0);
+        state.nominations[g.index.contracts["gbao-badakhshan"]] = Nomination::Max;
+        state.nominations[g.index.contracts["casa-pk"]] = Nomination::Max;
+        (g, state, at("2027-01-15T17:00:00Z"))
+    }
+
+    #[test]
+    fn reference_grid_winter_snapshot_balances_within_limits() {
+        let (g, state, ts) = winter();
+        let s = Scheduler::new(g.clone()).schedule(ts, &state);
+        assert_network(&g, &s);
+        // Availability: Nurek 2200, Rogun capped at 150, Kairakkum at 40, the rest
+        // as read: 3610 MW. Largest unit with availability: Rogun's 600 MW.
+        close(s.reserve_required_mw, 600.0);
+        let casa = g.index.contracts["casa-pk"];
+        assert_eq!(s.contracts[casa].reason, Reason::OutOfWindow);
+        close(s.contracts[casa].requested_mw, 1000.0);
+        close(s.contracts[casa].scheduled_mw, 0.0);
+        // Essentials (460) and the Afghan floor (60) come first and are served.
+        for id in ["south-essential", "north-essential", "gbao-essential"] {
+            let l = &s.loads[g.index.loads[id]];
+            close(l.served_mw, l.requested_mw);
+        }
+        for (p, &mw) in s.plants.iter().enumerate() {
+            assert!(mw >= 0.0 && mw <= g.plants[p].capacity_mw);
+        }
+        assert!(s.plants[g.index.plants["rogun"]] <= 150.0 + EPS);
+        assert!(s.plants[g.index.plants["kairakkum"]] <= 40.0 + EPS);
+        // 3660 MW available, 600 held as reserve (tier 3, before industry): 3060 MW.
+        assert_eq!(s.state, OperatingState::Normal);
+        close(s.reserve_mw, 600.0);
+        close(s.balance.generation_mw, 3060.0);
+        // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor
+        // 60 MW over 4%.
+        let losses = 810.0 / 0.98 - 810.0 + 50.0 / 0.97 - 50.0 + 60.0 / 0.96 - 60.0;
+        close(s.balance.losses_mw, losses);
+        close(s.lines[g.index.lines["north-south"]], 810.0 / 0.98);
+        // Tiers 1 and 2 (2780 MW with the floor) are served in full; tier 4 gets the
+        // rest, all of it where no loss is paid: south industry.
+        close(s.tiers[1].served_mw, 2260.0);
+        close(
+            s.loads[g.index.loads["south-industry"]].served_mw,
+            280.0 - losses,
+        );
+        close(s.loads[g.index.loads["north-industry"]].served_mw, 0.0);
+        close(
+            s.contracts[g.index.contracts["af-supply"]].scheduled_mw,
+            60.0,
+        );
+        assert_eq!(
+            s.contracts[g.index.contracts["af-supply"]].reason,
+            Reason::ReservoirFloor
+        );
+    }
+
+    #[test]
+    fn reference_grid_runs_every_step_in_every_state() {
+        let (g, state, ts) = winter();
+        let inputs = Inputs::new(&g, ts, &state, None);
+        for s in [
+            OperatingState::Normal,
+            OperatingState::Alert,
+            OperatingState::Emergency,
+        ] {
+            let run = dispatch(&g, &inputs.restricted(&g, s));
+            assert!(run.complete, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn odd_snapshots_never_panic_and_always_balance() {
+        let (g, mut state, ts) = winter();
+        let odd = [f64::NAN, -5.0, 0.0, 1e-12, 50.0, 500.0, 1e9, f64::INFINITY];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut scheduler = Scheduler::new(g.clone());
+        for tick in 0..12 {
+            let mut pick = || odd[(next() % odd.len() as u64) as usize];
+            for p in 0..state.plants.len() {
+                state.plants[p].available_mw = pick();
+                state.plants[p].inflow_mw = Some(pick());
+                state.plants[p].reservoir_level_m = Some(pick() + 800.0);
+            }
+            for l in 0..state.loads.len() {
+                state.loads[l] = pick();
+            }
+            state.data_centers[0].firm_mw = pick();
+            state.data_centers[0].flexible_mw = pick();
+            for l in 0..state.lines.len() {
+                let x = pick();
+                state.lines[l].in_service = x != 0.0;
+                state.lines[l].derated_mw = (x < 100.0).then(&mut pick);
+            }
+            for c in 0..state.nominations.len() {
+                state.nominations[c] = Nomination::Mw(pick());
+            }
+            let s = scheduler.schedule(
+                ts.saturating_add(std::time::Duration::from_secs(tick)),
+                &state,
+            );
+            assert_network(&g, &s);
+            for x in s.plants.iter().chain(&s.lines) {
+                assert!(x.is_finite());
+            }
+        }
+    }
+
+    #[test]
+    fn rule9_the_same_input_gives_an_identical_schedule() {
+        let (g, state, ts) = winter();
+        let a = Scheduler::new(g.clone()).schedule(ts, &state);
+        let b = Scheduler::new(g).schedule(ts, &state);
+        assert_eq!(a, b);
+    }
+
+    /// Per-tick solve time on the reference grid: `cargo test --release -- --ignored
+    /// solve_time --nocapture`.
+    #[test]
+    #[ignore]
+    fn solve_time_on_the_reference_grid() {
+        let (g, state, ts) = winter();
+        let mut scheduler = Scheduler::new(g);
+        let n = 200;
+        let started = std::time::Instant::now();
+        for i in 0..n {
+            let ts = ts.saturating_add(std::time::Duration::from_secs(i));
+            std::hint::black_box(scheduler.schedule(ts, &state));
+        }
+        println!("{:?} per tick", started.elapsed() / n as u32);
     }
 }

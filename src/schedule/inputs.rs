@@ -1,0 +1,331 @@
+//! What a tick's snapshot means for the model: plant availability (rule 1), the
+//! consumers with their requests and tiers (rule 2), the reserve requirement (rule 5)
+//! and each line's limits for this tick (rule 3).
+//!
+//! Telemetry is taken defensively: a NaN, infinite or negative reading counts as 0, so
+//! no snapshot can put a number the engine rejects into the model.
+
+use super::OperatingState;
+use crate::grid::{ContractKind, Firmness, Grid, GridState, Nomination};
+use crate::time::Timestamp;
+
+/// Who a consumer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Load(usize),
+    DcFirm(usize),
+    DcFlexible(usize),
+    /// The part of a contract up to its floor, at the floor's tier.
+    Floor(usize),
+    /// The rest of a contract (all of it without a floor), at the contract's tier.
+    Rest(usize),
+    Reserve,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Consumer {
+    pub part: Part,
+    pub tier: u32,
+    /// What was asked: reported, and the fairness weight.
+    pub request: f64,
+    /// What may be served this tick: the request, cut by window or state.
+    pub cap: f64,
+    /// Area where the MW are withdrawn.
+    pub sink: Option<usize>,
+    /// Area where a transit injects the MW it withdraws at `sink`.
+    pub source: Option<usize>,
+}
+
+impl Consumer {
+    pub(super) fn is_reserve(&self) -> bool {
+        self.part == Part::Reserve
+    }
+}
+
+/// One line's limits for this tick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LineLimits {
+    pub in_service: bool,
+    /// Capacity from→to after outage and derating.
+    pub fwd_cap: f64,
+    /// Capacity to→from after outage and derating.
+    pub rev_cap: f64,
+    /// Bounds on net flow (fwd − rev) when a ramp applies.
+    pub ramp: Option<(f64, f64)>,
+    /// Upper bounds of the two direction variables: the capacities, widened only when a
+    /// derating below the ramp's reach forces a ramp-down through them.
+    pub fwd_var_hi: f64,
+    pub rev_var_hi: f64,
+}
+
+/// The model's data for one tick.
+#[derive(Debug, Clone)]
+pub(super) struct Inputs {
+    pub avail: Vec<f64>,
+    /// Must-run lower bound min(min_mw, avail).
+    pub lb: Vec<f64>,
+    /// True when the rule curve capped the plant below what it could otherwise give.
+    pub reservoir_capped: Vec<bool>,
+    pub lines: Vec<LineLimits>,
+    pub consumers: Vec<Consumer>,
+    /// Per contract, its request (0 without nomination).
+    pub contract_requests: Vec<f64>,
+    pub reserve_required: f64,
+}
+
+fn clean(x: f64) -> f64 {
+    if x.is_finite() { x.max(0.0) } else { 0.0 }
+}
+
+/// What the previous tick left for the ramps.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Previous<'a> {
+    pub flows: &'a [f64],
+    pub elapsed_min: f64,
+}
+
+impl Inputs {
+    pub(super) fn new(
+        grid: &Grid,
+        ts: Timestamp,
+        state: &GridState,
+        previous: Option<Previous<'_>>,
+    ) -> Inputs {
+        let mut avail = Vec::with_capacity(grid.plants.len());
+        let mut reservoir_capped = Vec::with_capacity(grid.plants.len());
+        for (p, plant) in grid.plants.iter().enumerate() {
+            let reading = state.plants.get(p).copied().unwrap_or_default();
+            let mut a = clean(reading.available_mw).min(plant.capacity_mw).max(0.0);
+            let mut capped = false;
+            if let (Some(reservoir), Some(level)) = (&plant.reservoir, reading.reservoir_level_m)
+                && level.is_finite()
+                && reservoir.below_curve(level, ts)
+            {
+                let inflow = clean(reading.inflow_mw.unwrap_or(0.0));
+                if inflow < a {
+                    a = inflow;
+                    capped = true;
+                }
+            }
+            avail.push(a);
+            reservoir_capped.push(capped);
+        }
+        let lb = grid
+            .plants
+            .iter()
+            .zip(&avail)
+            .map(|(plant, &a)| plant.min_mw.min(a).max(0.0))
+            .collect();
+
+        let mut consumers = Vec::new();
+        let mut domestic_request = 0.0;
+        for (i, load) in grid.loads.iter().enumerate() {
+            let request = clean(state.loads.get(i).copied().unwrap_or(0.0));
+            domestic_request += request;
+            consumers.push(Consumer {
+                part: Part::Load(i),
+                tier: load.tier,
+                request,
+                cap: request,
+                sink: Some(load.area),
+                source: None,
+            });
+        }
+        for (i, dc) in grid.data_centers.iter().enumerate() {
+            let reading = state.data_centers.get(i).copied().unwrap_or_default();
+            let (firm, flexible) = (clean(reading.firm_mw), clean(reading.flexible_mw));
+            domestic_request += firm + flexible;
+            for (part, tier, request) in [
+                (Part::DcFirm(i), dc.firm_tier, firm),
+                (Part::DcFlexible(i), dc.flexible_tier, flexible),
+            ] {
+                consumers.push(Consumer {
+                    part,
+                    tier,
+                    request,
+                    cap: request,
+                    sink: Some(dc.area),
+                    source: None,
+                });
+            }
+        }
+        let mut contract_requests = Vec::with_capacity(grid.contracts.len());
+        for (i, contract) in grid.contracts.iter().enumerate() {
+            let request = match state.nominations.get(i).copied().unwrap_or_default() {
+                Nomination::None => 0.0,
+                Nomination::Max => contract.max_mw,
+                Nomination::Mw(mw) => clean(mw).min(contract.max_mw),
+            };
+            contract_requests.push(request);
+            let open = contract.in_window(ts);
+            let source = (contract.kind == ContractKind::Transit).then_some(contract.from);
+            let floor_part = contract.floor.map_or(0.0, |f| request.min(f.mw));
+            if let Some(floor) = contract.floor {
+                consumers.push(Consumer {
+                    part: Part::Floor(i),
+                    tier: floor.tier,
+                    request: floor_part,
+                    cap: if open { floor_part } else { 0.0 },
+                    sink: Some(contract.to),
+                    source,
+                });
+            }
+            let rest = (request - floor_part).max(0.0);
+            consumers.push(Consumer {
+                part: Part::Rest(i),
+                tier: contract.tier,
+                request: rest,
+                cap: if open { rest } else { 0.0 },
+                sink: Some(contract.to),
+                source,
+            });
+        }
+        let mut reserve_required = 0.0;
+        if let Some(reserve) = &grid.reserve {
+            let mut r = reserve
+                .min_mw
+                .max(reserve.fraction_of_demand * domestic_request);
+            if reserve.largest_unit {
+                for (plant, &a) in grid.plants.iter().zip(&avail) {
+                    if a > 0.0 {
+                        r = r.max(plant.unit_mw);
+                    }
+                }
+            }
+            reserve_required = clean(r);
+            consumers.push(Consumer {
+                part: Part::Reserve,
+                tier: reserve.tier,
+                request: reserve_required,
+                cap: reserve_required,
+                sink: None,
+                source: None,
+            });
+        }
+
+        let lines = grid
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(l, line)| {
+                let reading = state.lines.get(l).copied().unwrap_or_default();
+                let prev = previous.and_then(|p| p.flows.get(l).map(|&f| (f, p.elapsed_min)));
+                line_limits(
+                    line.capacity_mw,
+                    line.reverse_capacity_mw,
+                    line.ramp_mw_per_min,
+                    reading.in_service,
+                    reading.derated_mw,
+                    prev,
+                )
+            })
+            .collect();
+
+        Inputs {
+            avail,
+            lb,
+            reservoir_capped,
+            lines,
+            consumers,
+            contract_requests,
+            reserve_required,
+        }
+    }
+
+    /// The same tick under a state's restrictions (rule 8): in `alert` non-firm
+    /// contracts keep only their floor part; in `emergency` every contract keeps only
+    /// its floor part and flexible data-center demand is not served.
+    pub(super) fn restricted(&self, grid: &Grid, state: OperatingState) -> Inputs {
+        let mut out = self.clone();
+        for consumer in &mut out.consumers {
+            let cut = match (state, consumer.part) {
+                (OperatingState::Normal, _) => false,
+                (OperatingState::Alert, Part::Rest(c)) => {
+                    grid.contracts[c].firmness == Firmness::NonFirm
+                }
+                (OperatingState::Emergency, Part::Rest(_) | Part::DcFlexible(_)) => true,
+                _ => false,
+            };
+            if cut {
+                consumer.cap = 0.0;
+            }
+        }
+        out
+    }
+}
+
+/// Limits of one line (rule 3). `prev` is the previous tick's net flow and the minutes
+/// elapsed since; `None` on the first tick.
+fn line_limits(
+    capacity: f64,
+    reverse: f64,
+    ramp_per_min: f64,
+    in_service: bool,
+    derated: Option<f64>,
+    prev: Option<(f64, f64)>,
+) -> LineLimits {
+    if !in_service {
+        // An outage forces zero at once: no ramp.
+        return LineLimits {
+            in_service,
+            fwd_cap: 0.0,
+            rev_cap: 0.0,
+            ramp: None,
+            fwd_var_hi: 0.0,
+            rev_var_hi: 0.0,
+        };
+    }
+    let derate = derated.map_or(f64::INFINITY, clean);
+    let fwd_cap = capacity.min(derate).max(0.0);
+    let rev_cap = reverse.min(derate).max(0.0);
+    let mut limits = LineLimits {
+        in_service,
+        fwd_cap,
+        rev_cap,
+        ramp: None,
+        fwd_var_hi: fwd_cap,
+        rev_var_hi: rev_cap,
+    };
+    if let Some((flow, minutes)) = prev
+        && ramp_per_min > 0.0
+        && flow.is_finite()
+    {
+        let d = ramp_per_min * minutes.max(0.0);
+        let (ramp_lo, ramp_hi) = (flow - d, flow + d);
+        let (lo, hi) = (ramp_lo.max(-rev_cap), ramp_hi.min(fwd_cap));
+        if lo <= hi {
+            limits.ramp = Some((lo, hi));
+        } else {
+            // A derating below the ramp's reach: move towards it at ramp rate, through
+            // the new capacity.
+            let point = if ramp_lo > fwd_cap { ramp_lo } else { ramp_hi };
+            limits.ramp = Some((point, point));
+            limits.fwd_var_hi = fwd_cap.max(point);
+            limits.rev_var_hi = rev_cap.max(-point);
+        }
+    }
+    limits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outage_forces_zero_at_once_while_derating_ramps_down() {
+        // In service, 900 MW prev, ramp 300/min, 1 minute later derated to 300.
+        let l = line_limits(900.0, 900.0, 300.0, true, Some(300.0), Some((900.0, 1.0)));
+        assert_eq!(l.ramp, Some((600.0, 600.0)));
+        assert_eq!(l.fwd_var_hi, 600.0);
+        assert_eq!(l.fwd_cap, 300.0);
+        // Out of service: zero, whatever the previous flow.
+        let l = line_limits(900.0, 900.0, 300.0, false, None, Some((900.0, 1.0)));
+        assert_eq!((l.fwd_var_hi, l.rev_var_hi, l.ramp), (0.0, 0.0, None));
+        // Ramp window inside the capacity: intersected.
+        let l = line_limits(900.0, 500.0, 100.0, true, None, Some((-450.0, 0.5)));
+        assert_eq!(l.ramp, Some((-500.0, -400.0)));
+        // First tick: no ramp.
+        let l = line_limits(900.0, 500.0, 100.0, true, None, None);
+        assert_eq!(l.ramp, None);
+    }
+}

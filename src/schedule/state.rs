@@ -1,0 +1,149 @@
+//! The operating state (rule 8): how a tick is judged, and the hysteresis that turns
+//! judgements into the emitted state.
+//!
+//! Judging looks at the schedule the tiers alone give (no state restrictions):
+//! `emergency` if an essential load is short by more than 1e-6 MW; else `alert` if the
+//! reserve held is short of the requirement, or the unused domestic generation
+//! Σ(avail − setpoint) is below `alert_margin_mw`; else `normal`.
+//!
+//! Hysteresis runs in event time. Escalation (a judged state worse than the current
+//! one) is immediate. A judged state equal to the current one ends any holding period.
+//! A better judged state starts a holding period at that tick; once every tick for
+//! `hold` has been judged better, the state steps down to the worst state judged during
+//! the period, and a new period starts at that tick if the judged state is better
+//! still.
+
+use super::OperatingState;
+use super::dispatch::Dispatch;
+use super::inputs::{Inputs, Part};
+use crate::grid::{Grid, LoadClass};
+use crate::time::{Timestamp, micros};
+use std::time::Duration;
+
+/// Shortfall below which a figure counts as met.
+const MET: f64 = 1e-6;
+
+/// Everything the scheduler carries from one tick to the next. Public and plain so that
+/// it can be persisted and restored (see `Scheduler::state` and `Scheduler::restore`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulerState {
+    /// The emitted state of the last tick.
+    pub current: OperatingState,
+    /// When the judged state started being better than `current`, if it is.
+    pub better_since: Option<Timestamp>,
+    /// The worst state judged since `better_since`.
+    pub worst_seen: OperatingState,
+    /// The last tick scheduled, for ramp limits.
+    pub last_tick: Option<Timestamp>,
+    /// Net sent MW per line at the last tick (negative = to→from).
+    pub line_flows: Vec<f64>,
+}
+
+impl Default for SchedulerState {
+    fn default() -> Self {
+        SchedulerState {
+            current: OperatingState::Normal,
+            better_since: None,
+            worst_seen: OperatingState::Normal,
+            last_tick: None,
+            line_flows: Vec::new(),
+        }
+    }
+}
+
+impl SchedulerState {
+    /// Feeds one judgement at `ts` and returns the state to emit.
+    pub fn step(
+        &mut self,
+        judged: OperatingState,
+        ts: Timestamp,
+        hold: Duration,
+    ) -> OperatingState {
+        if judged >= self.current {
+            self.current = judged;
+            self.better_since = None;
+            self.worst_seen = judged;
+            return self.current;
+        }
+        match self.better_since {
+            None => {
+                self.better_since = Some(ts);
+                self.worst_seen = judged;
+            }
+            Some(_) => self.worst_seen = self.worst_seen.max(judged),
+        }
+        if let Some(since) = self.better_since
+            && ts.micros_since(since) >= micros(hold)
+        {
+            self.current = self.worst_seen;
+            if judged < self.current {
+                self.better_since = Some(ts);
+                self.worst_seen = judged;
+            } else {
+                self.better_since = None;
+                self.worst_seen = self.current;
+            }
+        }
+        self.current
+    }
+}
+
+/// Judges the state of an unrestricted run.
+pub(super) fn judge(grid: &Grid, inputs: &Inputs, run: &Dispatch) -> OperatingState {
+    let mut reserve_short = false;
+    for (c, consumer) in inputs.consumers.iter().enumerate() {
+        let short = run.served[c] < consumer.request - MET;
+        match consumer.part {
+            Part::Load(i) if grid.loads[i].class == LoadClass::Essential && short => {
+                return OperatingState::Emergency;
+            }
+            Part::Reserve if short => reserve_short = true,
+            _ => {}
+        }
+    }
+    let unused: f64 = inputs.avail.iter().zip(&run.g).map(|(a, g)| a - g).sum();
+    if reserve_short || unused < grid.states.alert_margin_mw - MET {
+        OperatingState::Alert
+    } else {
+        OperatingState::Normal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OperatingState::*;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::from_micros(minutes * 60_000_000)
+    }
+
+    #[test]
+    fn hysteresis_escalates_at_once_and_holds_the_state_for_hold() {
+        let hold = Duration::from_secs(15 * 60);
+        let mut s = SchedulerState::default();
+        assert_eq!(s.step(Emergency, at(0), hold), Emergency);
+        assert_eq!(s.step(Normal, at(1), hold), Emergency);
+        assert_eq!(s.step(Alert, at(5), hold), Emergency);
+        assert_eq!(s.step(Normal, at(15), hold), Emergency);
+        // 15 minutes of better since minute 1: step down to the worst seen, alert.
+        assert_eq!(s.step(Normal, at(16), hold), Alert);
+        // A fresh period for alert → normal starts at minute 16.
+        assert_eq!(s.step(Normal, at(30), hold), Alert);
+        assert_eq!(s.step(Normal, at(31), hold), Normal);
+    }
+
+    #[test]
+    fn hysteresis_restarts_when_the_better_condition_breaks() {
+        let hold = Duration::from_secs(15 * 60);
+        let mut s = SchedulerState::default();
+        assert_eq!(s.step(Alert, at(0), hold), Alert);
+        assert_eq!(s.step(Normal, at(1), hold), Alert);
+        assert_eq!(s.step(Alert, at(10), hold), Alert);
+        assert_eq!(s.step(Normal, at(12), hold), Alert);
+        assert_eq!(s.step(Normal, at(26), hold), Alert);
+        assert_eq!(s.step(Normal, at(27), hold), Normal);
+        // Escalation is immediate.
+        assert_eq!(s.step(Emergency, at(28), hold), Emergency);
+    }
+}
