@@ -7,6 +7,7 @@ use std::sync::Arc;
 use vakhsh::decode::Decoder;
 use vakhsh::grid::Grid;
 use vakhsh::ingest::Ingest;
+use vakhsh::schedule::Scheduler;
 
 fn grid() -> Arc<Grid> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
@@ -76,5 +77,26 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, ingest);
+/// One tick of the reference grid on the state an hour of winter telemetry leaves.
+fn schedule(c: &mut Criterion) {
+    let grid = grid();
+    let mut decoder = Decoder::new(grid.clone());
+    let mut ingest = Ingest::new(grid.clone());
+    let mut last = None;
+    for line in hour_of_events(&grid) {
+        if let Ok(event) = decoder.decode(line.as_bytes()) {
+            ingest.offer(event, None);
+            ingest.run_ticks(|ts, state| last = Some((ts, state.clone())));
+        }
+    }
+    let (ts, state) = last.expect("an hour of events makes ticks");
+    let scheduler = Scheduler::new(grid);
+    let mut group = c.benchmark_group("schedule");
+    group.bench_function("reference", |b| {
+        b.iter(|| black_box(scheduler.clone().schedule(ts, &state)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, ingest, schedule);
 criterion_main!(benches);

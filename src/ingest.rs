@@ -351,4 +351,55 @@ mod tests {
         );
         assert!(!w.contains(100 + WINDOW - 1));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// Whatever the arrival order, each tick sees, for every load, the accepted
+            /// reading with the latest `ts` (the later arrival on a tie) among those
+            /// before its boundary — what a naive model keeping every event computes.
+            #[test]
+            fn ticks_see_the_newest_reading_before_their_boundary(
+                offsets in proptest::collection::vec((0u64..40_000, 0usize..3, 0u32..1000, any::<bool>()), 1..120)
+            ) {
+                let grid = grid();
+                let mut decoder = Decoder::new(grid.clone());
+                let mut ingest = Ingest::new(grid.clone());
+                let loads = ["talco", "north-industry", "south-industry"];
+                let mut accepted: Vec<(Timestamp, usize, usize, f64)> = Vec::new();
+                let mut newest_ts = 0u64;
+                for (arrival, (millis, load, mw, repeat)) in offsets.into_iter().enumerate() {
+                    // Keep most events near the newest so that some are in time and some late.
+                    let ts_ms = if millis % 5 == 0 { millis } else { newest_ts.saturating_sub(millis % 2500) + millis % 700 };
+                    newest_ts = newest_ts.max(ts_ms);
+                    let seq = if repeat && arrival > 0 { arrival as u64 - 1 } else { arrival as u64 };
+                    let line = format!(
+                        r#"{{"type":"demand","ts":"{}","load":"{}","mw":{mw},"source":"p","seq":{seq}}}"#,
+                        Timestamp::from_micros(1_800_000_000_000_000 + ts_ms as i64 * 1000),
+                        loads[load]
+                    );
+                    let event = decoder.decode(line.as_bytes()).unwrap();
+                    let ts = event.ts;
+                    if ingest.offer(event, None) == Verdict::Accepted {
+                        accepted.push((ts, arrival, grid.index.loads[loads[load]], f64::from(mw)));
+                    }
+                    let mut ticks = Vec::new();
+                    ingest.run_ticks(|b, state| ticks.push((b, state.loads.clone())));
+                    for (boundary, seen) in ticks {
+                        let mut model = vec![0.0; grid.loads.len()];
+                        let mut before: Vec<_> = accepted.iter().filter(|e| e.0 < boundary).collect();
+                        before.sort_by_key(|e| (e.0, e.1));
+                        for (_, _, load, mw) in before {
+                            model[*load] = *mw;
+                        }
+                        prop_assert_eq!(&seen, &model, "tick {}", boundary);
+                    }
+                }
+            }
+        }
+    }
 }
