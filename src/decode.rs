@@ -8,6 +8,7 @@ use crate::reject::Reason;
 use crate::time::Timestamp;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Why a line was refused: a cheap reason plus the detail a person needs.
@@ -55,7 +56,7 @@ struct Wire<'a> {
 pub struct Decoder {
     grid: Arc<Grid>,
     /// Interned sender names, so that an event's origin is a refcount, not a string copy.
-    sources: std::collections::HashMap<String, Arc<str>>,
+    sources: HashMap<String, Arc<str>>,
 }
 
 /// Senders beyond this many distinct names are not interned (still decoded).
@@ -89,10 +90,9 @@ impl Decoder {
                 format!("unknown event type {kind:?}"),
             ));
         };
-        let grid = self.grid.clone();
         let mut check = Check {
             event_type,
-            grid: &grid,
+            grid: &self.grid,
         };
         let ts = match wire.ts.as_deref() {
             None => return Err(check.error(Reason::Malformed, "missing field `ts`".into())),
@@ -106,7 +106,7 @@ impl Decoder {
         let body = check.body(&wire)?;
         let origin = match (wire.source.as_deref(), wire.seq) {
             (Some(source), Some(seq)) => Some(Origin {
-                source: self.intern(source),
+                source: intern(&mut self.sources, source),
                 seq,
             }),
             _ => None,
@@ -116,17 +116,18 @@ impl Decoder {
         }
         Ok(Event { ts, origin, body })
     }
+}
 
-    fn intern(&mut self, source: &str) -> Arc<str> {
-        if let Some(name) = self.sources.get(source) {
-            return name.clone();
-        }
-        let name: Arc<str> = Arc::from(source);
-        if self.sources.len() < MAX_INTERNED_SOURCES {
-            self.sources.insert(source.to_string(), name.clone());
-        }
-        name
+/// The shared name of a sender, so that an event's origin is a refcount, not a copy.
+fn intern(sources: &mut HashMap<String, Arc<str>>, source: &str) -> Arc<str> {
+    if let Some(name) = sources.get(source) {
+        return name.clone();
     }
+    let name: Arc<str> = Arc::from(source);
+    if sources.len() < MAX_INTERNED_SOURCES {
+        sources.insert(source.to_string(), name.clone());
+    }
+    name
 }
 
 struct Check<'g> {
