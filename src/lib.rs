@@ -13,6 +13,7 @@ pub mod event;
 pub mod grid;
 pub mod http;
 pub mod ingest;
+pub mod log;
 pub mod metrics;
 pub mod pipeline;
 pub mod reject;
