@@ -8,6 +8,7 @@ use crate::time::Timestamp;
 use crate::{daemon, replay};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -87,6 +88,32 @@ enum Command {
         /// Where to write refused lines with their reasons.
         #[arg(long)]
         dead_letter: Option<PathBuf>,
+    },
+    /// Inspect the daemon's event log (a log directory or one segment file).
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Write the logged events as JSON Lines, in the daemon's input format.
+    Export {
+        /// Log directory (e.g. var/log) or segment file.
+        log: PathBuf,
+        /// Configuration whose ids the events are written with.
+        #[arg(long, short, default_value = "config/default.toml")]
+        config: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check every checksum and the order of ingest sequences; report the first bad
+    /// byte. Exits 0 when the log is intact, 1 when not.
+    Verify {
+        /// Log directory (e.g. var/log) or segment file.
+        log: PathBuf,
     },
 }
 
@@ -183,6 +210,18 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Log {
+            command: LogCommand::Verify { log },
+        } => log_verify(&log),
+        Command::Log {
+            command: LogCommand::Export { log, config, out },
+        } => {
+            let config = match load(&config) {
+                Ok(config) => config,
+                Err(code) => return Ok(code),
+            };
+            log_export(&log, &config, &out)
+        }
         Command::Replay {
             logs,
             config,
@@ -212,6 +251,55 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn log_verify(log: &Path) -> anyhow::Result<ExitCode> {
+    let verified =
+        crate::log::reader::verify(log).with_context(|| format!("reading {}", log.display()))?;
+    let Some((segment, offset, error)) = verified.first_error else {
+        println!(
+            "{}: ok ({} segments, {} records, last ingest sequence {})",
+            log.display(),
+            verified.segments,
+            verified.records,
+            verified.last_seq
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!(
+        "{}: bad at byte {offset}: {error} ({} good records before it)",
+        segment.display(),
+        verified.records
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+fn log_export(log: &Path, config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
+    use crate::log::reader::{self, Entry};
+    let grid = &config.grid;
+    let mut file = crate::sink::create(out)?;
+    let (mut events, mut skipped) = (0u64, 0u64);
+    let mut failure = None;
+    for segment in reader::segments(log)? {
+        reader::read_segment(&segment, grid, |entry| match entry {
+            Entry::Event { event, .. } => {
+                if failure.is_none() {
+                    failure = writeln!(file, "{}", event.to_json(grid)).err();
+                }
+                events += 1;
+            }
+            Entry::Unmapped(_) => skipped += 1,
+        })?;
+    }
+    if let Some(e) = failure {
+        return Err(e).with_context(|| format!("writing {}", out.display()));
+    }
+    file.flush()?;
+    eprintln!("wrote {events} events to {}", out.display());
+    if skipped > 0 {
+        eprintln!("skipped {skipped} events for objects this configuration lacks");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `future` on a multi-threaded runtime and shuts it down without waiting on a

@@ -48,6 +48,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         settings: daemon.pipeline.clone(),
         live: true,
+        log: daemon.log,
     };
     let running = pipeline::start(plan, metrics, status.clone(), shutdown.clone()).await?;
     tokio::spawn(signals(shutdown.clone(), status.clone()));

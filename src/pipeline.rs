@@ -8,13 +8,15 @@
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
 use crate::decision::{self, Emitter, Trigger};
 use crate::decode::Decoder;
+use crate::event::Event;
 use crate::grid::{Grid, GridState};
 use crate::ingest::{Ingest, Verdict};
+use crate::log::{LogSettings, LogWriter};
 use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};
 use crate::schedule::Scheduler;
 use crate::sink;
-use crate::source::{self, LineBatch, RawLine};
+use crate::source::{self, Batch, Input};
 use crate::time::Timestamp;
 use anyhow::Context;
 use async_channel::{Receiver, Sender, bounded};
@@ -55,6 +57,8 @@ pub struct Plan {
     pub settings: PipelineSettings,
     /// Live runs refuse events too far beyond the wall clock; replays never read it.
     pub live: bool,
+    /// Where accepted events are recorded; replays record nothing.
+    pub log: Option<LogSettings>,
 }
 
 /// What HTTP can see of a running pipeline.
@@ -103,10 +107,13 @@ struct Tick {
     arrived: Instant,
 }
 
-/// A decoded event with the line it came from (kept for the dead-letter file).
+/// A decoded event with where it came from (kept for the dead-letter file).
 struct Decoded {
-    event: crate::event::Event,
-    raw: RawLine,
+    event: Event,
+    origin: Arc<str>,
+    arrived: Instant,
+    /// The line it was decoded from; `None` for an event read from the native log.
+    line: Option<Vec<u8>>,
 }
 
 /// A started pipeline.
@@ -154,7 +161,7 @@ pub async fn start(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
     let s = &plan.settings;
-    let (lines_tx, lines_rx) = bounded::<LineBatch>(s.lines_capacity);
+    let (lines_tx, lines_rx) = bounded::<Batch>(s.lines_capacity);
     let (events_tx, events_rx) = bounded::<Vec<Decoded>>(s.events_capacity);
     let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
@@ -209,11 +216,12 @@ pub async fn start(
         ));
     }
     if !plan.inputs.files.is_empty() || plan.inputs.stdin {
-        let (tx, shutdown, files, stdin) = (
+        let (tx, shutdown, files, stdin, grid) = (
             lines_tx.clone(),
             shutdown.clone(),
             plan.inputs.files.clone(),
             plan.inputs.stdin,
+            plan.grid.clone(),
         );
         tasks.push((
             "file source",
@@ -221,7 +229,7 @@ pub async fn start(
                 tokio::select! {
                     _ = shutdown.cancelled() => Ok(()),
                     result = async {
-                        source::file::read_files(&files, max_line_bytes, batch, tx.clone()).await?;
+                        source::file::read_files(&files, &grid, max_line_bytes, batch, tx.clone()).await?;
                         if stdin {
                             source::file::read_stdin(max_line_bytes, batch, tx).await?;
                         }
@@ -239,10 +247,27 @@ pub async fn start(
         "decoder",
         tokio::spawn(decode(grid, lines_rx, events_tx, dead, m)),
     ));
+    let recording = match plan.log.clone() {
+        Some(settings) => {
+            let dir = settings.dir.clone();
+            let (writer, opened) = LogWriter::open(settings, &plan.grid)
+                .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
+            tracing::info!(dir = %dir.display(), last_seq = opened.last_seq, "recording accepted events");
+            let (tx, rx) = bounded(s.events_capacity);
+            tasks.push(("event log", tokio::spawn(record(writer, rx))));
+            Some(Recording {
+                tx,
+                next_seq: opened.last_seq + 1,
+            })
+        }
+        None => None,
+    };
     let (grid, m, live) = (plan.grid.clone(), metrics.clone(), plan.live);
     tasks.push((
         "ingest",
-        tokio::spawn(ingest(grid, events_rx, ticks_tx, dead_tx, m, live)),
+        tokio::spawn(ingest(
+            grid, events_rx, ticks_tx, dead_tx, m, live, recording,
+        )),
     ));
     let (grid, m) = (plan.grid.clone(), metrics.clone());
     tasks.push((
@@ -263,7 +288,7 @@ pub async fn start(
 
 async fn decode(
     grid: Arc<Grid>,
-    rx: Receiver<LineBatch>,
+    rx: Receiver<Batch>,
     tx: Sender<Vec<Decoded>>,
     dead: Sender<DeadLetter>,
     metrics: Metrics,
@@ -271,28 +296,81 @@ async fn decode(
     let mut decoder = Decoder::new(grid);
     while let Ok(batch) = rx.recv().await {
         let mut out = Vec::with_capacity(batch.len());
-        for raw in batch {
-            let result = if raw.too_large {
-                Err((
-                    Reason::TooLarge,
-                    None,
-                    "line longer than the limit".to_string(),
-                ))
-            } else {
-                decoder
-                    .decode(&raw.bytes)
-                    .map_err(|e| (e.reason, e.event_type, e.detail))
-            };
-            match result {
-                Ok(event) => {
-                    metrics.events(Some(event.body.event_type())).received.inc();
-                    out.push(Decoded { event, raw });
+        for input in batch {
+            let refused = match input {
+                Input::Line(raw) => {
+                    let result = if raw.too_large {
+                        Err((
+                            Reason::TooLarge,
+                            None,
+                            "line longer than the limit".to_string(),
+                        ))
+                    } else {
+                        decoder
+                            .decode(&raw.bytes)
+                            .map_err(|e| (e.reason, e.event_type, e.detail))
+                    };
+                    match result {
+                        Ok(event) => {
+                            let (origin, arrived) = (raw.origin, raw.arrived);
+                            Ok(Decoded {
+                                event,
+                                origin,
+                                arrived,
+                                line: Some(raw.bytes),
+                            })
+                        }
+                        Err((reason, event_type, detail)) => {
+                            let raw_text = String::from_utf8_lossy(&raw.bytes).into_owned();
+                            Err((
+                                event_type,
+                                DeadLetter {
+                                    reason,
+                                    detail,
+                                    origin: raw.origin,
+                                    raw: raw_text,
+                                },
+                            ))
+                        }
+                    }
                 }
-                Err((reason, event_type, detail)) => {
+                Input::Logged {
+                    event,
+                    origin,
+                    arrived,
+                } => Ok(Decoded {
+                    event,
+                    origin,
+                    arrived,
+                    line: None,
+                }),
+                Input::Unmapped {
+                    event_type,
+                    detail,
+                    origin,
+                } => {
+                    let letter = DeadLetter {
+                        reason: Reason::UnknownId,
+                        detail,
+                        origin,
+                        raw: String::new(),
+                    };
+                    Err((Some(event_type), letter))
+                }
+            };
+            match refused {
+                Ok(decoded) => {
+                    metrics
+                        .events(Some(decoded.event.body.event_type()))
+                        .received
+                        .inc();
+                    out.push(decoded);
+                }
+                Err((event_type, letter)) => {
                     let counters = metrics.events(event_type);
                     counters.received.inc();
-                    counters.rejected(reason).inc();
-                    let _ = dead.send(dead_letter(reason, detail, raw)).await;
+                    counters.rejected(letter.reason).inc();
+                    let _ = dead.send(letter).await;
                 }
             }
         }
@@ -303,13 +381,11 @@ async fn decode(
     Ok(())
 }
 
-fn dead_letter(reason: Reason, detail: String, raw: RawLine) -> DeadLetter {
-    DeadLetter {
-        reason,
-        detail,
-        origin: raw.origin,
-        raw: String::from_utf8_lossy(&raw.bytes).into_owned(),
-    }
+/// Where the ingest stage records accepted events: the log writer's channel and the
+/// ingest sequence of the next event.
+struct Recording {
+    tx: Sender<Vec<(u64, Event)>>,
+    next_seq: u64,
 }
 
 async fn ingest(
@@ -319,43 +395,95 @@ async fn ingest(
     dead: Sender<DeadLetter>,
     metrics: Metrics,
     live: bool,
+    mut recording: Option<Recording>,
 ) -> anyhow::Result<()> {
-    let mut ingest = Ingest::new(grid);
+    let mut ingest = Ingest::new(grid.clone());
     let mut due = Vec::new();
     while let Ok(batch) = rx.recv().await {
         let wall = live.then(Timestamp::now);
-        for Decoded { event, raw } in batch {
+        let mut accepted = Vec::new();
+        for Decoded {
+            event,
+            origin,
+            arrived,
+            line,
+        } in batch
+        {
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
+            let kept = (recording.is_some() || line.is_none()).then(|| event.clone());
             match ingest.offer(event, wall) {
-                Verdict::Accepted => counters.accepted.inc(),
+                Verdict::Accepted => {
+                    counters.accepted.inc();
+                    if let (Some(recording), Some(event)) = (recording.as_mut(), kept) {
+                        accepted.push((recording.next_seq, event));
+                        recording.next_seq += 1;
+                    }
+                }
                 Verdict::Duplicate => counters.duplicate.inc(),
                 Verdict::Rejected(reason) => {
                     counters.rejected(reason).inc();
                     let detail = match reason {
-                        Reason::Late => "older than the watermark".to_string(),
-                        _ => "further beyond the wall clock than time.max_ahead".to_string(),
+                        Reason::Late => "older than the watermark",
+                        _ => "further beyond the wall clock than time.max_ahead",
                     };
-                    let _ = dead.send(dead_letter(reason, detail, raw)).await;
+                    let raw = match (&line, &kept) {
+                        (Some(line), _) => String::from_utf8_lossy(line).into_owned(),
+                        (None, Some(event)) => event.to_json(&grid),
+                        (None, None) => String::new(),
+                    };
+                    let _ = dead
+                        .send(DeadLetter {
+                            reason,
+                            detail: detail.into(),
+                            origin,
+                            raw,
+                        })
+                        .await;
                     continue;
                 }
             }
-            ingest.run_ticks(|ts, state| due.push((ts, state.clone())));
-            for (ts, state) in due.drain(..) {
-                if tx
-                    .send(Tick {
-                        ts,
-                        state,
-                        arrived: raw.arrived,
-                    })
-                    .await
-                    .is_err()
-                {
-                    return Ok(());
-                }
+            ingest.run_ticks(|ts, state| {
+                due.push(Tick {
+                    ts,
+                    state: state.clone(),
+                    arrived,
+                })
+            });
+        }
+        // The log hears of a batch before the scheduler does.
+        if let Some(recording) = &recording
+            && !accepted.is_empty()
+            && recording.tx.send(accepted).await.is_err()
+        {
+            anyhow::bail!("the event log writer stopped");
+        }
+        for tick in due.drain(..) {
+            if tx.send(tick).await.is_err() {
+                return Ok(());
             }
         }
     }
+    Ok(())
+}
+
+/// Appends accepted events to the log off the async threads, syncing as the policy
+/// says — also when no new batch comes to trigger it.
+async fn record(mut writer: LogWriter, rx: Receiver<Vec<(u64, Event)>>) -> anyhow::Result<()> {
+    loop {
+        let wait = writer.sync_due_in();
+        let batch = tokio::select! {
+            batch = rx.recv() => batch.ok(),
+            _ = async { tokio::time::sleep(wait.unwrap_or_default()).await }, if wait.is_some() => {
+                writer = tokio::task::spawn_blocking(move || writer.sync().map(|()| writer)).await??;
+                continue;
+            }
+        };
+        let Some(batch) = batch else { break };
+        writer =
+            tokio::task::spawn_blocking(move || writer.append(&batch).map(|()| writer)).await??;
+    }
+    tokio::task::spawn_blocking(move || writer.sync()).await??;
     Ok(())
 }
 

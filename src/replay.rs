@@ -69,6 +69,7 @@ pub async fn run(
         },
         settings: config.daemon.pipeline,
         live: false,
+        log: None,
     };
     let running =
         pipeline::start(plan, metrics.clone(), Arc::new(Status::default()), shutdown).await?;

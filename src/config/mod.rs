@@ -36,6 +36,8 @@ pub struct Daemon {
     /// `None` when the HTTP endpoint is disabled.
     pub http: Option<SocketAddr>,
     pub pipeline: PipelineSettings,
+    /// Where accepted events are recorded; `None` when recording is off.
+    pub log: Option<crate::log::LogSettings>,
 }
 
 #[derive(Debug, Clone)]

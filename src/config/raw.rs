@@ -340,3 +340,41 @@ impl Default for Pipeline {
         }
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct Log {
+    #[serde(default = "Log::default_enabled")]
+    pub enabled: bool,
+    #[serde(default = "Log::default_dir")]
+    pub dir: String,
+    #[serde(default = "Log::default_sync")]
+    pub sync: String,
+    #[serde(default = "Log::default_segment_bytes")]
+    pub segment_bytes: i64,
+}
+
+impl Log {
+    fn default_enabled() -> bool {
+        true
+    }
+    fn default_dir() -> String {
+        "var/log".into()
+    }
+    fn default_sync() -> String {
+        "batch".into()
+    }
+    fn default_segment_bytes() -> i64 {
+        64 << 20
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            enabled: Self::default_enabled(),
+            dir: Self::default_dir(),
+            sync: Self::default_sync(),
+            segment_bytes: Self::default_segment_bytes(),
+        }
+    }
+}

@@ -9,6 +9,7 @@ use crate::grid::{
     Area, AreaKind, Contract, ContractKind, DataCenter, Firmness, Floor, Grid, Index, Line, Load,
     LoadClass, Plant, Reserve, Reservoir, ScheduleSettings, States, TimeSettings, Window,
 };
+use crate::log::{LogSettings, SyncPolicy};
 use crate::source::sim::Scenario;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Tables a configuration may contain; anything else at the top level is unknown.
-const SECTIONS: [&str; 16] = [
+const SECTIONS: [&str; 17] = [
     "areas",
     "plants",
     "loads",
@@ -33,6 +34,7 @@ const SECTIONS: [&str; 16] = [
     "output",
     "http",
     "pipeline",
+    "log",
 ];
 
 /// Collects errors against key paths while the configuration is checked.
@@ -191,6 +193,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     let raw_output: raw::Output = table(root, "output", errors);
     let raw_http: raw::Http = table(root, "http", errors);
     let raw_pipeline: raw::Pipeline = table(root, "pipeline", errors);
+    let raw_log: raw::Log = table(root, "log", errors);
 
     let mut c = Checker { errors };
     let mut index = Index::default();
@@ -576,6 +579,24 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
             &raw_pipeline.shutdown_grace,
         ),
     };
+    let log = raw_log.enabled.then(|| LogSettings {
+        dir: raw_log.dir.into(),
+        sync: match raw_log.sync.as_str() {
+            "batch" => SyncPolicy::EachBatch,
+            every => {
+                let period = c.duration("log.sync".into(), every);
+                if period.is_zero() {
+                    c.error(
+                        "log.sync".into(),
+                        format!("{every:?}"),
+                        "write \"batch\" or a period such as \"100ms\"",
+                    );
+                }
+                SyncPolicy::Every(period)
+            }
+        },
+        segment_bytes: c.count("log.segment_bytes".into(), raw_log.segment_bytes) as u64,
+    });
     let daemon = Daemon {
         simulator,
         tcp,
@@ -588,6 +609,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
         },
         http,
         pipeline,
+        log,
     };
     let grid = Grid {
         areas,

@@ -1,27 +1,43 @@
-//! JSON Lines from files (read once, in order) and from standard input.
+//! Event files, read once and in order — JSON Lines or the native event log (a
+//! segment file or a log directory) — and standard input.
 
-use super::LineBatch;
 use super::lines::{self, End};
+use super::{Batch, Input};
+use crate::event::EventType;
+use crate::grid::Grid;
+use crate::log::{reader, segment};
 use async_channel::Sender;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::io::BufReader;
 
-/// Reads each file in turn; stops early when the pipeline closes.
+/// Reads each path in turn; stops early when the pipeline closes.
 pub async fn read_files(
     paths: &[impl AsRef<Path>],
+    grid: &Arc<Grid>,
     max_line_bytes: usize,
     batch_size: usize,
-    tx: Sender<LineBatch>,
-) -> std::io::Result<()> {
+    sender: Sender<Batch>,
+) -> anyhow::Result<()> {
     for path in paths {
-        let path = path.as_ref();
-        let file = tokio::fs::File::open(path).await.map_err(|e| {
+        let path = path.as_ref().to_path_buf();
+        if path.is_dir() || segment::is_segment(&path) {
+            let (grid, sender) = (grid.clone(), sender.clone());
+            let end =
+                tokio::task::spawn_blocking(move || read_log(&path, &grid, batch_size, &sender))
+                    .await??;
+            if end == End::Closed {
+                break;
+            }
+            continue;
+        }
+        let file = tokio::fs::File::open(&path).await.map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot open {}: {e}", path.display()))
         })?;
         let origin: Arc<str> = Arc::from(format!("file {}", path.display()));
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        if lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &tx).await?
+        if lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &sender).await?
             == End::Closed
         {
             break;
@@ -30,11 +46,68 @@ pub async fn read_files(
     Ok(())
 }
 
+/// Sends the events of a native log, in batches, from a blocking thread.
+fn read_log(
+    path: &Path,
+    grid: &Grid,
+    batch_size: usize,
+    tx: &Sender<Batch>,
+) -> anyhow::Result<End> {
+    for segment in reader::segments(path)? {
+        let origin: Arc<str> = Arc::from(format!("log {}", segment.display()));
+        let mut batch = Vec::with_capacity(batch_size);
+        let mut closed = false;
+        let read = reader::read_segment(&segment, grid, |entry| {
+            if closed {
+                return;
+            }
+            batch.push(match entry {
+                reader::Entry::Event { event, .. } => Input::Logged {
+                    event,
+                    origin: origin.clone(),
+                    arrived: Instant::now(),
+                },
+                reader::Entry::Unmapped(unmapped) => Input::Unmapped {
+                    event_type: match unmapped.kind {
+                        "plant" => EventType::Generation,
+                        "load" => EventType::Demand,
+                        "data_center" => EventType::DcDemand,
+                        "line" => EventType::LineStatus,
+                        _ => EventType::Nomination,
+                    },
+                    detail: format!(
+                        "logged {} {:?} is not in this configuration",
+                        unmapped.kind, unmapped.id
+                    ),
+                    origin: origin.clone(),
+                },
+            });
+            if batch.len() >= batch_size {
+                closed = tx.send_blocking(std::mem::take(&mut batch)).is_err();
+            }
+        });
+        match read {
+            Err(reader::ReadError::Format {
+                path,
+                offset,
+                error,
+            }) => {
+                tracing::warn!(segment = %path.display(), offset, %error, "event log ends early here; replaying what precedes it");
+            }
+            other => other?,
+        }
+        if closed || (!batch.is_empty() && tx.send_blocking(batch).is_err()) {
+            return Ok(End::Closed);
+        }
+    }
+    Ok(End::Eof)
+}
+
 /// Reads standard input until EOF.
 pub async fn read_stdin(
     max_line_bytes: usize,
     batch_size: usize,
-    tx: Sender<LineBatch>,
+    tx: Sender<Batch>,
 ) -> std::io::Result<()> {
     let origin: Arc<str> = Arc::from("stdin");
     let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());

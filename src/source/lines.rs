@@ -3,7 +3,7 @@
 //! A batch is sent when it is full or when the reader has nothing more buffered, so
 //! a busy stream travels in large batches and a quiet one without delay.
 
-use super::{LineBatch, RawLine};
+use super::{Batch, Input, RawLine};
 use async_channel::Sender;
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,7 +27,7 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
     origin: &Arc<str>,
     max_line_bytes: usize,
     batch_size: usize,
-    tx: &Sender<LineBatch>,
+    tx: &Sender<Batch>,
 ) -> std::io::Result<End> {
     let mut batch = Vec::with_capacity(batch_size);
     loop {
@@ -40,7 +40,7 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
             });
         };
         if !line.bytes.is_empty() || line.too_large {
-            batch.push(line);
+            batch.push(Input::Line(line));
         }
         if (batch.len() >= batch_size || reader.fill_buf().await?.is_empty())
             && !send(tx, &mut batch).await
@@ -51,7 +51,7 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
 }
 
 /// Sends a non-empty batch; false when the channel is closed.
-async fn send(tx: &Sender<LineBatch>, batch: &mut LineBatch) -> bool {
+async fn send(tx: &Sender<Batch>, batch: &mut Batch) -> bool {
     if batch.is_empty() {
         return true;
     }

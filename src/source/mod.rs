@@ -1,6 +1,6 @@
 //! Where events come from: the simulator, JSON Lines files, stdin and TCP.
 //!
-//! Every source produces batches of [`RawLine`]s on the pipeline's first edge and
+//! Every source produces batches of [`Input`]s on the pipeline's first edge and
 //! watches the shutdown token; the later stages end when their input closes.
 
 pub mod file;
@@ -8,6 +8,7 @@ pub mod lines;
 pub mod sim;
 pub mod tcp;
 
+use crate::event::Event;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -24,4 +25,26 @@ pub struct RawLine {
     pub arrived: Instant,
 }
 
-pub type LineBatch = Vec<RawLine>;
+/// What a source hands the pipeline. Lines and logged events share one edge so that a
+/// replay of several files keeps their order.
+#[derive(Debug)]
+pub enum Input {
+    /// A line to decode.
+    Line(RawLine),
+    /// An event read back from the native log: decoded and validated when it was
+    /// recorded.
+    Logged {
+        event: Event,
+        origin: Arc<str>,
+        arrived: Instant,
+    },
+    /// A logged event for an object this configuration lacks (a what-if replay with
+    /// a smaller grid): refused as `unknown_id`.
+    Unmapped {
+        event_type: crate::event::EventType,
+        detail: String,
+        origin: Arc<str>,
+    },
+}
+
+pub type Batch = Vec<Input>;

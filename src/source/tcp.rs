@@ -4,7 +4,7 @@
 //! a cap on concurrent connections, and, when a token is configured, requires each
 //! connection to open with the line `AUTH <token>`.
 
-use super::LineBatch;
+use super::Batch;
 use super::lines::{self, End};
 use crate::config::TcpSource;
 use async_channel::Sender;
@@ -21,7 +21,7 @@ pub async fn serve(
     listener: TcpListener,
     settings: TcpSource,
     batch_size: usize,
-    tx: Sender<LineBatch>,
+    tx: Sender<Batch>,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
@@ -67,7 +67,7 @@ async fn connection(
     origin: &Arc<str>,
     settings: &TcpSource,
     batch_size: usize,
-    tx: &Sender<LineBatch>,
+    tx: &Sender<Batch>,
 ) -> std::io::Result<End> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::with_capacity(1 << 16, read);

@@ -45,6 +45,7 @@ impl Daemon {
                 "VAKHSH__OUTPUT__DEAD_LETTER",
                 dir.path().join("dead-letter.jsonl"),
             )
+            .env("VAKHSH__LOG__DIR", dir.path().join("log"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -4,7 +4,7 @@
 use super::{Scenario, Simulator};
 use crate::config::SimulatorSource;
 use crate::grid::Grid;
-use crate::source::{LineBatch, RawLine};
+use crate::source::{Batch, Input, RawLine};
 use crate::time::Timestamp;
 use async_channel::Sender;
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 pub async fn live(
     grid: &Grid,
     settings: &SimulatorSource,
-    tx: Sender<LineBatch>,
+    tx: Sender<Batch>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let scenario = Scenario::from_name(&settings.scenario)
@@ -38,13 +38,15 @@ pub async fn live(
             _ = tokio::time::sleep_until(due) => {}
         }
         let arrived = Instant::now();
-        let batch: LineBatch = lines
+        let batch: Batch = lines
             .drain(..)
-            .map(|line| RawLine {
-                bytes: line.into_bytes(),
-                too_large: false,
-                origin: origin.clone(),
-                arrived,
+            .map(|line| {
+                Input::Line(RawLine {
+                    bytes: line.into_bytes(),
+                    too_large: false,
+                    origin: origin.clone(),
+                    arrived,
+                })
             })
             .collect();
         if tx.send(batch).await.is_err() {
