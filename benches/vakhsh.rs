@@ -98,5 +98,34 @@ fn schedule(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, ingest, schedule);
+/// The same hour read back from a native log segment, against decoding its JSON.
+fn log(c: &mut Criterion) {
+    use vakhsh::log::format::{self, Dictionary, Encoder};
+    let grid = grid();
+    let mut decoder = Decoder::new(grid.clone());
+    let events: Vec<_> = hour_of_events(&grid)
+        .iter()
+        .filter_map(|l| decoder.decode(l.as_bytes()).ok())
+        .collect();
+    let mut segment = format::header(&Dictionary::of(&grid));
+    let mut encoder = Encoder::default();
+    for (seq, event) in (1..).zip(&events) {
+        encoder.encode(&mut segment, seq, event);
+    }
+    let mut group = c.benchmark_group("log");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function("read_simulated_hour", |b| {
+        b.iter(|| {
+            let mut records = format::Decoder::new(Dictionary::of(&grid), &grid);
+            let mut count = 0u64;
+            vakhsh::log::segment::scan(&segment, |_, payload, _| {
+                count += u64::from(records.decode(payload).is_ok());
+            });
+            black_box(count)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, ingest, schedule, log);
 criterion_main!(benches);
