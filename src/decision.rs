@@ -5,11 +5,12 @@
 //! or when `heartbeat` of event time has passed without one. Figures are written in
 //! MW rounded to 1e-6 MW (one watt), so files are stable and diffable.
 
-use crate::grid::Grid;
-use crate::schedule::{Schedule, Served};
+use crate::grid::{Grid, GridState};
+use crate::schedule::{Schedule, Scheduler, Served};
 use crate::time::{Timestamp, micros};
 use serde::Serialize;
 use std::io::Write;
+use std::sync::Arc;
 
 /// What made a tick's schedule a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,6 +70,48 @@ impl Emitter {
         self.seq += 1;
         self.last = Some((ts, schedule.clone()));
         Some((trigger, self.seq))
+    }
+}
+
+/// A tick in, perhaps a decision out: the scheduler, the emitter, and the line.
+/// The daemon's scheduler stage and log recovery both run ticks through this, so a
+/// recovered run continues exactly where the interrupted one was.
+#[derive(Debug, Clone)]
+pub struct Decider {
+    grid: Arc<Grid>,
+    scheduler: Scheduler,
+    emitter: Emitter,
+}
+
+/// An emitted decision: its line (newline included) and what it says.
+pub struct Decided {
+    pub line: Vec<u8>,
+    pub seq: u64,
+    pub trigger: Trigger,
+    pub schedule: Schedule,
+}
+
+impl Decider {
+    pub fn new(grid: Arc<Grid>) -> Self {
+        Decider {
+            scheduler: Scheduler::new(grid.clone()),
+            grid,
+            emitter: Emitter::default(),
+        }
+    }
+
+    pub fn tick(&mut self, ts: Timestamp, state: &GridState) -> Option<Decided> {
+        let schedule = self.scheduler.schedule(ts, state);
+        let (trigger, seq) = self.emitter.offer(&self.grid, ts, &schedule)?;
+        let mut line = Vec::with_capacity(4096);
+        write(&mut line, &self.grid, ts, seq, trigger, &schedule)
+            .expect("writing to memory cannot fail");
+        Some(Decided {
+            line,
+            seq,
+            trigger,
+            schedule,
+        })
     }
 }
 

@@ -8,7 +8,8 @@ use crate::decision::Trigger;
 use crate::event::EventType;
 use crate::reject::Reason;
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// `type` label for lines that never got as far as having a known type.
@@ -36,6 +37,8 @@ pub struct Metrics {
     unknown: TypeCounters,
     decisions: Vec<IntCounter>,
     pub ticks: IntCounter,
+    /// The ingest sequence up to which the event log is on stable storage.
+    pub log_synced: IntGauge,
     /// Wall time from the arrival of the event that let a tick be evaluated to the
     /// decision being handed to the sinks.
     pub ingest_to_decision: Histogram,
@@ -97,6 +100,14 @@ impl Metrics {
         registry
             .register(Box::new(ticks.clone()))
             .expect("metric registered once");
+        let log_synced = IntGauge::new(
+            "vakhsh_event_log_synced_sequence",
+            "Ingest sequence of the last event the event log has synced to stable storage.",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(log_synced.clone()))
+            .expect("metric registered once");
         let ingest_to_decision = Histogram::with_opts(
             HistogramOpts::new(
                 "vakhsh_ingest_to_decision_seconds",
@@ -119,6 +130,7 @@ impl Metrics {
                 .map(|t| decisions.with_label_values(&[t.as_str()]))
                 .collect(),
             ticks,
+            log_synced,
             ingest_to_decision,
             registry,
         }

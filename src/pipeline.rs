@@ -6,7 +6,7 @@
 //! dropped on the way out.
 
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
-use crate::decision::{self, Emitter, Trigger};
+use crate::decision::{Decider, Trigger};
 use crate::decode::Decoder;
 use crate::event::Event;
 use crate::grid::{Grid, GridState};
@@ -14,7 +14,6 @@ use crate::ingest::{Ingest, Verdict};
 use crate::log::{LogSettings, LogWriter};
 use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};
-use crate::schedule::Scheduler;
 use crate::sink;
 use crate::source::{self, Batch, Input};
 use crate::time::Timestamp;
@@ -167,24 +166,52 @@ pub async fn start(
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
 
-    let mut outputs: Vec<Box<dyn Write + Send>> = Vec::new();
-    if let Some(path) = &plan.outputs.decisions {
-        let file = if plan.outputs.truncate {
-            sink::create(path)?
-        } else {
-            sink::append(path)?
-        };
-        outputs.push(Box::new(file));
-    }
-    if plan.outputs.stdout {
-        outputs.push(Box::new(std::io::stdout()));
-    }
     let dead_out: Option<Box<dyn Write + Send>> = match &plan.outputs.dead_letter {
         Some(path) => Some(Box::new(sink::append(path)?)),
         None => None,
     };
 
     let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = Vec::new();
+    // State is rebuilt from the log before any source starts.
+    let mut ingest = Ingest::new(plan.grid.clone());
+    let mut decider = Decider::new(plan.grid.clone());
+    let mut truncate = plan.outputs.truncate;
+    let recording = match plan.log.clone() {
+        Some(settings) => {
+            let dir = settings.dir.clone();
+            let (writer, opened) = LogWriter::open(settings, &plan.grid)
+                .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
+            let recovered = {
+                let mut out: Box<dyn Write> = match &plan.outputs.decisions {
+                    Some(path) => Box::new(sink::create(path)?),
+                    None => Box::new(std::io::sink()),
+                };
+                crate::log::recover::recover(&plan.grid, &dir, &mut out).with_context(|| {
+                    format!("cannot recover from the event log in {}", dir.display())
+                })?
+            };
+            truncate = false;
+            metrics.log_synced.set(opened.last_seq as i64);
+            tracing::info!(
+                dir = %dir.display(), events = recovered.events, decisions = recovered.decisions,
+                "recovered from the event log; recording accepted events"
+            );
+            if let Some(line) = &recovered.last_decision {
+                status.publish(line);
+            }
+            (ingest, decider) = (recovered.ingest, recovered.decider);
+            let (tx, rx) = bounded(s.events_capacity);
+            tasks.push((
+                "event log",
+                tokio::spawn(record(writer, rx, metrics.clone())),
+            ));
+            Some(Recording {
+                tx,
+                next_seq: opened.last_seq + 1,
+            })
+        }
+        None => None,
+    };
     let max_line_bytes = plan
         .inputs
         .tcp
@@ -247,32 +274,27 @@ pub async fn start(
         "decoder",
         tokio::spawn(decode(grid, lines_rx, events_tx, dead, m)),
     ));
-    let recording = match plan.log.clone() {
-        Some(settings) => {
-            let dir = settings.dir.clone();
-            let (writer, opened) = LogWriter::open(settings, &plan.grid)
-                .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
-            tracing::info!(dir = %dir.display(), last_seq = opened.last_seq, "recording accepted events");
-            let (tx, rx) = bounded(s.events_capacity);
-            tasks.push(("event log", tokio::spawn(record(writer, rx))));
-            Some(Recording {
-                tx,
-                next_seq: opened.last_seq + 1,
-            })
-        }
-        None => None,
-    };
+    let mut outputs: Vec<Box<dyn Write + Send>> = Vec::new();
+    if let Some(path) = &plan.outputs.decisions {
+        let file = if truncate {
+            sink::create(path)?
+        } else {
+            sink::append(path)?
+        };
+        outputs.push(Box::new(file));
+    }
+    if plan.outputs.stdout {
+        outputs.push(Box::new(std::io::stdout()));
+    }
     let (grid, m, live) = (plan.grid.clone(), metrics.clone(), plan.live);
-    tasks.push((
-        "ingest",
-        tokio::spawn(ingest(
-            grid, events_rx, ticks_tx, dead_tx, m, live, recording,
-        )),
-    ));
-    let (grid, m) = (plan.grid.clone(), metrics.clone());
+    let ingest = run_ingest(
+        ingest, grid, events_rx, ticks_tx, dead_tx, m, live, recording,
+    );
+    tasks.push(("ingest", tokio::spawn(ingest)));
+    let m = metrics.clone();
     tasks.push((
         "scheduler",
-        tokio::spawn(schedule(grid, ticks_rx, decisions_tx, m)),
+        tokio::spawn(schedule(decider, ticks_rx, decisions_tx, m)),
     ));
     tasks.push((
         "dead-letter sink",
@@ -388,7 +410,9 @@ struct Recording {
     next_seq: u64,
 }
 
-async fn ingest(
+#[allow(clippy::too_many_arguments)]
+async fn run_ingest(
+    mut ingest: Ingest,
     grid: Arc<Grid>,
     rx: Receiver<Vec<Decoded>>,
     tx: Sender<Tick>,
@@ -397,7 +421,6 @@ async fn ingest(
     live: bool,
     mut recording: Option<Recording>,
 ) -> anyhow::Result<()> {
-    let mut ingest = Ingest::new(grid.clone());
     let mut due = Vec::new();
     while let Ok(batch) = rx.recv().await {
         let wall = live.then(Timestamp::now);
@@ -469,50 +492,53 @@ async fn ingest(
 
 /// Appends accepted events to the log off the async threads, syncing as the policy
 /// says — also when no new batch comes to trigger it.
-async fn record(mut writer: LogWriter, rx: Receiver<Vec<(u64, Event)>>) -> anyhow::Result<()> {
+async fn record(
+    mut writer: LogWriter,
+    rx: Receiver<Vec<(u64, Event)>>,
+    metrics: Metrics,
+) -> anyhow::Result<()> {
     loop {
         let wait = writer.sync_due_in();
         let batch = tokio::select! {
             batch = rx.recv() => batch.ok(),
-            _ = async { tokio::time::sleep(wait.unwrap_or_default()).await }, if wait.is_some() => {
-                writer = tokio::task::spawn_blocking(move || writer.sync().map(|()| writer)).await??;
-                continue;
-            }
+            _ = async { tokio::time::sleep(wait.unwrap_or_default()).await }, if wait.is_some() => None,
         };
-        let Some(batch) = batch else { break };
-        writer =
-            tokio::task::spawn_blocking(move || writer.append(&batch).map(|()| writer)).await??;
+        let closed = batch.is_none() && wait.is_none();
+        writer = tokio::task::spawn_blocking(move || {
+            match batch {
+                Some(batch) => writer.append(&batch)?,
+                None => writer.sync()?,
+            }
+            Ok::<_, std::io::Error>(writer)
+        })
+        .await??;
+        metrics.log_synced.set(writer.synced_seq() as i64);
+        if closed || (rx.is_closed() && rx.is_empty()) {
+            writer.sync()?;
+            metrics.log_synced.set(writer.synced_seq() as i64);
+            return Ok(());
+        }
     }
-    tokio::task::spawn_blocking(move || writer.sync()).await??;
-    Ok(())
 }
 
 async fn schedule(
-    grid: Arc<Grid>,
+    mut decider: Decider,
     rx: Receiver<Tick>,
     tx: Sender<DecisionOut>,
     metrics: Metrics,
 ) -> anyhow::Result<()> {
-    let mut scheduler = Scheduler::new(grid.clone());
-    let mut emitter = Emitter::default();
     while let Ok(tick) = rx.recv().await {
         metrics.ticks.inc();
-        let schedule = scheduler.schedule(tick.ts, &tick.state);
-        let Some((trigger, seq)) = emitter.offer(&grid, tick.ts, &schedule) else {
+        let Some(decided) = decider.tick(tick.ts, &tick.state) else {
             continue;
         };
-        let mut line = Vec::with_capacity(4096);
-        decision::write(&mut line, &grid, tick.ts, seq, trigger, &schedule)?;
-        log_decision(tick.ts, seq, trigger, &schedule);
-        if tx
-            .send(DecisionOut {
-                line,
-                trigger,
-                arrived: tick.arrived,
-            })
-            .await
-            .is_err()
-        {
+        log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
+        let out = DecisionOut {
+            line: decided.line,
+            trigger: decided.trigger,
+            arrived: tick.arrived,
+        };
+        if tx.send(out).await.is_err() {
             break;
         }
     }

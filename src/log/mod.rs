@@ -6,6 +6,7 @@
 
 pub mod format;
 pub mod reader;
+pub mod recover;
 pub mod segment;
 pub mod writer;
 

@@ -46,6 +46,9 @@ pub struct LogWriter {
     buffer: Vec<u8>,
     last_sync: Instant,
     unsynced: bool,
+    /// Ingest sequence of the last record written, and of the last one synced.
+    written_seq: u64,
+    synced_seq: u64,
 }
 
 impl LogWriter {
@@ -83,6 +86,8 @@ impl LogWriter {
             buffer: Vec::with_capacity(1 << 16),
             last_sync: Instant::now(),
             unsynced: false,
+            written_seq: opened.last_seq,
+            synced_seq: opened.last_seq,
         };
         Ok((writer, opened))
     }
@@ -108,6 +113,7 @@ impl LogWriter {
         self.file.write_all(&self.buffer)?;
         self.segment_len += self.buffer.len() as u64;
         self.unsynced = true;
+        self.written_seq = batch.last().map_or(self.written_seq, |(seq, _)| *seq);
         match self.settings.sync {
             SyncPolicy::EachBatch => self.sync(),
             SyncPolicy::Every(period) if self.last_sync.elapsed() >= period => self.sync(),
@@ -121,8 +127,14 @@ impl LogWriter {
             self.file.sync_data()?;
             self.unsynced = false;
         }
+        self.synced_seq = self.written_seq;
         self.last_sync = Instant::now();
         Ok(())
+    }
+
+    /// The ingest sequence up to which the log is on stable storage.
+    pub fn synced_seq(&self) -> u64 {
+        self.synced_seq
     }
 
     /// How long until the periodic policy wants a sync, if anything is unsynced.

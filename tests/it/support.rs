@@ -19,7 +19,9 @@ pub fn default_config() -> PathBuf {
 /// outputs in a temporary directory.
 pub struct Daemon {
     child: Child,
-    pub dir: tempfile::TempDir,
+    dir: PathBuf,
+    /// Owns the directory when the daemon made it.
+    _temp: Option<tempfile::TempDir>,
     pub tcp: SocketAddr,
     pub http: SocketAddr,
     log: mpsc::Receiver<String>,
@@ -28,7 +30,14 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `vakhsh run` with the given extra environment and waits until it listens.
     pub fn start(env: &[(&str, &str)]) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
+        let temp = tempfile::tempdir().unwrap();
+        let mut daemon = Daemon::start_in(temp.path(), env);
+        daemon._temp = Some(temp);
+        daemon
+    }
+
+    /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
+    pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         let mut command = binary();
         command
             .args(["run", "--config"])
@@ -37,15 +46,9 @@ impl Daemon {
             .env("VAKHSH__SIMULATOR__ENABLED", "false")
             .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
             .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
-            .env(
-                "VAKHSH__OUTPUT__DECISIONS",
-                dir.path().join("decisions.jsonl"),
-            )
-            .env(
-                "VAKHSH__OUTPUT__DEAD_LETTER",
-                dir.path().join("dead-letter.jsonl"),
-            )
-            .env("VAKHSH__LOG__DIR", dir.path().join("log"))
+            .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
+            .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
+            .env("VAKHSH__LOG__DIR", dir.join("log"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -80,7 +83,8 @@ impl Daemon {
         }
         Daemon {
             child,
-            dir,
+            dir: dir.to_path_buf(),
+            _temp: None,
             tcp: tcp.unwrap(),
             http: http.unwrap(),
             log,
@@ -88,7 +92,7 @@ impl Daemon {
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     /// GET a path; returns (status, body).
