@@ -63,7 +63,7 @@ fn killed_twenty_times_during_ingest_the_daemon_ends_where_an_uninterrupted_run_
 
     let state = dir.path().join("daemon");
     std::fs::create_dir(&state).unwrap();
-    let mut rng = Lcg(0x5eed_0f_7a3b);
+    let mut rng = Lcg(0x5eed_0f7a_3b00);
     let (mut sent, mut synced_before_kill) = (0usize, 0u64);
     for kill in 0..20 {
         let mut daemon = Daemon::start_in(&state, &[]);
