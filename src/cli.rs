@@ -88,6 +88,15 @@ enum Command {
         /// Where to write refused lines with their reasons.
         #[arg(long)]
         dead_letter: Option<PathBuf>,
+        /// Pace by event time: `max` (as fast as possible), `1x` (real time), `60x`, …
+        #[arg(long, default_value = "max", value_parser = parse_speed)]
+        speed: Speed,
+        /// Replay only events at or after this time (RFC 3339).
+        #[arg(long, value_parser = parse_timestamp)]
+        from: Option<Timestamp>,
+        /// Replay only events before this time (RFC 3339).
+        #[arg(long, value_parser = parse_timestamp)]
+        to: Option<Timestamp>,
     },
     /// Compare two decision logs: energy per contract and tier, hours per state, and
     /// the first and the largest divergence between the schedules.
@@ -126,6 +135,22 @@ enum LogCommand {
         /// Log directory (e.g. var/log) or segment file.
         log: PathBuf,
     },
+}
+
+/// A replay speed: `None` is as fast as possible.
+#[derive(Debug, Clone, Copy)]
+struct Speed(Option<f64>);
+
+fn parse_speed(text: &str) -> Result<Speed, String> {
+    if text == "max" {
+        return Ok(Speed(None));
+    }
+    match text.strip_suffix('x').and_then(|n| n.parse::<f64>().ok()) {
+        Some(factor) if factor.is_finite() && factor > 0.0 => Ok(Speed(Some(factor))),
+        _ => Err(format!(
+            "{text:?} is not a speed; write max, 1x, 60x, 0.5x …"
+        )),
+    }
 }
 
 fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
@@ -247,12 +272,22 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             config,
             out,
             dead_letter,
+            speed,
+            from,
+            to,
         } => {
             let config = match load(&config) {
                 Ok(config) => config,
                 Err(code) => return Ok(code),
             };
+            let timing = crate::pipeline::Timing {
+                live: false,
+                speed: speed.0,
+                from,
+                to,
+            };
             let request = replay::Request {
+                timing,
                 logs,
                 out,
                 dead_letter,

@@ -4,7 +4,7 @@
 use crate::config::Config;
 use crate::http;
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Inputs, Outputs, Plan, Status};
+use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
 use anyhow::Context;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -47,7 +47,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             dead_letter: daemon.output.dead_letter,
         },
         settings: daemon.pipeline.clone(),
-        live: true,
+        timing: Timing {
+            live: true,
+            ..Timing::default()
+        },
         log: daemon.log,
     };
     let running = pipeline::start(plan, metrics, status.clone(), shutdown.clone()).await?;

@@ -54,16 +54,53 @@ pub struct Plan {
     pub inputs: Inputs,
     pub outputs: Outputs,
     pub settings: PipelineSettings,
-    /// Live runs refuse events too far beyond the wall clock; replays never read it.
-    pub live: bool,
+    pub timing: Timing,
     /// Where accepted events are recorded; replays record nothing.
     pub log: Option<LogSettings>,
+}
+
+/// How a run relates to time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    /// Live runs refuse events too far beyond the wall clock; replays never read it.
+    pub live: bool,
+    /// Replay pacing: event time runs this many times as fast as the wall clock;
+    /// `None` replays as fast as the pipeline goes.
+    pub speed: Option<f64>,
+    /// Only events with `from` ≤ `ts` < `to` are taken; the rest are skipped uncounted.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+impl Timing {
+    fn admits(&self, ts: Timestamp) -> bool {
+        self.from.is_none_or(|from| ts >= from) && self.to.is_none_or(|to| ts < to)
+    }
+}
+
+/// Holds a replay back so that event time passes `speed` times as fast as wall time.
+struct Pace {
+    speed: f64,
+    origin: Option<(Timestamp, tokio::time::Instant)>,
+}
+
+impl Pace {
+    async fn wait_for(&mut self, ts: Timestamp) {
+        let (first, start) = *self.origin.get_or_insert((ts, tokio::time::Instant::now()));
+        let ahead = ts.micros_since(first).max(0) as f64 / self.speed;
+        let due = start + std::time::Duration::from_micros(ahead as u64);
+        if due > tokio::time::Instant::now() + std::time::Duration::from_millis(1) {
+            tokio::time::sleep_until(due).await;
+        }
+    }
 }
 
 /// What HTTP can see of a running pipeline.
 #[derive(Debug, Default)]
 pub struct Status {
     draining: AtomicBool,
+    /// Event time of the last tick evaluated (microseconds), for replay totals.
+    last_tick: std::sync::atomic::AtomicI64,
     /// The latest decision line, shared with `/v1/schedule`.
     latest: Mutex<Option<Arc<[u8]>>>,
 }
@@ -79,6 +116,11 @@ impl Status {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    pub fn last_tick(&self) -> Option<Timestamp> {
+        let micros = self.last_tick.load(Ordering::Relaxed);
+        (micros != 0).then(|| Timestamp::from_micros(micros))
     }
 
     pub fn set_draining(&self) {
@@ -120,18 +162,12 @@ pub struct Running {
     /// Where the TCP source listens, when there is one.
     pub tcp_address: Option<SocketAddr>,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
-    decisions: JoinHandle<std::io::Result<u64>>,
-}
-
-/// What a finished run did.
-#[derive(Debug, Clone, Copy)]
-pub struct Report {
-    pub decisions: u64,
+    decisions: JoinHandle<std::io::Result<sink::decisions::Written>>,
 }
 
 impl Running {
     /// Waits for every stage to finish (sources first, sinks last).
-    pub async fn finish(self) -> anyhow::Result<Report> {
+    pub async fn finish(self) -> anyhow::Result<sink::decisions::Written> {
         let mut first_error = None;
         for (name, task) in self.tasks {
             let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
@@ -147,7 +183,7 @@ impl Running {
         let decisions = self.decisions.await?.context("writing decisions failed")?;
         match first_error {
             Some(e) => Err(e),
-            None => Ok(Report { decisions }),
+            None => Ok(decisions),
         }
     }
 }
@@ -269,10 +305,10 @@ pub async fn start(
     drop(lines_tx);
 
     let grid = plan.grid.clone();
-    let (m, dead) = (metrics.clone(), dead_tx.clone());
+    let (m, dead, timing) = (metrics.clone(), dead_tx.clone(), plan.timing);
     tasks.push((
         "decoder",
-        tokio::spawn(decode(grid, lines_rx, events_tx, dead, m)),
+        tokio::spawn(decode(grid, lines_rx, events_tx, dead, m, timing)),
     ));
     let mut outputs: Vec<Box<dyn Write + Send>> = Vec::new();
     if let Some(path) = &plan.outputs.decisions {
@@ -286,21 +322,28 @@ pub async fn start(
     if plan.outputs.stdout {
         outputs.push(Box::new(std::io::stdout()));
     }
-    let (grid, m, live) = (plan.grid.clone(), metrics.clone(), plan.live);
+    let (grid, m, timing) = (plan.grid.clone(), metrics.clone(), plan.timing);
     let ingest = run_ingest(
-        ingest, grid, events_rx, ticks_tx, dead_tx, m, live, recording,
+        ingest, grid, events_rx, ticks_tx, dead_tx, m, timing, recording,
     );
     tasks.push(("ingest", tokio::spawn(ingest)));
     let m = metrics.clone();
     tasks.push((
         "scheduler",
-        tokio::spawn(schedule(decider, ticks_rx, decisions_tx, m)),
+        tokio::spawn(schedule(decider, ticks_rx, decisions_tx, m, status.clone())),
     ));
     tasks.push((
         "dead-letter sink",
         tokio::spawn(async move { Ok(sink::dead_letter::run(dead_rx, dead_out).await?) }),
     ));
-    let decisions = tokio::spawn(sink::decisions::run(decisions_rx, outputs, metrics, status));
+    let with_totals = !plan.timing.live;
+    let decisions = tokio::spawn(sink::decisions::run(
+        decisions_rx,
+        outputs,
+        metrics,
+        status,
+        with_totals,
+    ));
     Ok(Running {
         tcp_address,
         tasks,
@@ -314,6 +357,7 @@ async fn decode(
     tx: Sender<Vec<Decoded>>,
     dead: Sender<DeadLetter>,
     metrics: Metrics,
+    timing: Timing,
 ) -> anyhow::Result<()> {
     let mut decoder = Decoder::new(grid);
     while let Ok(batch) = rx.recv().await {
@@ -381,6 +425,7 @@ async fn decode(
                 }
             };
             match refused {
+                Ok(decoded) if !timing.admits(decoded.event.ts) => {}
                 Ok(decoded) => {
                     metrics
                         .events(Some(decoded.event.body.event_type()))
@@ -418,12 +463,16 @@ async fn run_ingest(
     tx: Sender<Tick>,
     dead: Sender<DeadLetter>,
     metrics: Metrics,
-    live: bool,
+    timing: Timing,
     mut recording: Option<Recording>,
 ) -> anyhow::Result<()> {
     let mut due = Vec::new();
+    let mut pace = timing.speed.map(|speed| Pace {
+        speed,
+        origin: None,
+    });
     while let Ok(batch) = rx.recv().await {
-        let wall = live.then(Timestamp::now);
+        let wall = timing.live.then(Timestamp::now);
         let mut accepted = Vec::new();
         for Decoded {
             event,
@@ -432,6 +481,9 @@ async fn run_ingest(
             line,
         } in batch
         {
+            if let Some(pace) = pace.as_mut() {
+                pace.wait_for(event.ts).await;
+            }
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
             let kept = (recording.is_some() || line.is_none()).then(|| event.clone());
@@ -526,9 +578,13 @@ async fn schedule(
     rx: Receiver<Tick>,
     tx: Sender<DecisionOut>,
     metrics: Metrics,
+    status: Arc<Status>,
 ) -> anyhow::Result<()> {
     while let Ok(tick) = rx.recv().await {
         metrics.ticks.inc();
+        status
+            .last_tick
+            .store(tick.ts.as_micros(), Ordering::Relaxed);
         let Some(decided) = decider.tick(tick.ts, &tick.state) else {
             continue;
         };

@@ -6,8 +6,10 @@
 use crate::config::Config;
 use crate::event::EventType;
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Inputs, Outputs, Plan, Status};
+use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
 use crate::reject::Reason;
+use crate::totals::Totals;
+use hdrhistogram::Histogram;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,13 +17,15 @@ use tokio_util::sync::CancellationToken;
 
 pub struct Request {
     pub logs: Vec<PathBuf>,
+    /// Pacing and the event-time window; never live.
+    pub timing: Timing,
     /// Decision file; stdout when absent.
     pub out: Option<PathBuf>,
     pub dead_letter: Option<PathBuf>,
 }
 
 /// Counts of a finished replay.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub received: u64,
     pub accepted: u64,
@@ -29,6 +33,10 @@ pub struct Summary {
     pub rejected: Vec<(Reason, u64)>,
     pub decisions: u64,
     pub seconds: f64,
+    /// Energy and time totals, integrated to the end of the last tick.
+    pub totals: Totals,
+    /// Ingest → decision latency, microseconds.
+    pub latency: Option<Histogram<u64>>,
 }
 
 impl std::fmt::Display for Summary {
@@ -43,8 +51,22 @@ impl std::fmt::Display for Summary {
             writeln!(f, "  rejected {}: {n}", reason.as_str())?;
         }
         writeln!(f, "decisions: {}", self.decisions)?;
+        writeln!(f, "{}", self.totals)?;
         let rate = self.received as f64 / self.seconds.max(1e-9);
-        write!(f, "time: {:.3} s ({:.0} events/s)", self.seconds, rate)
+        write!(f, "time: {:.3} s ({:.0} events/s)", self.seconds, rate)?;
+        if let Some(h) = self.latency.as_ref().filter(|h| !h.is_empty()) {
+            let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+            write!(
+                f,
+                "\ningest → decision latency (ms): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
+                ms(0.5),
+                ms(0.9),
+                ms(0.99),
+                ms(0.999),
+                h.max() as f64 / 1000.0
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -68,15 +90,25 @@ pub async fn run(
             dead_letter: request.dead_letter,
         },
         settings: config.daemon.pipeline,
-        live: false,
+        timing: request.timing,
         log: None,
     };
-    let running =
-        pipeline::start(plan, metrics.clone(), Arc::new(Status::default()), shutdown).await?;
-    let report = running.finish().await?;
+    let interval = plan.grid.schedule.interval;
+    let progress = progress_bar(&plan.inputs.files, metrics.clone());
+    let status = Arc::new(Status::default());
+    let running = pipeline::start(plan, metrics.clone(), status.clone(), shutdown).await?;
+    let report = running.finish().await;
+    progress.abort();
+    let report = report?;
+    let mut totals = report.totals.unwrap_or_default();
+    if let Some(last) = status.last_tick() {
+        totals.finish(last.saturating_add(interval).as_micros());
+    }
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
+        totals,
+        latency: Some(report.latency),
         ..Summary::default()
     };
     let types = EventType::ALL.map(Some).into_iter().chain([None]);
@@ -96,4 +128,60 @@ pub async fn run(
         .filter(|(_, n)| *n > 0)
         .collect();
     Ok(summary)
+}
+
+/// A progress bar on a terminal (hidden otherwise): events processed of the events in
+/// the inputs, with events/s and the time left.
+fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle<()> {
+    let total = count_events(inputs);
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events  {per_sec}  ETA {eta}",
+        )
+        .expect("valid template"),
+    );
+    tokio::spawn(async move {
+        let received = || {
+            let types = EventType::ALL.map(Some).into_iter().chain([None]);
+            types.map(|t| metrics.events(t).received.get()).sum::<u64>()
+        };
+        let _clear = Finish(bar.clone());
+        loop {
+            bar.set_position(received());
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// Clears the bar when its task ends or is aborted.
+struct Finish(indicatif::ProgressBar);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// Events in the inputs: non-empty lines of JSON files, event records of native logs.
+/// Unreadable inputs count 0 here; the replay itself reports them.
+fn count_events(inputs: &[PathBuf]) -> u64 {
+    use crate::log::{format, reader, segment};
+    let mut total = 0;
+    for input in inputs {
+        if input.is_dir() || segment::is_segment(input) {
+            for path in reader::segments(input).unwrap_or_default() {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                segment::scan(&bytes, |_, payload, _| {
+                    total += u64::from(format::payload_seq(payload).is_some())
+                });
+            }
+        } else if let Ok(bytes) = std::fs::read(input) {
+            total += bytes
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count() as u64;
+        }
+    }
+    total
 }
