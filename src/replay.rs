@@ -137,7 +137,7 @@ fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events  {per_sec}  ETA {eta}",
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events  {msg}  ETA {eta}",
         )
         .expect("valid template"),
     );
@@ -147,8 +147,14 @@ fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle
             types.map(|t| metrics.events(t).received.get()).sum::<u64>()
         };
         let _clear = Finish(bar.clone());
+        let started = std::time::Instant::now();
         loop {
-            bar.set_position(received());
+            let done = received();
+            bar.set_position(done);
+            bar.set_message(format!(
+                "{:.0} events/s",
+                done as f64 / started.elapsed().as_secs_f64().max(1e-3)
+            ));
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     })
