@@ -97,6 +97,9 @@ enum Command {
         /// Replay only events before this time (RFC 3339).
         #[arg(long, value_parser = parse_timestamp)]
         to: Option<Timestamp>,
+        /// Draw the run (generation, demand, exports, curtailment, state) to this SVG.
+        #[arg(long, requires = "out")]
+        report: Option<PathBuf>,
     },
     /// Compare two decision logs: energy per contract and tier, hours per state, and
     /// the first and the largest divergence between the schedules.
@@ -275,6 +278,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             speed,
             from,
             to,
+            report,
         } => {
             let config = match load(&config) {
                 Ok(config) => config,
@@ -289,7 +293,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let request = replay::Request {
                 timing,
                 logs,
-                out,
+                out: out.clone(),
                 dead_letter,
             };
             let summary = runtime(async {
@@ -303,6 +307,11 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 replay::run(config, request, shutdown).await
             })?;
             eprintln!("{summary}");
+            if let (Some(report), Some(out)) = (report, out) {
+                let end = summary.end.map_or(0, |t| t.as_micros());
+                crate::report::write_svg(&out, end, &report)?;
+                eprintln!("report: {}", report.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

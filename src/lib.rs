@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod reject;
 pub mod replay;
+pub mod report;
 pub mod schedule;
 pub mod sink;
 pub mod source;

@@ -37,6 +37,8 @@ pub struct Summary {
     pub totals: Totals,
     /// Ingest → decision latency, microseconds.
     pub latency: Option<Histogram<u64>>,
+    /// Event time at which the run's last tick ends.
+    pub end: Option<crate::time::Timestamp>,
 }
 
 impl std::fmt::Display for Summary {
@@ -101,14 +103,16 @@ pub async fn run(
     progress.abort();
     let report = report?;
     let mut totals = report.totals.unwrap_or_default();
-    if let Some(last) = status.last_tick() {
-        totals.finish(last.saturating_add(interval).as_micros());
+    let end = status.last_tick().map(|last| last.saturating_add(interval));
+    if let Some(end) = end {
+        totals.finish(end.as_micros());
     }
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
         totals,
         latency: Some(report.latency),
+        end,
         ..Summary::default()
     };
     let types = EventType::ALL.map(Some).into_iter().chain([None]);
