@@ -184,19 +184,23 @@ fn refine(
         model.lp.row(&waste, Cmp::Le, w + slack.of(w));
     }
 
-    // Rule 6: run-of-river first…
-    let ror: Vec<(Var, f64)> = model
+    // Rule 6: run-of-river first, that is the least storage generation. Not the most
+    // run-of-river generation: with waste fixed, run-of-river output can still rise by
+    // trading spill for losses, sending MW both ways on a lossy line to burn them,
+    // which rule 7 forbids. Least storage output leaves that trade to the least-flow
+    // step below, which undoes it.
+    let storage_total: Vec<(Var, f64)> = model
         .g
         .iter()
         .zip(&model.storage)
-        .filter(|&(_, &storage)| !storage)
+        .filter(|&(_, &storage)| storage)
         .map(|(&v, _)| (v, 1.0))
         .collect();
-    if !ror.is_empty() {
-        let sol = model.lp.maximise(&ror)?;
-        let r: f64 = ror.iter().map(|&(v, _)| sol[v.at()]).sum();
+    if !storage_total.is_empty() {
+        let sol = model.lp.minimise(&storage_total)?;
+        let s: f64 = storage_total.iter().map(|&(v, _)| sol[v.at()]).sum();
         *x = sol;
-        model.lp.row(&ror, Cmp::Ge, r - slack.of(r));
+        model.lp.row(&storage_total, Cmp::Le, s + slack.of(s));
     }
     // …then storage in proportion to availability.
     let storage: Vec<(Var, f64)> = model

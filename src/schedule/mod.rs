@@ -40,8 +40,10 @@
 //!   different losses, the optimal total is reached only by serving the cheaper-to-reach
 //!   ones, and fairness shares only what the total leaves free. A tier's reported
 //!   request includes contracts whose window is closed.
-//! - **After the tiers:** least waste, spill + losses (rule 7); then most run-of-river
-//!   generation (rule 6); then storage plants share the rest with equal
+//! - **After the tiers:** least waste, spill + losses (rule 7); then least storage
+//!   generation, so run-of-river plants go first (rule 6; not "most run-of-river
+//!   output", which could be raised by burning spill as losses on lines run both
+//!   ways); then storage plants share the rest with equal
 //!   `g_p / avail_p` as far as the network allows (progressive filling); then least
 //!   total line flow, and lossless lines keep their net flow only, so no line carries
 //!   both ways (rule 7). The engine is deterministic, and nothing iterates a hash map,
@@ -898,6 +900,32 @@ mod tests {
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
         close(s.plants[0], 25.0);
         close(s.balance.spill_mw, 15.0);
+    }
+
+    /// Found by the oracle property test: with nothing to absorb must-run output, the
+    /// run-of-river step used to raise the plants' output and burn it as losses by
+    /// sending MW both ways on lossy lines, so the decision's net flows did not
+    /// balance. Must-run output nothing absorbs is spill, and no line runs both ways.
+    #[test]
+    fn rule7_must_run_surplus_is_spilled_not_burnt_both_ways_on_a_lossy_line() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic"), area("n", "neighbor")],
+            "plants": [plant("river", "b", 100.0, 10.0, false),
+                       plant("dam", "a", 100.0, 0.0, true)],
+            "lines": [line("ab", "b", "a", 300.0, 300.0, 0.015, 0.0),
+                      line("an", "a", "n", 50.0, 80.0, 0.04, 0.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 50.0);
+        avail(&mut state, 1, 20.0);
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.balance.spill_mw, 10.0);
+        close(s.balance.losses_mw, 0.0);
+        close(s.balance.generation_mw, 0.0);
+        for &flow in &s.lines {
+            close(flow, 0.0);
+        }
+        assert_network(&g, &s);
     }
 
     /// A January evening on the reference grid: Rogun and Kairakkum below their rule
