@@ -128,10 +128,14 @@ fn refine(
     x: &mut Vec<f64>,
     slack: Slack,
 ) -> Result<(), LpError> {
-    // Rule 2: tiers in ascending order.
+    // Rule 2: tiers in ascending order, every tier's total before any sharing. Sharing
+    // a short tier first would pin who gets its MW, and a later tier could then reach
+    // less than the lexicographic optimum (rule 10): a transit and a load sharing a
+    // tier cost the domestic side very different MW.
     let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
     tiers.sort_unstable();
     tiers.dedup();
+    let mut short = Vec::new();
     for tier in tiers {
         let members: Vec<usize> = (0..inputs.consumers.len())
             .filter(|&c| inputs.consumers[c].tier == tier && inputs.consumers[c].cap > 0.0)
@@ -161,7 +165,11 @@ fn refine(
             continue;
         }
         model.lp.row(&total_terms, Cmp::Ge, total - slack.of(total));
-        // Rule 4: weighted max-min fairness, weights = requests.
+        short.push(members);
+    }
+    // Rule 4: inside each short tier, ascending, weighted max-min fairness with the
+    // requests as weights, every tier's total held.
+    for members in short {
         let items: Vec<(Var, f64)> = members
             .iter()
             .map(|&c| (model.served[c], inputs.consumers[c].request))

@@ -33,8 +33,9 @@
 //! - **Reserve (rule 5).** `Σ g + reserve ≤ Σ avail` over domestic plants: headroom, no
 //!   network constraint.
 //! - **Tiers (rule 2)** ascending: maximise the tier's served MW with earlier tiers
-//!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with its
-//!   optimal total, weighted max-min fairness with the requests as weights, by
+//!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with every
+//!   tier's optimal total (all totals are fixed before any tier is shared),
+//!   weighted max-min fairness with the requests as weights, by
 //!   progressive filling. The total comes first (rule 10 holds the per-tier totals to
 //!   the lexicographic optimum), so when consumers of a short tier sit behind lines of
 //!   different losses, the optimal total is reached only by serving the cheaper-to-reach
@@ -925,6 +926,33 @@ mod tests {
         for &flow in &s.lines {
             close(flow, 0.0);
         }
+        assert_network(&g, &s);
+    }
+
+    /// Found by the oracle property test: sharing a short tier before the next tier's
+    /// total was maximised pinned a split that left the next tier less than the
+    /// lexicographic optimum. Here a transit brings its MW into `d` on their way out,
+    /// so giving the shared export line to the transit frees the plant for the town.
+    #[test]
+    fn rule10_every_tier_total_comes_before_sharing_inside_a_tier() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n0", "neighbor"), area("n1", "neighbor")],
+            "plants": [plant("river", "d", 100.0, 0.0, false)],
+            "loads": [load("town", "d", 2, "residential")],
+            "lines": [line("in", "n0", "d", 100.0, 0.0, 0.0, 0.0),
+                      line("out", "d", "n1", 30.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("transit", "n0", "n1", true, 1, 30.0),
+                          contract("sale", "d", "n1", true, 1, 30.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 40.0);
+        state.loads[0] = 100.0;
+        state.nominations = vec![Nomination::Max, Nomination::Max];
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.tiers[0].served_mw, 30.0);
+        close(s.tiers[1].served_mw, 40.0);
+        close(s.loads[0].served_mw, 40.0);
+        close(s.contracts[0].scheduled_mw, 30.0);
         assert_network(&g, &s);
     }
 
