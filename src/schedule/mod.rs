@@ -956,6 +956,34 @@ mod tests {
         assert_network(&g, &s);
     }
 
+    /// Found by the oracle property test: a reserve of 244.2 MW held to within 5.5e-5 MW
+    /// (solver tolerance traded across a 0.02% line) put the grid on alert. Short means
+    /// short by more than rule 10's tolerance, 1e-6 relative.
+    #[test]
+    fn rule8_a_reserve_held_within_rule10_tolerance_is_held() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("river", "d", 400.0, 0.0, false)],
+            "loads": [load("town", "d", 2, "residential")],
+            "reserve": {"tier": 1, "min_mw": 244.2},
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 400.0);
+        state.loads[0] = 100.0;
+        let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
+        let mut run = dispatch(&g, &inputs);
+        let r = inputs
+            .consumers
+            .iter()
+            .position(|c| matches!(c.part, Part::Reserve))
+            .unwrap();
+        close(run.served[r], 244.2);
+        run.served[r] = 244.2 - 5.5e-5;
+        assert_eq!(state::judge(&g, &inputs, &run), OperatingState::Normal);
+        run.served[r] = 244.2 - 1e-3;
+        assert_eq!(state::judge(&g, &inputs, &run), OperatingState::Alert);
+    }
+
     /// A January evening on the reference grid: Rogun and Kairakkum below their rule
     /// curves, the CASA-1000 summer contracts out of window.
     fn winter() -> (Arc<Grid>, GridState, Timestamp) {
