@@ -2,5 +2,8 @@
 
 mod check_config;
 mod daemon;
+#[path = "../oracle/mod.rs"]
+mod oracle;
 mod replay;
+mod schedule_oracle;
 mod support;
