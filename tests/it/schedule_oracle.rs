@@ -164,8 +164,16 @@ fn assert_feasible(grid: &Grid, state: &GridState, s: &Schedule, o: &Outcome, wh
     );
 }
 
+/// What a case ran into, for the sweep's tally.
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen {
+    two_way: u32,
+    ramps_dropped: u32,
+    restricted: u32,
+}
+
 /// One case: a fresh scheduler, a first tick and a second one `gap` seconds later.
-fn check(sizes: Sizes, seed: u64, gap: u64) {
+fn check(sizes: Sizes, seed: u64, gap: u64) -> Seen {
     let mut rng = Rng::new(seed);
     let grid = network::build(&network::random_grid(&mut rng, sizes));
     let ts = network::random_ts(&mut rng);
@@ -186,6 +194,13 @@ fn check(sizes: Sizes, seed: u64, gap: u64) {
     assert_eq!(s2.state, s1.state.max(o2.judged), "tick 2: escalation only");
     assert_tiers(&grid, &s2, &o2, "tick 2");
     assert_feasible(&grid, &second, &s2, &o2, "tick 2");
+    let mut seen = Seen::default();
+    for (s, o) in [(&s1, &o1), (&s2, &o2)] {
+        seen.two_way += u32::from(o.two_way);
+        seen.ramps_dropped += u32::from(o.ramps_dropped);
+        seen.restricted += u32::from(s.state != vakhsh::schedule::OperatingState::Normal);
+    }
+    seen
 }
 
 fn sizes() -> impl Strategy<Value = Sizes> {
@@ -268,6 +283,7 @@ fn sweep() {
     let n: u64 = std::env::var("ORACLE_SWEEP").map_or(200, |v| v.parse().unwrap());
     std::panic::set_hook(Box::new(|_| {}));
     let mut failures = 0;
+    let mut total = Seen::default();
     for seed in 0..n {
         let mut rng = Rng::new(seed.wrapping_mul(7919));
         let sizes = Sizes {
@@ -281,7 +297,13 @@ fn sweep() {
         };
         let gap = rng.int(1, 120) as u64;
         let case_seed = rng.next_u64();
-        if let Err(e) = std::panic::catch_unwind(|| check(sizes, case_seed, gap)) {
+        let outcome = std::panic::catch_unwind(|| check(sizes, case_seed, gap));
+        if let Ok(seen) = outcome {
+            total.two_way += seen.two_way;
+            total.ramps_dropped += seen.ramps_dropped;
+            total.restricted += seen.restricted;
+        }
+        if let Err(e) = outcome {
             failures += 1;
             let msg = e
                 .downcast_ref::<String>()
@@ -300,5 +322,5 @@ fn sweep() {
             );
         }
     }
-    println!("{failures} of {n} failed");
+    println!("{failures} of {n} failed; ticks seen: {total:?}");
 }
