@@ -1,4 +1,8 @@
-//! Criterion benches, one group per pipeline stage.
+//! Criterion benches, one group per pipeline stage, and the reference LP oracle on the
+//! same snapshots as the scheduler so the ratio reads from one run.
+
+#[path = "../tests/oracle/mod.rs"]
+mod oracle;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -7,7 +11,7 @@ use std::sync::Arc;
 use vakhsh::decode::Decoder;
 use vakhsh::grid::Grid;
 use vakhsh::ingest::Ingest;
-use vakhsh::schedule::Scheduler;
+use vakhsh::schedule::{OperatingState, Scheduler};
 
 fn grid() -> Arc<Grid> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
@@ -77,23 +81,35 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-/// One tick of the reference grid on the state an hour of winter telemetry leaves.
-fn schedule(c: &mut Criterion) {
-    let grid = grid();
+/// The reference grid's state after an hour of winter telemetry, and its last tick.
+fn winter_snapshot(grid: &Arc<Grid>) -> (vakhsh::time::Timestamp, vakhsh::grid::GridState) {
     let mut decoder = Decoder::new(grid.clone());
     let mut ingest = Ingest::new(grid.clone());
     let mut last = None;
-    for line in hour_of_events(&grid) {
+    for line in hour_of_events(grid) {
         if let Ok(event) = decoder.decode(line.as_bytes()) {
             ingest.offer(event, None);
             ingest.run_ticks(|ts, state| last = Some((ts, state.clone())));
         }
     }
-    let (ts, state) = last.expect("an hour of events makes ticks");
+    last.expect("an hour of events makes ticks")
+}
+
+/// One tick of the reference grid on the state an hour of winter telemetry leaves, and
+/// one tick of the seeded 100-area network (`tests/oracle/network.rs`).
+fn schedule(c: &mut Criterion) {
+    let grid = grid();
+    let (ts, state) = winter_snapshot(&grid);
     let scheduler = Scheduler::new(grid);
     let mut group = c.benchmark_group("schedule");
     group.bench_function("reference", |b| {
         b.iter(|| black_box(scheduler.clone().schedule(ts, &state)))
+    });
+    let (large, large_state, large_ts) = oracle::network::large(1);
+    let scheduler = Scheduler::new(large);
+    group.sample_size(10);
+    group.bench_function("large", |b| {
+        b.iter(|| black_box(scheduler.clone().schedule(large_ts, &large_state)))
     });
     group.finish();
 }
@@ -127,5 +143,38 @@ fn log(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decode, ingest, schedule, log);
+/// The reference programme solved by the oracle on the same snapshots as `schedule`:
+/// what a plain re-solve of every objective costs next to the scheduler.
+fn oracle(c: &mut Criterion) {
+    let grid = grid();
+    let (ts, state) = winter_snapshot(&grid);
+    let (large, large_state, large_ts) = oracle::network::large(1);
+    let mut group = c.benchmark_group("oracle");
+    group.sample_size(10);
+    group.bench_function("reference", |b| {
+        b.iter(|| {
+            black_box(oracle::solve(
+                &grid,
+                &state,
+                ts,
+                None,
+                OperatingState::Normal,
+            ))
+        })
+    });
+    group.bench_function("large", |b| {
+        b.iter(|| {
+            black_box(oracle::solve(
+                &large,
+                &large_state,
+                large_ts,
+                None,
+                OperatingState::Normal,
+            ))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, ingest, schedule, oracle, log);
 criterion_main!(benches);

@@ -98,6 +98,9 @@ pub fn write_svg(decisions: &Path, end: i64, out: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("drawing {}: {e}", out.display()))
 }
 
+/// A line of the chart: its legend, its colour, and which average it draws.
+type Series = (&'static str, RGBColor, fn(&Slice) -> f64);
+
 fn draw(
     out: &Path,
     points: &[(f64, Slice)],
@@ -139,7 +142,7 @@ fn draw(
                 curtailment.mix(0.35).filled(),
             )
         });
-    let series: [(&str, RGBColor, fn(&Slice) -> f64); 4] = [
+    let series: [Series; 4] = [
         ("generation", RGBColor(31, 119, 180), |s| s.generation),
         ("domestic demand (requested)", RGBColor(80, 80, 80), |s| {
             s.demand

@@ -128,10 +128,14 @@ fn refine(
     x: &mut Vec<f64>,
     slack: Slack,
 ) -> Result<(), LpError> {
-    // Rule 2: tiers in ascending order.
+    // Rule 2: tiers in ascending order, every tier's total before any sharing. Sharing
+    // a short tier first would pin who gets its MW, and a later tier could then reach
+    // less than the lexicographic optimum (rule 10): a transit and a load sharing a
+    // tier cost the domestic side very different MW.
     let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
     tiers.sort_unstable();
     tiers.dedup();
+    let mut short = Vec::new();
     for tier in tiers {
         let members: Vec<usize> = (0..inputs.consumers.len())
             .filter(|&c| inputs.consumers[c].tier == tier && inputs.consumers[c].cap > 0.0)
@@ -161,7 +165,11 @@ fn refine(
             continue;
         }
         model.lp.row(&total_terms, Cmp::Ge, total - slack.of(total));
-        // Rule 4: weighted max-min fairness, weights = requests.
+        short.push(members);
+    }
+    // Rule 4: inside each short tier, ascending, weighted max-min fairness with the
+    // requests as weights, every tier's total held.
+    for members in short {
         let items: Vec<(Var, f64)> = members
             .iter()
             .map(|&c| (model.served[c], inputs.consumers[c].request))
@@ -184,19 +192,23 @@ fn refine(
         model.lp.row(&waste, Cmp::Le, w + slack.of(w));
     }
 
-    // Rule 6: run-of-river first…
-    let ror: Vec<(Var, f64)> = model
+    // Rule 6: run-of-river first, that is the least storage generation. Not the most
+    // run-of-river generation: with waste fixed, run-of-river output can still rise by
+    // trading spill for losses, sending MW both ways on a lossy line to burn them,
+    // which rule 7 forbids. Least storage output leaves that trade to the least-flow
+    // step below, which undoes it.
+    let storage_total: Vec<(Var, f64)> = model
         .g
         .iter()
         .zip(&model.storage)
-        .filter(|&(_, &storage)| !storage)
+        .filter(|&(_, &storage)| storage)
         .map(|(&v, _)| (v, 1.0))
         .collect();
-    if !ror.is_empty() {
-        let sol = model.lp.maximise(&ror)?;
-        let r: f64 = ror.iter().map(|&(v, _)| sol[v.at()]).sum();
+    if !storage_total.is_empty() {
+        let sol = model.lp.minimise(&storage_total)?;
+        let s: f64 = storage_total.iter().map(|&(v, _)| sol[v.at()]).sum();
         *x = sol;
-        model.lp.row(&ror, Cmp::Ge, r - slack.of(r));
+        model.lp.row(&storage_total, Cmp::Le, s + slack.of(s));
     }
     // …then storage in proportion to availability.
     let storage: Vec<(Var, f64)> = model

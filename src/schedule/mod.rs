@@ -33,15 +33,18 @@
 //! - **Reserve (rule 5).** `Σ g + reserve ≤ Σ avail` over domestic plants: headroom, no
 //!   network constraint.
 //! - **Tiers (rule 2)** ascending: maximise the tier's served MW with earlier tiers
-//!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with its
-//!   optimal total, weighted max-min fairness with the requests as weights, by
+//!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with every
+//!   tier's optimal total (all totals are fixed before any tier is shared),
+//!   weighted max-min fairness with the requests as weights, by
 //!   progressive filling. The total comes first (rule 10 holds the per-tier totals to
 //!   the lexicographic optimum), so when consumers of a short tier sit behind lines of
 //!   different losses, the optimal total is reached only by serving the cheaper-to-reach
 //!   ones, and fairness shares only what the total leaves free. A tier's reported
 //!   request includes contracts whose window is closed.
-//! - **After the tiers:** least waste, spill + losses (rule 7); then most run-of-river
-//!   generation (rule 6); then storage plants share the rest with equal
+//! - **After the tiers:** least waste, spill + losses (rule 7); then least storage
+//!   generation, so run-of-river plants go first (rule 6; not "most run-of-river
+//!   output", which could be raised by burning spill as losses on lines run both
+//!   ways); then storage plants share the rest with equal
 //!   `g_p / avail_p` as far as the network allows (progressive filling); then least
 //!   total line flow, and lossless lines keep their net flow only, so no line carries
 //!   both ways (rule 7). The engine is deterministic, and nothing iterates a hash map,
@@ -898,6 +901,87 @@ mod tests {
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
         close(s.plants[0], 25.0);
         close(s.balance.spill_mw, 15.0);
+    }
+
+    /// Found by the oracle property test: with nothing to absorb must-run output, the
+    /// run-of-river step used to raise the plants' output and burn it as losses by
+    /// sending MW both ways on lossy lines, so the decision's net flows did not
+    /// balance. Must-run output nothing absorbs is spill, and no line runs both ways.
+    #[test]
+    fn rule7_must_run_surplus_is_spilled_not_burnt_both_ways_on_a_lossy_line() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic"), area("n", "neighbor")],
+            "plants": [plant("river", "b", 100.0, 10.0, false),
+                       plant("dam", "a", 100.0, 0.0, true)],
+            "lines": [line("ab", "b", "a", 300.0, 300.0, 0.015, 0.0),
+                      line("an", "a", "n", 50.0, 80.0, 0.04, 0.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 50.0);
+        avail(&mut state, 1, 20.0);
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.balance.spill_mw, 10.0);
+        close(s.balance.losses_mw, 0.0);
+        close(s.balance.generation_mw, 0.0);
+        for &flow in &s.lines {
+            close(flow, 0.0);
+        }
+        assert_network(&g, &s);
+    }
+
+    /// Found by the oracle property test: sharing a short tier before the next tier's
+    /// total was maximised pinned a split that left the next tier less than the
+    /// lexicographic optimum. Here a transit brings its MW into `d` on their way out,
+    /// so giving the shared export line to the transit frees the plant for the town.
+    #[test]
+    fn rule10_every_tier_total_comes_before_sharing_inside_a_tier() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n0", "neighbor"), area("n1", "neighbor")],
+            "plants": [plant("river", "d", 100.0, 0.0, false)],
+            "loads": [load("town", "d", 2, "residential")],
+            "lines": [line("in", "n0", "d", 100.0, 0.0, 0.0, 0.0),
+                      line("out", "d", "n1", 30.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("transit", "n0", "n1", true, 1, 30.0),
+                          contract("sale", "d", "n1", true, 1, 30.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 40.0);
+        state.loads[0] = 100.0;
+        state.nominations = vec![Nomination::Max, Nomination::Max];
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.tiers[0].served_mw, 30.0);
+        close(s.tiers[1].served_mw, 40.0);
+        close(s.loads[0].served_mw, 40.0);
+        close(s.contracts[0].scheduled_mw, 30.0);
+        assert_network(&g, &s);
+    }
+
+    /// Found by the oracle property test: a reserve of 244.2 MW held to within 5.5e-5 MW
+    /// (solver tolerance traded across a 0.02% line) put the grid on alert. Short means
+    /// short by more than rule 10's tolerance, 1e-6 relative.
+    #[test]
+    fn rule8_a_reserve_held_within_rule10_tolerance_is_held() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("river", "d", 400.0, 0.0, false)],
+            "loads": [load("town", "d", 2, "residential")],
+            "reserve": {"tier": 1, "min_mw": 244.2},
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 400.0);
+        state.loads[0] = 100.0;
+        let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
+        let mut run = dispatch(&g, &inputs);
+        let r = inputs
+            .consumers
+            .iter()
+            .position(|c| matches!(c.part, Part::Reserve))
+            .unwrap();
+        close(run.served[r], 244.2);
+        run.served[r] = 244.2 - 5.5e-5;
+        assert_eq!(state::judge(&g, &inputs, &run), OperatingState::Normal);
+        run.served[r] = 244.2 - 1e-3;
+        assert_eq!(state::judge(&g, &inputs, &run), OperatingState::Alert);
     }
 
     /// A January evening on the reference grid: Rogun and Kairakkum below their rule

@@ -20,8 +20,14 @@ use crate::grid::{Grid, LoadClass};
 use crate::time::{Timestamp, micros};
 use std::time::Duration;
 
-/// Shortfall below which a figure counts as met.
-const MET: f64 = 1e-6;
+/// Shortfall up to which a figure counts as met: rule 10's tolerance, 1e-6 relative
+/// with a 1e-6 MW floor. An absolute 1e-6 MW alone is too strict: the solver's own
+/// feasibility tolerance, traded across a line with losses of a few hundredths of a
+/// percent, moves 1e-4 MW between members of a tier, and a reserve of 244.2 MW held to
+/// within 5e-5 MW is held.
+fn met(request: f64) -> f64 {
+    1e-6_f64.max(1e-6 * request.abs())
+}
 
 /// Everything the scheduler carries from one tick to the next. Public and plain so that
 /// it can be persisted and restored (see `Scheduler::state` and `Scheduler::restore`).
@@ -92,7 +98,7 @@ impl SchedulerState {
 pub(super) fn judge(grid: &Grid, inputs: &Inputs, run: &Dispatch) -> OperatingState {
     let mut reserve_short = false;
     for (c, consumer) in inputs.consumers.iter().enumerate() {
-        let short = run.served[c] < consumer.request - MET;
+        let short = run.served[c] < consumer.request - met(consumer.request);
         match consumer.part {
             Part::Load(i) if grid.loads[i].class == LoadClass::Essential && short => {
                 return OperatingState::Emergency;
@@ -102,7 +108,7 @@ pub(super) fn judge(grid: &Grid, inputs: &Inputs, run: &Dispatch) -> OperatingSt
         }
     }
     let unused: f64 = inputs.avail.iter().zip(&run.g).map(|(a, g)| a - g).sum();
-    if reserve_short || unused < grid.states.alert_margin_mw - MET {
+    if reserve_short || unused < grid.states.alert_margin_mw - met(grid.states.alert_margin_mw) {
         OperatingState::Alert
     } else {
         OperatingState::Normal

@@ -3,5 +3,8 @@
 mod check_config;
 mod crash;
 mod daemon;
+#[path = "../oracle/mod.rs"]
+mod oracle;
 mod replay;
+mod schedule_oracle;
 mod support;
