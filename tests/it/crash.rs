@@ -1,7 +1,7 @@
 //! Crash safety: the daemon killed with SIGKILL at random moments during ingest,
 //! restarted each time, ends with the decisions of a run that was never interrupted.
 
-use crate::support::{Daemon, binary, default_config};
+use crate::support::{Daemon, binary, replay, simulate};
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
@@ -29,37 +29,23 @@ fn synced(daemon: &Daemon) -> u64 {
 fn killed_twenty_times_during_ingest_the_daemon_ends_where_an_uninterrupted_run_does() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
-    let status = binary()
-        .args([
-            "simulate",
-            "--scenario",
-            "winter-shortage",
-            "--duration",
-            "5m",
-            "--seed",
-            "3",
-        ])
-        .args(["--start", "2026-01-11T00:00:00Z", "--out"])
-        .arg(&events)
-        .arg("--config")
-        .arg(default_config())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let args = [
+        "--scenario",
+        "winter-shortage",
+        "--duration",
+        "5m",
+        "--seed",
+        "3",
+    ];
+    simulate(
+        &[&args[..], &["--start", "2026-01-11T00:00:00Z"]].concat(),
+        &events,
+    );
     let text = std::fs::read_to_string(&events).unwrap();
     let lines: Vec<&str> = text.lines().collect();
 
     let reference = dir.path().join("reference.jsonl");
-    let status = binary()
-        .arg("replay")
-        .arg(&events)
-        .arg("--config")
-        .arg(default_config())
-        .arg("--out")
-        .arg(&reference)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    replay(&events, &reference);
 
     let state = dir.path().join("daemon");
     std::fs::create_dir(&state).unwrap();

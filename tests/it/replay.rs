@@ -1,28 +1,22 @@
 //! `simulate` then `replay`: the same events give the same decisions, byte for byte.
 
-use crate::support::{binary, default_config};
+use crate::support::{replay, simulate};
 
 #[test]
 fn replaying_a_simulated_log_twice_gives_identical_decisions() {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
-    let status = binary()
-        .args([
-            "simulate",
+    simulate(
+        &[
             "--scenario",
             "winter-shortage",
             "--duration",
             "10m",
             "--seed",
             "7",
-            "--out",
-        ])
-        .arg(&events)
-        .arg("--config")
-        .arg(default_config())
-        .status()
-        .unwrap();
-    assert!(status.success());
+        ],
+        &events,
+    );
     let event_count = std::fs::read_to_string(&events).unwrap().lines().count();
     assert!(
         event_count > 600,
@@ -32,21 +26,7 @@ fn replaying_a_simulated_log_twice_gives_identical_decisions() {
     let mut outputs = Vec::new();
     for run in ["a", "b"] {
         let out = dir.path().join(format!("decisions-{run}.jsonl"));
-        let output = binary()
-            .arg("replay")
-            .arg(&events)
-            .arg("--config")
-            .arg(default_config())
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let summary = String::from_utf8_lossy(&output.stderr).to_string();
+        let summary = replay(&events, &out);
         assert!(
             summary.contains(&format!(
                 "events: {event_count} received, {event_count} accepted"
@@ -64,23 +44,17 @@ fn simulate_is_reproducible_by_seed() {
     let dir = tempfile::tempdir().unwrap();
     let run = |seed: &str, name: &str| {
         let out = dir.path().join(name);
-        let status = binary()
-            .args([
-                "simulate",
+        simulate(
+            &[
                 "--scenario",
                 "summer-surplus",
                 "--duration",
                 "2m",
                 "--seed",
                 seed,
-                "--out",
-            ])
-            .arg(&out)
-            .arg("--config")
-            .arg(default_config())
-            .status()
-            .unwrap();
-        assert!(status.success());
+            ],
+            &out,
+        );
         std::fs::read(out).unwrap()
     };
     assert_eq!(run("3", "a"), run("3", "b"));

@@ -15,6 +15,40 @@ pub fn default_config() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")
 }
 
+/// `vakhsh simulate` on the reference grid with `args` (scenario, duration, seed, …).
+pub fn simulate(args: &[&str], out: &Path) {
+    let status = binary()
+        .arg("simulate")
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--config")
+        .arg(default_config())
+        .status()
+        .unwrap();
+    assert!(status.success(), "simulate {args:?}");
+}
+
+/// `vakhsh replay INPUT --out OUT` on the reference grid; returns its stderr summary.
+pub fn replay(input: &Path, out: &Path) -> String {
+    let output = binary()
+        .arg("replay")
+        .arg(input)
+        .arg("--config")
+        .arg(default_config())
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "replay {}: {summary}",
+        input.display()
+    );
+    summary
+}
+
 /// A daemon on the reference grid, with loopback ports chosen by the OS and its
 /// outputs in a temporary directory.
 pub struct Daemon {
