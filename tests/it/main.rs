@@ -3,6 +3,7 @@
 mod check_config;
 mod crash;
 mod daemon;
+mod determinism;
 #[path = "../oracle/mod.rs"]
 mod oracle;
 mod replay;
