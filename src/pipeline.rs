@@ -322,10 +322,13 @@ pub async fn start(
     if plan.outputs.stdout {
         outputs.push(Box::new(std::io::stdout()));
     }
-    let (grid, m, timing) = (plan.grid.clone(), metrics.clone(), plan.timing);
-    let ingest = run_ingest(
-        ingest, grid, events_rx, ticks_tx, dead_tx, m, timing, recording,
-    );
+    let stage = IngestStage {
+        ingest,
+        grid: plan.grid.clone(),
+        timing: plan.timing,
+        recording,
+    };
+    let ingest = run_ingest(stage, events_rx, ticks_tx, dead_tx, metrics.clone());
     tasks.push(("ingest", tokio::spawn(ingest)));
     let m = metrics.clone();
     tasks.push((
@@ -455,17 +458,27 @@ struct Recording {
     next_seq: u64,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run_ingest(
-    mut ingest: Ingest,
+/// What the ingest stage owns: the ordering core, and how it records and paces.
+struct IngestStage {
+    ingest: Ingest,
     grid: Arc<Grid>,
+    timing: Timing,
+    recording: Option<Recording>,
+}
+
+async fn run_ingest(
+    stage: IngestStage,
     rx: Receiver<Vec<Decoded>>,
     tx: Sender<Tick>,
     dead: Sender<DeadLetter>,
     metrics: Metrics,
-    timing: Timing,
-    mut recording: Option<Recording>,
 ) -> anyhow::Result<()> {
+    let IngestStage {
+        mut ingest,
+        grid,
+        timing,
+        mut recording,
+    } = stage;
     let mut due = Vec::new();
     let mut pace = timing.speed.map(|speed| Pace {
         speed,
