@@ -100,6 +100,10 @@ impl Decider {
         }
     }
 
+    pub fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
     pub fn tick(&mut self, ts: Timestamp, state: &GridState) -> Option<Decided> {
         let schedule = self.scheduler.schedule(ts, state);
         let (trigger, seq) = self.emitter.offer(&self.grid, ts, &schedule)?;

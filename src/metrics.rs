@@ -6,10 +6,12 @@
 
 use crate::decision::Trigger;
 use crate::event::EventType;
+use crate::grid::Grid;
 use crate::reject::Reason;
+use crate::schedule::{OperatingState, Schedule};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// `type` label for lines that never got as far as having a known type.
@@ -42,6 +44,31 @@ pub struct Metrics {
     /// Wall time from the arrival of the event that let a tick be evaluated to the
     /// decision being handed to the sinks.
     pub ingest_to_decision: Histogram,
+    /// The grid figures of the latest decision.
+    grid: GridGauges,
+    /// Messages waiting on each pipeline edge (batches on the batched edges).
+    pub channel_depth: IntGaugeVec,
+    /// Wall clock minus the watermark, in a live run.
+    pub watermark_lag: Gauge,
+}
+
+/// Gauges with the figures of the latest decision, in watts (Prometheus base units;
+/// dashboards show them as MW).
+#[derive(Clone)]
+struct GridGauges {
+    state: GaugeVec,
+    reserve_held: Gauge,
+    reserve_required: Gauge,
+    balance: GaugeVec,
+    contract_scheduled: GaugeVec,
+    tier_requested: GaugeVec,
+    tier_served: GaugeVec,
+    line_flow: GaugeVec,
+}
+
+/// MW to watts, to the watt (decisions are rounded the same way).
+fn watts(mw: f64) -> f64 {
+    (mw * 1e6).round()
 }
 
 /// Latency buckets from 10 µs to 10 s: the pipeline's own work is microseconds, a
@@ -119,6 +146,83 @@ impl Metrics {
         registry
             .register(Box::new(ingest_to_decision.clone()))
             .expect("metric registered once");
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            let vec = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(vec.clone()))
+                .expect("metric registered once");
+            vec
+        };
+        let gauge = |name: &str, help: &str| {
+            let gauge = Gauge::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(gauge.clone()))
+                .expect("metric registered once");
+            gauge
+        };
+        let channel_depth = IntGaugeVec::new(
+            Opts::new(
+                "vakhsh_channel_depth",
+                "Messages waiting on each pipeline edge (batches on batched edges).",
+            ),
+            &["edge"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(channel_depth.clone()))
+            .expect("metric registered once");
+        let watermark_lag = gauge(
+            "vakhsh_watermark_lag_seconds",
+            "Wall clock minus the watermark (newest event time minus the allowed lateness), live runs.",
+        );
+        let build = gauge_vec(
+            "vakhsh_build_info",
+            "Always 1; the labels name the running build.",
+            &["version"],
+        );
+        build
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1.0);
+        let grid = GridGauges {
+            state: gauge_vec(
+                "vakhsh_grid_state",
+                "1 for the operating state of the latest decision, 0 for the others.",
+                &["state"],
+            ),
+            reserve_held: gauge(
+                "vakhsh_reserve_held_watts",
+                "Reserve held as unused domestic headroom, latest decision.",
+            ),
+            reserve_required: gauge(
+                "vakhsh_reserve_required_watts",
+                "Reserve the rules require, latest decision.",
+            ),
+            balance: gauge_vec(
+                "vakhsh_balance_watts",
+                "The latest decision's balance: generation, domestic_served, exports, transit, losses, spill, unserved.",
+                &["figure"],
+            ),
+            contract_scheduled: gauge_vec(
+                "vakhsh_contract_scheduled_watts",
+                "Scheduled power per contract, latest decision.",
+                &["contract"],
+            ),
+            tier_requested: gauge_vec(
+                "vakhsh_tier_requested_watts",
+                "Requested power per tier, latest decision.",
+                &["tier"],
+            ),
+            tier_served: gauge_vec(
+                "vakhsh_tier_served_watts",
+                "Served power per tier, latest decision.",
+                &["tier"],
+            ),
+            line_flow: gauge_vec(
+                "vakhsh_line_flow_watts",
+                "Power sent into each line, negative when it runs to→from, latest decision.",
+                &["line"],
+            ),
+        };
         Metrics {
             by_type: EventType::ALL
                 .iter()
@@ -130,6 +234,9 @@ impl Metrics {
                 .map(|t| decisions.with_label_values(&[t.as_str()]))
                 .collect(),
             ticks,
+            grid,
+            channel_depth,
+            watermark_lag,
             log_synced,
             ingest_to_decision,
             registry,
@@ -155,6 +262,55 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut out)
             .expect("text encoding cannot fail");
         String::from_utf8(out).expect("text encoding is UTF-8")
+    }
+}
+
+impl Metrics {
+    /// Publishes the figures of a decision on the grid gauges.
+    pub fn observe_schedule(&self, grid: &Grid, schedule: &Schedule) {
+        let g = &self.grid;
+        for state in [
+            OperatingState::Normal,
+            OperatingState::Alert,
+            OperatingState::Emergency,
+        ] {
+            g.state
+                .with_label_values(&[state.as_str()])
+                .set(f64::from(u8::from(state == schedule.state)));
+        }
+        g.reserve_held.set(watts(schedule.reserve_mw));
+        g.reserve_required.set(watts(schedule.reserve_required_mw));
+        let b = &schedule.balance;
+        for (figure, mw) in [
+            ("generation", b.generation_mw),
+            ("domestic_served", b.domestic_served_mw),
+            ("exports", b.exports_mw),
+            ("transit", b.transit_mw),
+            ("losses", b.losses_mw),
+            ("spill", b.spill_mw),
+            ("unserved", b.unserved_mw),
+        ] {
+            g.balance.with_label_values(&[figure]).set(watts(mw));
+        }
+        for (contract, c) in grid.contracts.iter().zip(&schedule.contracts) {
+            g.contract_scheduled
+                .with_label_values(&[contract.id.as_str()])
+                .set(watts(c.scheduled_mw));
+        }
+        for tier in &schedule.tiers {
+            let label = tier.tier.to_string();
+            g.tier_requested
+                .with_label_values(&[label.as_str()])
+                .set(watts(tier.requested_mw));
+            g.tier_served
+                .with_label_values(&[label.as_str()])
+                .set(watts(tier.served_mw));
+        }
+        for (line, flow) in grid.lines.iter().zip(&schedule.lines) {
+            g.line_flow
+                .with_label_values(&[line.id.as_str()])
+                .set(watts(*flow));
+        }
     }
 }
 

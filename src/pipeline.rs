@@ -162,6 +162,7 @@ pub struct Running {
     /// Where the TCP source listens, when there is one.
     pub tcp_address: Option<SocketAddr>,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
+    depths: JoinHandle<()>,
     decisions: JoinHandle<std::io::Result<sink::decisions::Written>>,
 }
 
@@ -181,6 +182,7 @@ impl Running {
             }
         }
         let decisions = self.decisions.await?.context("writing decisions failed")?;
+        self.depths.abort();
         match first_error {
             Some(e) => Err(e),
             None => Ok(decisions),
@@ -201,6 +203,16 @@ pub async fn start(
     let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
+    let depths = sample_depths(
+        metrics.clone(),
+        vec![
+            ("lines", depth(&lines_rx)),
+            ("events", depth(&events_rx)),
+            ("ticks", depth(&ticks_rx)),
+            ("decisions", depth(&decisions_rx)),
+            ("dead_letters", depth(&dead_rx)),
+        ],
+    );
 
     let dead_out: Option<Box<dyn Write + Send>> = match &plan.outputs.dead_letter {
         Some(path) => Some(Box::new(sink::append(path)?)),
@@ -350,6 +362,7 @@ pub async fn start(
     Ok(Running {
         tcp_address,
         tasks,
+        depths,
         decisions,
     })
 }
@@ -539,6 +552,11 @@ async fn run_ingest(
                 })
             });
         }
+        if let (Some(wall), Some(watermark)) = (wall, ingest.watermark()) {
+            metrics
+                .watermark_lag
+                .set(wall.micros_since(watermark) as f64 / 1e6);
+        }
         // The log hears of a batch before the scheduler does.
         if let Some(recording) = &recording
             && !accepted.is_empty()
@@ -602,6 +620,7 @@ async fn schedule(
             continue;
         };
         log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
+        metrics.observe_schedule(decider.grid(), &decided.schedule);
         let out = DecisionOut {
             line: decided.line,
             trigger: decided.trigger,
@@ -612,6 +631,30 @@ async fn schedule(
         }
     }
     Ok(())
+}
+
+/// A probe of one edge's depth that does not keep the channel open.
+type Depth = Box<dyn Fn() -> Option<usize> + Send>;
+
+fn depth<T: Send + 'static>(rx: &Receiver<T>) -> Depth {
+    let weak = rx.downgrade();
+    Box::new(move || weak.upgrade().map(|rx| rx.len()))
+}
+
+/// Publishes every edge's depth twice a second; ends with the run.
+fn sample_depths(metrics: Metrics, edges: Vec<(&'static str, Depth)>) -> JoinHandle<()> {
+    let gauges: Vec<_> = edges
+        .iter()
+        .map(|(name, _)| metrics.channel_depth.with_label_values(&[name]))
+        .collect();
+    tokio::spawn(async move {
+        loop {
+            for ((_, probe), gauge) in edges.iter().zip(&gauges) {
+                gauge.set(probe().unwrap_or(0) as i64);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    })
 }
 
 /// The first decision and every state change at info, the rest at debug: an operator

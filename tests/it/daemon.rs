@@ -160,6 +160,33 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
     let (status, latest) = latest;
     assert_eq!(status, 200);
     let latest: Value = serde_json::from_str(&latest).unwrap();
+    // The grid gauges carry the latest decision's figures, in watts.
+    let gauges = daemon.wait_for_metrics("the grid gauges", |_| true);
+    let state = latest["state"].as_str().unwrap();
+    assert_eq!(
+        gauges.sum(&format!(r#"vakhsh_grid_state{{state="{state}"}}"#)),
+        1.0
+    );
+    assert_eq!(gauges.sum("vakhsh_grid_state"), 1.0);
+    for contract in latest["contracts"].as_array().unwrap() {
+        let selector = format!(
+            r#"vakhsh_contract_scheduled_watts{{contract="{}"}}"#,
+            contract["contract"].as_str().unwrap()
+        );
+        assert_eq!(
+            gauges.sum(&selector),
+            (contract["scheduled_mw"].as_f64().unwrap() * 1e6).round(),
+            "{selector}"
+        );
+    }
+    for tier in latest["tiers"].as_array().unwrap() {
+        let selector = format!(r#"vakhsh_tier_served_watts{{tier="{}"}}"#, tier["tier"]);
+        assert_eq!(
+            gauges.sum(&selector),
+            (tier["served_mw"].as_f64().unwrap() * 1e6).round(),
+            "{selector}"
+        );
+    }
 
     let decisions_path = daemon.path("decisions.jsonl");
     let dead_path = daemon.path("dead-letter.jsonl");
