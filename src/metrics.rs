@@ -175,6 +175,11 @@ impl Metrics {
             "vakhsh_watermark_lag_seconds",
             "Wall clock minus the watermark (newest event time minus the allowed lateness), live runs.",
         );
+        // Memory, CPU, open files of this process, as process_* (Linux).
+        #[cfg(target_os = "linux")]
+        registry
+            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .expect("metric registered once");
         let build = gauge_vec(
             "vakhsh_build_info",
             "Always 1; the labels name the running build.",
