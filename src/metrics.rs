@@ -178,7 +178,9 @@ impl Metrics {
         // Memory, CPU, open files of this process, as process_* (Linux).
         #[cfg(target_os = "linux")]
         registry
-            .register(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
             .expect("metric registered once");
         let build = gauge_vec(
             "vakhsh_build_info",

@@ -106,9 +106,15 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
     send(&daemon, &lines);
 
     let total = lines.len() as f64;
-    let metrics = daemon.wait_for_metrics("every line to be counted", |m| {
-        m.sum("vakhsh_events_received_total") == total
+    // Lines are counted as received when decoded and get their outcome later, in the
+    // ingest stage: wait for every outcome.
+    let metrics = daemon.wait_for_metrics("every line to get its outcome", |m| {
+        let decided = m.sum("vakhsh_events_accepted_total")
+            + m.sum("vakhsh_events_rejected_total")
+            + m.sum("vakhsh_events_duplicate_total");
+        decided == total
     });
+    assert_eq!(metrics.sum("vakhsh_events_received_total"), total);
     assert_eq!(
         metrics.sum(r#"vakhsh_events_rejected_total{reason="malformed"}"#),
         1.0
