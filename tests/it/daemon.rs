@@ -6,12 +6,12 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
-fn at(second: u32) -> String {
+pub fn at(second: u32) -> String {
     format!("2026-01-15T00:{:02}:{:02}Z", second / 60, second % 60)
 }
 
 /// A winter snapshot of the reference grid at `second`, one event per line.
-fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
+pub fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
     let ts = at(second);
     let mut lines = Vec::new();
     for (plant, available, level) in [
@@ -56,7 +56,7 @@ fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
     lines
 }
 
-fn send(daemon: &Daemon, lines: &[String]) {
+pub fn send(daemon: &Daemon, lines: &[String]) {
     let mut stream = TcpStream::connect(daemon.tcp).unwrap();
     for line in lines {
         stream.write_all(line.as_bytes()).unwrap();

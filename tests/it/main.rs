@@ -6,6 +6,7 @@ mod daemon;
 mod determinism;
 #[path = "../oracle/mod.rs"]
 mod oracle;
+mod prometheus;
 mod replay;
 mod schedule_oracle;
 mod support;

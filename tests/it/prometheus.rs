@@ -1,0 +1,165 @@
+//! A real Prometheus server on loopback scrapes a running daemon; its query API must
+//! see a finite ingest → decision p99 and the grid gauges of the latest decision.
+//!
+//! Needs the `prometheus` binary (Debian's `prometheus` package; `.ci/run` installs
+//! it). Without it the test says so and passes, except under CI, where it fails.
+
+use crate::daemon::{send, snapshot};
+use crate::support::Daemon;
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn query(port: u16, expr: &str) -> Vec<Value> {
+    let url = format!("http://127.0.0.1:{port}/api/v1/query");
+    let Ok(mut response) = ureq::get(&url).query("query", expr).call() else {
+        return Vec::new();
+    };
+    let body: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    body["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn value(sample: &Value) -> f64 {
+    sample["value"][1].as_str().unwrap().parse().unwrap()
+}
+
+/// Polls `expr` until `done` holds for its result.
+fn wait_for(port: u16, expr: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let result = query(port, expr);
+        if done(&result) {
+            return result;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting on {expr}: {result:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn prometheus_scrapes_the_latency_histogram_and_the_grid_gauges() {
+    if Command::new("prometheus")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have the prometheus binary"
+        );
+        eprintln!("skipped: no prometheus binary (apt-get install prometheus)");
+        return;
+    }
+    let mut daemon = Daemon::start(&[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = daemon.path("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: vakhsh\n    static_configs:\n      - targets: [\"{}\"]\n",
+            daemon.http
+        ),
+    )
+    .unwrap();
+    let _server = Server(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                daemon.path("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(port, r#"up{job="vakhsh"}"#, |r| {
+        r.iter().any(|s| value(s) == 1.0)
+    });
+
+    // Decisions before and after Prometheus's first scrapes, so the histogram grows
+    // between samples.
+    let mut lines = Vec::new();
+    for second in 0..10 {
+        lines.extend(snapshot(second, 250.0 + f64::from(second) * 10.0));
+    }
+    send(&daemon, &lines);
+    let scraped = query(port, "vakhsh_ingest_to_decision_seconds_count");
+    let before = scraped.first().map_or(0.0, value);
+    wait_for(port, "vakhsh_ingest_to_decision_seconds_count", |r| {
+        r.first().is_some_and(|s| value(s) > before)
+    });
+    let mut more = Vec::new();
+    for second in 10..20 {
+        more.extend(snapshot(second, 400.0 - f64::from(second) * 5.0));
+    }
+    send(&daemon, &more);
+
+    let p99 = wait_for(
+        port,
+        "histogram_quantile(0.99, sum by (le) (rate(vakhsh_ingest_to_decision_seconds_bucket[1m])))",
+        |r| r.first().is_some_and(|s| value(s).is_finite()),
+    );
+    assert!(value(&p99[0]) > 0.0 && value(&p99[0]) < 10.0, "{p99:?}");
+
+    // Once the daemon's latest decision stops changing, Prometheus sees its figures.
+    let total = (lines.len() + more.len()) as f64;
+    daemon.wait_for_metrics("every event", |m| {
+        m.sum("vakhsh_events_accepted_total") == total
+    });
+    let latest = {
+        let mut latest = daemon.get("/v1/schedule").1;
+        let mut unchanged = 0;
+        while unchanged < 5 {
+            std::thread::sleep(Duration::from_millis(100));
+            let again = daemon.get("/v1/schedule").1;
+            unchanged = if again == latest { unchanged + 1 } else { 0 };
+            latest = again;
+        }
+        serde_json::from_str::<Value>(&latest).unwrap()
+    };
+    let state = latest["state"].as_str().unwrap().to_string();
+    wait_for(
+        port,
+        &format!(r#"vakhsh_grid_state{{state="{state}"}}"#),
+        |r| r.first().is_some_and(|s| value(s) == 1.0),
+    );
+    for contract in latest["contracts"].as_array().unwrap() {
+        let expr = format!(
+            r#"vakhsh_contract_scheduled_watts{{contract="{}"}}"#,
+            contract["contract"].as_str().unwrap()
+        );
+        let want = (contract["scheduled_mw"].as_f64().unwrap() * 1e6).round();
+        wait_for(port, &expr, |r| r.first().is_some_and(|s| value(s) == want));
+    }
+    for tier in latest["tiers"].as_array().unwrap() {
+        let expr = format!(r#"vakhsh_tier_served_watts{{tier="{}"}}"#, tier["tier"]);
+        let want = (tier["served_mw"].as_f64().unwrap() * 1e6).round();
+        wait_for(port, &expr, |r| r.first().is_some_and(|s| value(s) == want));
+    }
+    let generation = (latest["balance"]["generation_mw"].as_f64().unwrap() * 1e6).round();
+    wait_for(port, r#"vakhsh_balance_watts{figure="generation"}"#, |r| {
+        r.first().is_some_and(|s| value(s) == generation)
+    });
+    assert!(daemon.stop("-TERM").0.success());
+}
