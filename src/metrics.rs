@@ -44,6 +44,8 @@ pub struct Metrics {
     /// Wall time from the arrival of the event that let a tick be evaluated to the
     /// decision being handed to the sinks.
     pub ingest_to_decision: Histogram,
+    /// Wall time the scheduler takes for one tick.
+    pub solve: Histogram,
     /// The grid figures of the latest decision.
     grid: GridGauges,
     /// Messages waiting on each pipeline edge (batches on the batched edges).
@@ -160,6 +162,17 @@ impl Metrics {
                 .expect("metric registered once");
             gauge
         };
+        let solve = Histogram::with_opts(
+            HistogramOpts::new(
+                "vakhsh_schedule_solve_seconds",
+                "Wall time the scheduler takes for one tick.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(solve.clone()))
+            .expect("metric registered once");
         let channel_depth = IntGaugeVec::new(
             Opts::new(
                 "vakhsh_channel_depth",
@@ -241,6 +254,7 @@ impl Metrics {
                 .map(|t| decisions.with_label_values(&[t.as_str()]))
                 .collect(),
             ticks,
+            solve,
             grid,
             channel_depth,
             watermark_lag,

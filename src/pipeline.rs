@@ -616,7 +616,10 @@ async fn schedule(
         status
             .last_tick
             .store(tick.ts.as_micros(), Ordering::Relaxed);
-        let Some(decided) = decider.tick(tick.ts, &tick.state) else {
+        let solving = Instant::now();
+        let decided = decider.tick(tick.ts, &tick.state);
+        metrics.solve.observe(solving.elapsed().as_secs_f64());
+        let Some(decided) = decided else {
             continue;
         };
         log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
