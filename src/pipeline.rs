@@ -221,45 +221,31 @@ pub async fn start(
 
     let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = Vec::new();
     // State is rebuilt from the log before any source starts.
-    let mut ingest = Ingest::new(plan.grid.clone());
-    let mut decider = Decider::new(plan.grid.clone());
-    let mut truncate = plan.outputs.truncate;
-    let recording = match plan.log.clone() {
+    let (ingest, decider, recording) = match &plan.log {
         Some(settings) => {
-            let dir = settings.dir.clone();
-            let (writer, opened) = LogWriter::open(settings, &plan.grid)
-                .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
-            let recovered = {
-                let mut out: Box<dyn Write> = match &plan.outputs.decisions {
-                    Some(path) => Box::new(sink::create(path)?),
-                    None => Box::new(std::io::sink()),
-                };
-                crate::log::recover::recover(&plan.grid, &dir, &mut out).with_context(|| {
-                    format!("cannot recover from the event log in {}", dir.display())
-                })?
-            };
-            truncate = false;
-            metrics.log_synced.set(opened.last_seq as i64);
-            tracing::info!(
-                dir = %dir.display(), events = recovered.events, decisions = recovered.decisions,
-                "recovered from the event log; recording accepted events"
-            );
-            if let Some(line) = &recovered.last_decision {
-                status.publish(line);
-            }
-            (ingest, decider) = (recovered.ingest, recovered.decider);
+            let (recovered, writer, recording) = open_log(settings, &plan, &metrics, &status)?;
             let (tx, rx) = bounded(s.events_capacity);
             tasks.push((
                 "event log",
                 tokio::spawn(record(writer, rx, metrics.clone())),
             ));
-            Some(Recording {
-                tx,
-                next_seq: opened.last_seq + 1,
-            })
+            (
+                recovered.ingest,
+                recovered.decider,
+                Some(Recording {
+                    tx,
+                    next_seq: recording,
+                }),
+            )
         }
-        None => None,
+        None => (
+            Ingest::new(plan.grid.clone()),
+            Decider::new(plan.grid.clone()),
+            None,
+        ),
     };
+    // A recovered decision file is rewritten from the log; new decisions append to it.
+    let truncate = plan.outputs.truncate && plan.log.is_none();
     let max_line_bytes = plan
         .inputs
         .tcp
@@ -365,6 +351,35 @@ pub async fn start(
         depths,
         decisions,
     })
+}
+
+/// Opens the event log (cutting a torn tail), rebuilds the state it implies and
+/// rewrites the decision file from it. Returns the recovered state, the writer, and
+/// the ingest sequence of the next event.
+fn open_log(
+    settings: &LogSettings,
+    plan: &Plan,
+    metrics: &Metrics,
+    status: &Status,
+) -> anyhow::Result<(crate::log::recover::Recovered, LogWriter, u64)> {
+    let dir = &settings.dir;
+    let (writer, opened) = LogWriter::open(settings.clone(), &plan.grid)
+        .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
+    let mut out: Box<dyn Write> = match &plan.outputs.decisions {
+        Some(path) => Box::new(sink::create(path)?),
+        None => Box::new(std::io::sink()),
+    };
+    let recovered = crate::log::recover::recover(&plan.grid, dir, &mut out)
+        .with_context(|| format!("cannot recover from the event log in {}", dir.display()))?;
+    metrics.log_synced.set(opened.last_seq as i64);
+    tracing::info!(
+        dir = %dir.display(), events = recovered.events, decisions = recovered.decisions,
+        "recovered from the event log; recording accepted events"
+    );
+    if let Some(line) = &recovered.last_decision {
+        status.publish(line);
+    }
+    Ok((recovered, writer, opened.last_seq + 1))
 }
 
 async fn decode(
