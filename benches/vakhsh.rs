@@ -42,6 +42,15 @@ fn hour_of_events(grid: &Grid) -> Vec<String> {
         .collect()
 }
 
+/// The same hour, decoded.
+fn decoded_hour(grid: &Arc<Grid>) -> Vec<vakhsh::event::Event> {
+    let mut decoder = Decoder::new(grid.clone());
+    hour_of_events(grid)
+        .iter()
+        .filter_map(|l| decoder.decode(l.as_bytes()).ok())
+        .collect()
+}
+
 fn decode(c: &mut Criterion) {
     let grid = grid();
     let lines = hour_of_events(&grid);
@@ -60,11 +69,7 @@ fn decode(c: &mut Criterion) {
 
 fn ingest(c: &mut Criterion) {
     let grid = grid();
-    let mut decoder = Decoder::new(grid.clone());
-    let events: Vec<_> = hour_of_events(&grid)
-        .iter()
-        .filter_map(|l| decoder.decode(l.as_bytes()).ok())
-        .collect();
+    let events = decoded_hour(&grid);
     let mut group = c.benchmark_group("ingest");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("simulated_hour", |b| {
@@ -83,14 +88,11 @@ fn ingest(c: &mut Criterion) {
 
 /// The reference grid's state after an hour of winter telemetry, and its last tick.
 fn winter_snapshot(grid: &Arc<Grid>) -> (vakhsh::time::Timestamp, vakhsh::grid::GridState) {
-    let mut decoder = Decoder::new(grid.clone());
     let mut ingest = Ingest::new(grid.clone());
     let mut last = None;
-    for line in hour_of_events(grid) {
-        if let Ok(event) = decoder.decode(line.as_bytes()) {
-            ingest.offer(event, None);
-            ingest.run_ticks(|ts, state| last = Some((ts, state.clone())));
-        }
+    for event in decoded_hour(grid) {
+        ingest.offer(event, None);
+        ingest.run_ticks(|ts, state| last = Some((ts, state.clone())));
     }
     last.expect("an hour of events makes ticks")
 }
@@ -118,11 +120,7 @@ fn schedule(c: &mut Criterion) {
 fn log(c: &mut Criterion) {
     use vakhsh::log::format::{self, Dictionary, Encoder};
     let grid = grid();
-    let mut decoder = Decoder::new(grid.clone());
-    let events: Vec<_> = hour_of_events(&grid)
-        .iter()
-        .filter_map(|l| decoder.decode(l.as_bytes()).ok())
-        .collect();
+    let events = decoded_hour(&grid);
     let mut segment = format::header(&Dictionary::of(&grid));
     let mut encoder = Encoder::default();
     for (seq, event) in (1..).zip(&events) {
