@@ -6,6 +6,7 @@
 //! until the end of the run. Replay summaries and `vakhsh diff` both use this, so
 //! their numbers agree.
 
+use crate::schedule::Balance;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -26,17 +27,6 @@ pub struct Figures {
     pub lines: Vec<Line>,
     #[serde(default)]
     pub reserve_mw: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Balance {
-    pub generation_mw: f64,
-    pub domestic_served_mw: f64,
-    pub exports_mw: f64,
-    pub transit_mw: f64,
-    pub losses_mw: f64,
-    pub spill_mw: f64,
-    pub unserved_mw: f64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

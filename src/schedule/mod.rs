@@ -133,7 +133,8 @@ pub struct ContractSchedule {
     pub reason: Reason,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// Also read back from decision lines (see `totals`), hence `Deserialize`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
 pub struct Balance {
     /// Sum of plant setpoints: what the plants deliver to the grid.
     pub generation_mw: f64,
