@@ -186,9 +186,11 @@ fn count_events(inputs: &[PathBuf]) -> u64 {
                     total += u64::from(format::payload_seq(payload).is_some())
                 });
             }
-        } else if let Ok(bytes) = std::fs::read(input) {
-            total += bytes
-                .split(|&b| b == b'\n')
+        } else if let Ok(file) = std::fs::File::open(input) {
+            // Streamed: an event file may be far larger than memory.
+            let lines = std::io::BufRead::split(std::io::BufReader::new(file), b'\n');
+            total += lines
+                .map_while(Result::ok)
                 .filter(|l| !l.is_empty())
                 .count() as u64;
         }
