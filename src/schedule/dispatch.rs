@@ -1,48 +1,48 @@
-//! The lexicographic rules on top of the [`Model`]: tiers (rule 2), fairness inside a
-//! tier (rule 4), waste (rule 7), run-of-river before storage (rule 6), storage shared
-//! in proportion to availability, and no two-way flow (rule 7).
+//! The lexicographic rules on the [`Network`]: tiers (rule 2), fairness inside a tier
+//! (rule 4), waste (rule 7), run-of-river before storage (rule 6), storage shared in
+//! proportion to availability, and no two-way flow (rule 7).
 //!
-//! Each step solves, then fixes what it decided (a total as a row, a share as a lower
-//! bound) before the next step, with a slack. The slack is first [`TIGHT`], 1e-9 MW:
-//! later objectives may trade any slack for less waste, and losses amplify such trades
-//! (a 1e-7 MW slack on a tier total can move 1e-5 MW between a lossless and a lossy
-//! consumer), so it is kept far below what the outputs snap away. Should the engine's
-//! own feasibility tolerance (1e-7 MW) make a tightly fixed model infeasible, the steps
-//! run again with [`LOOSE`], 1e-6 MW + 1e-9 relative (still within rule 10's 1e-6
-//! relative optimality). If that fails too, the last good solution is kept (it meets
-//! every rule fixed so far) and a warning is logged; if no solve succeeds at all, the
-//! schedule falls back to all-zero (see [`Dispatch::zero`]).
+//! # The algorithm
+//!
+//! One feasible point of the tick's network is carried through a chain of questions,
+//! each answered by the [`Engine`]'s primal simplex from the previous answer's basis:
+//!
+//! 1. for each tier ascending, the most MW its members can be served; the answer is
+//!    kept by pinning the optimal face ([`Engine::fix_face`]), so every later question
+//!    is asked only among schedules that serve every earlier tier its optimum — the
+//!    lexicographic optimum of rule 10, exactly, with no tolerance traded;
+//! 2. in each tier left short, weighted max-min fairness by progressive filling (see
+//!    [`share`]);
+//! 3. least waste: spill plus losses;
+//! 4. least storage output, so run-of-river goes first;
+//! 5. storage plants in proportion to their availability, by the same filling;
+//! 6. least total line flow.
+//!
+//! *Why it is optimal.* Each step is a linear programme over the face the earlier
+//! steps left, and the simplex method ends at an optimum of it; pinning the non-basic
+//! columns with non-zero reduced cost leaves exactly that optimum's face. So tier
+//! totals equal the lexicographic programme's, which the tests compare with an
+//! independent solver.
+//!
+//! *What it costs.* The network has a row per node and one or two entries per column;
+//! a pivot is O(nodes²) plus O(arcs). A tier whose total the previous point already
+//! reaches costs one pricing pass. On the reference grid a whole tick takes tens of
+//! pivots; the benches report the figures.
+//!
+//! If a step fails (an iteration limit, a singular basis), the point stands: it meets
+//! every step answered before, and a warning is logged. If the network has no
+//! feasible point even without ramps, the schedule is all zero (see
+//! [`Dispatch::zero`]).
 
 use super::inputs::Inputs;
-use super::lp::{Cmp, Lp, LpError, Model, Var};
+use super::network::Network;
+use super::simplex::{Engine, EngineError};
 use crate::grid::Grid;
-
-/// How far below (or above) an optimum a fixing lets the next steps go.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Slack {
-    abs: f64,
-    rel: f64,
-}
-
-impl Slack {
-    fn of(self, value: f64) -> f64 {
-        self.abs + self.rel * value.abs()
-    }
-}
-
-pub(super) const TIGHT: Slack = Slack {
-    abs: 1e-9,
-    rel: 0.0,
-};
-pub(super) const LOOSE: Slack = Slack {
-    abs: 1e-6,
-    rel: 1e-9,
-};
 
 /// How much more than the common level a member may get and still count as limited.
 const FREEZE_REL: f64 = 1e-6;
 
-/// The solved figures of one run, indexed like the [`Model`]'s vectors.
+/// The solved figures of one run, indexed like the [`Inputs`]' vectors.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Dispatch {
     pub g: Vec<f64>,
@@ -50,12 +50,12 @@ pub(super) struct Dispatch {
     pub fwd: Vec<f64>,
     pub rev: Vec<f64>,
     pub served: Vec<f64>,
-    /// False when a step failed and an earlier solution (or the zero schedule) stands.
+    /// False when a step failed and an earlier answer (or the zero schedule) stands.
     pub complete: bool,
 }
 
 impl Dispatch {
-    /// The safe schedule when the model cannot be solved at all: nothing generated,
+    /// The safe schedule when the network has no feasible point: nothing generated,
     /// served or sent; must-run output counts as spilled.
     pub(super) fn zero(inputs: &Inputs) -> Dispatch {
         Dispatch {
@@ -68,14 +68,22 @@ impl Dispatch {
         }
     }
 
-    fn read(model: &Model, x: &[f64]) -> Dispatch {
-        let pick = |vars: &[Var]| vars.iter().map(|v| x[v.at()]).collect::<Vec<_>>();
+    fn read(net: &Network, inputs: &Inputs) -> Dispatch {
+        let e = &net.engine;
+        let pick = |cols: &[usize]| cols.iter().map(|&j| e.value(j)).collect::<Vec<_>>();
         Dispatch {
-            g: pick(&model.g),
-            spill: pick(&model.spill),
-            fwd: pick(&model.fwd),
-            rev: pick(&model.rev),
-            served: pick(&model.served),
+            g: (0..net.must.len())
+                .map(|p| net.value(&net.setpoint(p)))
+                .collect(),
+            spill: net
+                .must
+                .iter()
+                .zip(&inputs.lb)
+                .map(|(&j, &lb)| (lb - e.value(j)).max(0.0))
+                .collect(),
+            fwd: pick(&net.fwd),
+            rev: pick(&net.rev),
+            served: pick(&net.served),
             complete: true,
         }
     }
@@ -83,32 +91,24 @@ impl Dispatch {
 
 /// Runs every rule on `inputs` and returns the schedule's figures.
 pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
-    let mut model = Model::build(grid, inputs, true);
-    let mut x = match model.lp.maximise(&[]) {
-        Ok(x) => x,
+    let mut net = match Network::build(grid, inputs, true) {
+        Ok(net) => net,
         Err(e) => {
             tracing::warn!(error = %e, "line ramps leave no feasible flow; ignoring ramps this tick");
-            model = Model::build(grid, inputs, false);
-            match model.lp.maximise(&[]) {
-                Ok(x) => x,
+            match Network::build(grid, inputs, false) {
+                Ok(net) => net,
                 Err(e) => {
-                    tracing::warn!(error = %e, "network model unsolvable; emitting the zero schedule");
+                    tracing::warn!(error = %e, "network has no feasible schedule; emitting the zero schedule");
                     return Dispatch::zero(inputs);
                 }
             }
         }
     };
-    let (base, x0) = (model.clone(), x.clone());
-    let mut refined = refine(inputs, &mut model, &mut x, TIGHT);
+    let refined = refine(inputs, &mut net);
     if let Err(e) = &refined {
-        tracing::debug!(error = %e, "a tightly fixed step failed; retrying with looser fixings");
-        (model, x) = (base, x0);
-        refined = refine(inputs, &mut model, &mut x, LOOSE);
-        if let Err(e) = &refined {
-            tracing::warn!(error = %e, "a scheduling step failed; keeping the last good solution");
-        }
+        tracing::warn!(error = %e, "a scheduling step failed; keeping the last answered step");
     }
-    let mut out = Dispatch::read(&model, &x);
+    let mut out = Dispatch::read(&net, inputs);
     out.complete = refined.is_ok();
     // A lossless line may still carry both ways at equal cost: keep the net only.
     for (l, line) in grid.lines.iter().enumerate() {
@@ -121,13 +121,8 @@ pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
     out
 }
 
-/// The steps after feasibility. `x` always holds the last successful solution.
-fn refine(
-    inputs: &Inputs,
-    model: &mut Model,
-    x: &mut Vec<f64>,
-    slack: Slack,
-) -> Result<(), LpError> {
+/// The steps after feasibility, in rule order.
+fn refine(inputs: &Inputs, net: &mut Network) -> Result<(), EngineError> {
     // Rule 2: tiers in ascending order, every tier's total before any sharing. Sharing
     // a short tier first would pin who gets its MW, and a later tier could then reach
     // less than the lexicographic optimum (rule 10): a transit and a load sharing a
@@ -143,145 +138,118 @@ fn refine(
         if members.is_empty() {
             continue;
         }
-        let total_terms: Vec<(Var, f64)> =
-            members.iter().map(|&c| (model.served[c], 1.0)).collect();
-        let sol = model.lp.maximise(&total_terms)?;
-        let total: f64 = total_terms.iter().map(|(v, _)| sol[v.at()]).sum();
-        *x = sol;
+        let total: Vec<(usize, f64)> = members.iter().map(|&c| (net.served[c], -1.0)).collect();
+        net.engine.minimise(&total)?;
+        net.engine.fix_face();
+        let served = -net.value(&total);
         let capacity: f64 = members.iter().map(|&c| inputs.consumers[c].cap).sum();
-        if total >= capacity - LOOSE.of(capacity) {
-            // Fully served: everyone gets its cap, no fairness to settle.
-            for &c in &members {
-                let cap = inputs.consumers[c].cap;
-                model.lp.raise_lo(model.served[c], cap - slack.of(cap));
-            }
-            continue;
+        if served > 1e-9 && served < capacity - 1e-6 - 1e-9 * capacity {
+            short.push(members);
         }
-        if total <= slack.of(0.0) {
-            // Nothing of this tier can be served: everyone gets 0, fairly.
-            for &c in &members {
-                model.lp.lower_hi(model.served[c], 0.0);
-            }
-            continue;
-        }
-        model.lp.row(&total_terms, Cmp::Ge, total - slack.of(total));
-        short.push(members);
     }
     // Rule 4: inside each short tier, ascending, weighted max-min fairness with the
-    // requests as weights, every tier's total held.
+    // requests as weights, every tier's total held by the faces pinned above.
     for members in short {
-        let items: Vec<(Var, f64)> = members
+        let items: Vec<Item> = members
             .iter()
-            .map(|&c| (model.served[c], inputs.consumers[c].request))
+            .map(|&c| Item {
+                terms: vec![(net.served[c], 1.0)],
+                weight: inputs.consumers[c].request,
+            })
             .collect();
-        progressive_fill(&mut model.lp, &items, x, slack)?;
+        share(&mut net.engine, &items)?;
     }
 
-    // Rule 7: least waste (spill plus losses).
-    let mut waste: Vec<(Var, f64)> = model.spill.iter().map(|&v| (v, 1.0)).collect();
-    for (l, &loss) in model.loss.iter().enumerate() {
+    // Rule 7: least waste. Spill is lb − must, so each must-run MW absorbed saves one.
+    let mut waste: Vec<(usize, f64)> = net.must.iter().map(|&j| (j, -1.0)).collect();
+    for (l, &loss) in net.loss.iter().enumerate() {
         if loss > 0.0 {
-            waste.push((model.fwd[l], loss));
-            waste.push((model.rev[l], loss));
+            waste.push((net.fwd[l], loss));
+            waste.push((net.rev[l], loss));
         }
     }
-    if !waste.is_empty() {
-        let sol = model.lp.minimise(&waste)?;
-        let w: f64 = waste.iter().map(|&(v, c)| c * sol[v.at()]).sum();
-        *x = sol;
-        model.lp.row(&waste, Cmp::Le, w + slack.of(w));
-    }
+    net.engine.minimise(&waste)?;
+    net.engine.fix_face();
 
     // Rule 6: run-of-river first, that is the least storage generation. Not the most
     // run-of-river generation: with waste fixed, run-of-river output can still rise by
     // trading spill for losses, sending MW both ways on a lossy line to burn them,
     // which rule 7 forbids. Least storage output leaves that trade to the least-flow
     // step below, which undoes it.
-    let storage_total: Vec<(Var, f64)> = model
-        .g
-        .iter()
-        .zip(&model.storage)
-        .filter(|&(_, &storage)| storage)
-        .map(|(&v, _)| (v, 1.0))
-        .collect();
+    let storage: Vec<usize> = (0..net.storage.len()).filter(|&p| net.storage[p]).collect();
+    let storage_total: Vec<(usize, f64)> = storage.iter().flat_map(|&p| net.setpoint(p)).collect();
     if !storage_total.is_empty() {
-        let sol = model.lp.minimise(&storage_total)?;
-        let s: f64 = storage_total.iter().map(|&(v, _)| sol[v.at()]).sum();
-        *x = sol;
-        model.lp.row(&storage_total, Cmp::Le, s + slack.of(s));
+        net.engine.minimise(&storage_total)?;
+        net.engine.fix_face();
     }
     // …then storage in proportion to availability.
-    let storage: Vec<(Var, f64)> = model
-        .g
+    let items: Vec<Item> = storage
         .iter()
-        .zip(&model.storage)
-        .zip(&inputs.avail)
-        .filter(|&((_, &storage), &a)| storage && a > 0.0)
-        .map(|((&v, _), &a)| (v, a))
+        .map(|&p| Item {
+            terms: net.setpoint(p).to_vec(),
+            weight: inputs.avail[p],
+        })
         .collect();
-    progressive_fill(&mut model.lp, &storage, x, slack)?;
+    share(&mut net.engine, &items)?;
 
     // Rule 7: a line never carries both ways; least flow breaks the remaining ties.
-    let flows: Vec<(Var, f64)> = model
-        .fwd
-        .iter()
-        .chain(&model.rev)
-        .map(|&v| (v, 1.0))
-        .collect();
-    if !flows.is_empty() {
-        *x = model.lp.minimise(&flows)?;
-    }
-    Ok(())
+    let flows: Vec<(usize, f64)> = net.fwd.iter().chain(&net.rev).map(|&j| (j, 1.0)).collect();
+    net.engine.minimise(&flows)
 }
 
-/// Weighted max-min fairness by progressive filling: raise a common level λ with
-/// `var ≥ λ·weight` for everyone not yet limited, freeze those that cannot get more
-/// than λ (each tested by maximising it alone with the others held at λ; "more" means
-/// by over [`FREEZE_REL`] of its weight), repeat. Everyone keeps λ as its new floor; a
-/// frozen variable also gets its tested maximum as ceiling. That ceiling is exact (the
-/// feasible set only shrinks from here) and stops later objectives from moving MW
-/// between members through the tolerances, which losses would otherwise amplify.
-fn progressive_fill(
-    lp: &mut Lp,
-    items: &[(Var, f64)],
-    x: &mut Vec<f64>,
-    slack: Slack,
-) -> Result<(), LpError> {
-    let mut open: Vec<(Var, f64)> = items.iter().copied().filter(|&(_, w)| w > 0.0).collect();
-    while !open.is_empty() {
-        let mut trial = lp.clone();
-        let level = trial.var(0.0, 1.0);
-        for &(v, w) in &open {
-            trial.row(&[(v, 1.0), (level, -w)], Cmp::Ge, 0.0);
-        }
-        let sol = trial.maximise(&[(level, 1.0)])?;
-        let lambda = sol[level.at()].clamp(0.0, 1.0);
-        x.clear();
-        x.extend_from_slice(&sol[..lp.len()]);
+/// One member of a fair share: what it gets, as engine terms, and its weight.
+struct Item {
+    terms: Vec<(usize, f64)>,
+    weight: f64,
+}
 
-        for &(v, w) in &open {
-            let share = lambda * w;
-            lp.raise_lo(v, share - slack.of(share));
-        }
-        let mut frozen = Vec::new();
-        for (i, &(v, w)) in open.iter().enumerate() {
-            let share = lambda * w;
-            let best = lp.maximise(&[(v, 1.0)])?[v.at()];
-            if best <= share + FREEZE_REL * w.max(1.0) {
-                frozen.push(i);
-                lp.lower_hi(v, best.max(share));
+/// Weighted max-min fairness by progressive filling. A fresh level λ gets a row
+/// `member − weight·λ ≥ 0` for every member not yet limited and is raised as far as
+/// it goes; then each member at the level is tested by maximising it alone (λ held),
+/// and those that cannot get more than `λ·weight` (by over [`FREEZE_REL`] of their
+/// weight) are frozen; repeat for the rest. Everyone keeps λ as floor, through its
+/// row. A frozen member also gets its tested maximum as ceiling, by bounding its row's
+/// surplus: exact, since the feasible set only shrinks from here, and it stops later
+/// objectives from moving MW between members.
+fn share(engine: &mut Engine, items: &[Item]) -> Result<(), EngineError> {
+    let mut open: Vec<&Item> = items.iter().filter(|i| i.weight > 0.0).collect();
+    let mut level = 0.0;
+    while !open.is_empty() {
+        let lambda = engine.add_column(&[], level, 1.0, level);
+        let surplus: Vec<usize> = open
+            .iter()
+            .map(|item| {
+                let mut terms = item.terms.clone();
+                terms.push((lambda, -item.weight));
+                engine.add_row(&terms, 0.0, f64::INFINITY)
+            })
+            .collect();
+        engine.minimise(&[(lambda, -1.0)])?;
+        level = engine.value(lambda);
+        engine.set_bounds(lambda, level, level);
+        let mut frozen = vec![false; open.len()];
+        for (k, item) in open.iter().enumerate() {
+            let room = FREEZE_REL * item.weight.max(1.0);
+            if engine.value(surplus[k]) > room {
+                continue; // already above the level: not limited
+            }
+            let more: Vec<(usize, f64)> = item.terms.iter().map(|&(j, c)| (j, -c)).collect();
+            engine.minimise(&more)?;
+            let above = engine.value(surplus[k]);
+            if above <= room {
+                frozen[k] = true;
+                engine.set_bounds(surplus[k], 0.0, above);
             }
         }
-        if frozen.is_empty() {
+        if !frozen.contains(&true) {
             // Numerically stuck: λ should have frozen someone. Stop here rather than
             // loop; everyone keeps at least λ.
             break;
         }
-        let mut i = 0;
+        let mut k = 0;
         open.retain(|_| {
-            let keep = !frozen.contains(&i);
-            i += 1;
-            keep
+            k += 1;
+            !frozen[k - 1]
         });
     }
     Ok(())

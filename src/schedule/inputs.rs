@@ -36,12 +36,6 @@ pub(super) struct Consumer {
     pub source: Option<usize>,
 }
 
-impl Consumer {
-    pub(super) fn is_reserve(&self) -> bool {
-        self.part == Part::Reserve
-    }
-}
-
 /// One line's limits for this tick.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct LineLimits {

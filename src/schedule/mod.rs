@@ -59,8 +59,9 @@
 
 mod dispatch;
 mod inputs;
-mod lp;
+mod network;
 pub mod reason;
+mod simplex;
 pub mod state;
 
 pub use state::SchedulerState;

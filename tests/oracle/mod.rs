@@ -447,12 +447,16 @@ impl<'a> Programme<'a> {
         for expr in balance {
             model = model.with(expr.eq(0.0));
         }
-        // Ramps on the net flow.
+        // Ramps on the net flow. A line never carries both ways, so each direction
+        // also stays within what the ramp lets the net flow reach that way: a range
+        // that excludes zero fixes the direction.
         if ramps {
             for (l, limits) in self.lines.iter().enumerate() {
                 if let Some((lo, hi)) = limits.ramp {
                     model = model.with((fwd[l] - rev[l]).geq(lo));
                     model = model.with((fwd[l] - rev[l]).leq(hi));
+                    model = model.with(Expression::from(fwd[l]).leq(hi.max(0.0)));
+                    model = model.with(Expression::from(rev[l]).leq((-lo).max(0.0)));
                 }
             }
         }
