@@ -89,8 +89,24 @@ impl Dispatch {
     }
 }
 
-/// Runs every rule on `inputs` and returns the schedule's figures.
-pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
+/// The network part-way through the tier steps: every tier below `tier` answered.
+/// A tick whose state restricts some consumers resumes from here instead of starting
+/// over (see [`resume`]).
+#[derive(Debug, Clone)]
+pub(super) struct Checkpoint {
+    net: Network,
+    tier: u32,
+    /// The tiers below `tier` left short, to be shared.
+    short: Vec<Vec<usize>>,
+}
+
+/// Runs every rule on `inputs` and returns the schedule's figures, with a
+/// [`Checkpoint`] taken before the step of the first tier at or above `keep_from`.
+pub(super) fn dispatch(
+    grid: &Grid,
+    inputs: &Inputs,
+    keep_from: Option<u32>,
+) -> (Dispatch, Option<Checkpoint>) {
     let mut net = match Network::build(grid, inputs, true) {
         Ok(net) => net,
         Err(e) => {
@@ -99,16 +115,68 @@ pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
                 Ok(net) => net,
                 Err(e) => {
                     tracing::warn!(error = %e, "network has no feasible schedule; emitting the zero schedule");
-                    return Dispatch::zero(inputs);
+                    return (Dispatch::zero(inputs), None);
                 }
             }
         }
     };
-    let refined = refine(inputs, &mut net);
+    let mut short = Vec::new();
+    let mut checkpoint = None;
+    let refined = tiers(inputs, &mut net, 0, &mut short, keep_from).and_then(|kept| {
+        checkpoint = kept;
+        finish(inputs, &mut net, &short)
+    });
+    (outcome(grid, inputs, &net, refined), checkpoint)
+}
+
+/// Runs the rules on `inputs`, a restriction of the inputs the checkpoint was taken
+/// on (some caps cut to 0), from the checkpoint when it can.
+///
+/// The tiers answered before the checkpoint keep their optima under the restriction
+/// when their optimal face holds a point that serves the cut consumers nothing: that
+/// point is feasible for the restricted programme and reaches every optimum the
+/// unrestricted one does, which bounds the restricted optima from above. So the cut
+/// consumers are driven to 0 inside the face, and if they reach it the tier steps
+/// carry on from the checkpoint; otherwise the tick starts over.
+pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint>) -> Dispatch {
+    let Some(Checkpoint {
+        mut net,
+        tier,
+        mut short,
+    }) = checkpoint
+    else {
+        return dispatch(grid, inputs, None).0;
+    };
+    let cut: Vec<(usize, f64)> = net
+        .served
+        .iter()
+        .zip(&inputs.consumers)
+        .filter(|&(&j, c)| c.cap == 0.0 && net.engine.upper(j) > 0.0)
+        .map(|(&j, _)| (j, 1.0))
+        .collect();
+    let cleared = net.engine.minimise(&cut).is_ok() && net.value(&cut) <= 1e-9;
+    if !cleared {
+        return dispatch(grid, inputs, None).0;
+    }
+    for &(j, _) in &cut {
+        net.engine.set_bounds(j, 0.0, 0.0);
+    }
+    let refined = tiers(inputs, &mut net, tier, &mut short, None)
+        .and_then(|_| finish(inputs, &mut net, &short));
+    outcome(grid, inputs, &net, refined)
+}
+
+/// Reads the figures, warning when a step failed.
+fn outcome(
+    grid: &Grid,
+    inputs: &Inputs,
+    net: &Network,
+    refined: Result<(), EngineError>,
+) -> Dispatch {
     if let Err(e) = &refined {
         tracing::warn!(error = %e, "a scheduling step failed; keeping the last answered step");
     }
-    let mut out = Dispatch::read(&net, inputs);
+    let mut out = Dispatch::read(net, inputs);
     out.complete = refined.is_ok();
     // A lossless line may still carry both ways at equal cost: keep the net only.
     for (l, line) in grid.lines.iter().enumerate() {
@@ -121,20 +189,76 @@ pub(super) fn dispatch(grid: &Grid, inputs: &Inputs) -> Dispatch {
     out
 }
 
-/// The steps after feasibility, in rule order.
-fn refine(inputs: &Inputs, net: &mut Network) -> Result<(), EngineError> {
-    // Rule 2: tiers in ascending order, every tier's total before any sharing. Sharing
-    // a short tier first would pin who gets its MW, and a later tier could then reach
-    // less than the lexicographic optimum (rule 10): a transit and a load sharing a
-    // tier cost the domestic side very different MW.
-    let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
+/// Rule 2: the tier steps from tier `from` up, in ascending order, every tier's total
+/// before any sharing. Sharing a short tier first would pin who gets its MW, and a
+/// later tier could then reach less than the lexicographic optimum (rule 10): a
+/// transit and a load sharing a tier cost the domestic side very different MW. Short
+/// tiers are pushed to `short`. Returns a checkpoint taken before the first tier at or
+/// above `keep_from`.
+fn tiers(
+    inputs: &Inputs,
+    net: &mut Network,
+    from: u32,
+    short: &mut Vec<Vec<usize>>,
+    keep_from: Option<u32>,
+) -> Result<Option<Checkpoint>, EngineError> {
+    let mut tiers: Vec<u32> = inputs
+        .consumers
+        .iter()
+        .map(|c| c.tier)
+        .filter(|&t| t >= from)
+        .collect();
     tiers.sort_unstable();
     tiers.dedup();
-    let mut short = Vec::new();
-    for tier in tiers {
-        let members: Vec<usize> = (0..inputs.consumers.len())
+    let members = |tier: u32| -> Vec<usize> {
+        (0..inputs.consumers.len())
             .filter(|&c| inputs.consumers[c].tier == tier && inputs.consumers[c].cap > 0.0)
-            .collect();
+            .collect()
+    };
+    let mut checkpoint = None;
+    let mut keep = |net: &Network, tier: u32, short: &Vec<Vec<usize>>| {
+        if checkpoint.is_none() && keep_from.is_some_and(|k| tier >= k) {
+            checkpoint = Some(Checkpoint {
+                net: net.clone(),
+                tier,
+                short: short.clone(),
+            });
+        }
+    };
+    // While no tier has been short, first try to serve all the remaining tiers at
+    // once: the lowest tiers that this serves in full are at their optimum (nothing
+    // beats full), which spares each a step of its own.
+    let mut batch = true;
+    let mut i = 0;
+    while i < tiers.len() {
+        if batch {
+            let all: Vec<(usize, f64)> = (i..tiers.len())
+                .flat_map(|k| members(tiers[k]).into_iter().map(move |c| (c, k)))
+                .map(|(c, k)| (net.served[c], -((tiers.len() - k) as f64)))
+                .collect();
+            net.engine.minimise(&all)?;
+            let full = |net: &Network, c: usize| {
+                net.engine.value(net.served[c]) >= inputs.consumers[c].cap - 1e-9
+            };
+            let mut served_in_full = 0;
+            while i < tiers.len() && members(tiers[i]).into_iter().all(|c| full(net, c)) {
+                keep(net, tiers[i], short);
+                for c in members(tiers[i]) {
+                    let cap = inputs.consumers[c].cap;
+                    net.engine.set_bounds(net.served[c], cap, cap);
+                }
+                i += 1;
+                served_in_full += 1;
+            }
+            if i == tiers.len() {
+                break;
+            }
+            batch = served_in_full > 0;
+        }
+        let tier = tiers[i];
+        keep(net, tier, short);
+        let members = members(tier);
+        i += 1;
         if members.is_empty() {
             continue;
         }
@@ -145,8 +269,14 @@ fn refine(inputs: &Inputs, net: &mut Network) -> Result<(), EngineError> {
         let capacity: f64 = members.iter().map(|&c| inputs.consumers[c].cap).sum();
         if served > 1e-9 && served < capacity - 1e-6 - 1e-9 * capacity {
             short.push(members);
+            batch = false;
         }
     }
+    Ok(checkpoint)
+}
+
+/// The steps after the tiers, in rule order.
+fn finish(inputs: &Inputs, net: &mut Network, short: &[Vec<usize>]) -> Result<(), EngineError> {
     // Rule 4: inside each short tier, ascending, weighted max-min fairness with the
     // requests as weights, every tier's total held by the faces pinned above.
     for members in short {
@@ -205,9 +335,10 @@ struct Item {
 
 /// Weighted max-min fairness by progressive filling. A fresh level λ gets a row
 /// `member − weight·λ ≥ 0` for every member not yet limited and is raised as far as
-/// it goes; then each member at the level is tested by maximising it alone (λ held),
-/// and those that cannot get more than `λ·weight` (by over [`FREEZE_REL`] of their
-/// weight) are frozen; repeat for the rest. Everyone keeps λ as floor, through its
+/// it goes. Members whose row the optimum holds (its surplus has a non-zero reduced
+/// cost) are frozen; each other member at the level is tested by maximising it alone
+/// (λ held), and frozen if it cannot get more than `λ·weight` (by over [`FREEZE_REL`]
+/// of its weight); repeat for the rest. Everyone keeps λ as floor, through its
 /// row. A frozen member also gets its tested maximum as ceiling, by bounding its row's
 /// surplus: exact, since the feasible set only shrinks from here, and it stops later
 /// objectives from moving MW between members.
@@ -227,11 +358,16 @@ fn share(engine: &mut Engine, items: &[Item]) -> Result<(), EngineError> {
         engine.minimise(&[(lambda, -1.0)])?;
         level = engine.value(lambda);
         engine.set_bounds(lambda, level, level);
-        let mut frozen = vec![false; open.len()];
+        // A member whose surplus the level's optimum holds at zero is limited in every
+        // schedule at this level: frozen without a test.
+        let mut frozen: Vec<bool> = surplus.iter().map(|&s| engine.held(s)).collect();
+        for (&s, _) in surplus.iter().zip(&frozen).filter(|&(_, &f)| f) {
+            engine.set_bounds(s, 0.0, 0.0);
+        }
         for (k, item) in open.iter().enumerate() {
             let room = FREEZE_REL * item.weight.max(1.0);
-            if engine.value(surplus[k]) > room {
-                continue; // already above the level: not limited
+            if frozen[k] || engine.value(surplus[k]) > room {
+                continue; // limited already, or above the level: not limited
             }
             let more: Vec<(usize, f64)> = item.terms.iter().map(|&(j, c)| (j, -c)).collect();
             engine.minimise(&more)?;

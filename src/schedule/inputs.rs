@@ -226,6 +226,16 @@ impl Inputs {
         }
     }
 
+    /// The lowest tier with a consumer some state's restrictions could cut: below it,
+    /// every state schedules the same.
+    pub(super) fn restrictable_tier(&self) -> Option<u32> {
+        self.consumers
+            .iter()
+            .filter(|c| matches!(c.part, Part::Rest(_) | Part::DcFlexible(_)) && c.cap > 0.0)
+            .map(|c| c.tier)
+            .min()
+    }
+
     /// The same tick under a state's restrictions (rule 8): in `alert` non-firm
     /// contracts keep only their floor part; in `emergency` every contract keeps only
     /// its floor part and flexible data-center demand is not served.

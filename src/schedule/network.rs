@@ -45,7 +45,8 @@ impl Network {
     /// area than it can absorb.
     pub(super) fn build(grid: &Grid, inputs: &Inputs, ramps: bool) -> Result<Network, EngineError> {
         let pool = grid.areas.len();
-        let mut engine = Engine::new(pool + 1);
+        let columns = 2 * (grid.plants.len() + grid.lines.len()) + inputs.consumers.len() + 1;
+        let mut engine = Engine::new(pool + 1, columns);
         engine.set_rhs(pool, inputs.avail.iter().sum());
         let mut must = Vec::with_capacity(grid.plants.len());
         let mut rest = Vec::with_capacity(grid.plants.len());

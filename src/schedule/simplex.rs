@@ -57,13 +57,30 @@ impl fmt::Display for EngineError {
 /// Sentinel position of a non-basic column.
 const NONBASIC: usize = usize::MAX;
 
+/// A column's entries in the node rows: at most two, since every column is an arc.
+#[derive(Debug, Clone, Copy, Default)]
+struct Arc {
+    len: u8,
+    entries: [(u32, f64); 2],
+}
+
+impl Arc {
+    fn entries(&self) -> &[(u32, f64)] {
+        &self.entries[..self.len as usize]
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct Engine {
-    /// Rows.
+    /// Node rows: the first rows, given at construction.
+    nodes: usize,
+    /// All rows: the node rows, then the rows [`Engine::add_row`] appends.
     m: usize,
     rhs: Vec<f64>,
-    /// Per column: its (row, coefficient) entries.
-    cols: Vec<Vec<(usize, f64)>>,
+    /// Per column: its entries in the node rows.
+    arcs: Vec<Arc>,
+    /// Per appended row: its (column, coefficient) terms, the surplus included.
+    extra: Vec<Vec<(usize, f64)>>,
     lo: Vec<f64>,
     hi: Vec<f64>,
     x: Vec<f64>,
@@ -74,27 +91,41 @@ pub(super) struct Engine {
     /// `B⁻¹`, row-major `m × m`: row = basis position, column = constraint row.
     inv: Vec<f64>,
     pivots: usize,
-    /// Scratch: duals, column image, costs.
-    y: Vec<f64>,
-    alpha: Vec<f64>,
+    /// Columns that can move (`lo < hi`), the only ones pricing looks at; refreshed
+    /// by [`Engine::fix_face`].
+    free: Vec<usize>,
+    /// The objective of the last [`Engine::minimise`], its duals and reduced costs.
     cost: Vec<f64>,
+    y: Vec<f64>,
+    d: Vec<f64>,
+    /// Scratch: the entering column's image `B⁻¹·a_j`.
+    alpha: Vec<f64>,
 }
 
 impl Engine {
-    /// An engine with `rows` rows, all with right-hand side 0 until [`Engine::set_rhs`].
-    pub(super) fn new(rows: usize) -> Engine {
-        Engine {
-            m: rows,
-            rhs: vec![0.0; rows],
+    /// An engine with `nodes` node rows, all with right-hand side 0 until
+    /// [`Engine::set_rhs`].
+    pub(super) fn new(nodes: usize, columns: usize) -> Engine {
+        let mut e = Engine {
+            nodes,
+            m: nodes,
+            rhs: vec![0.0; nodes],
             ..Engine::default()
+        };
+        for v in [&mut e.lo, &mut e.hi, &mut e.x, &mut e.cost, &mut e.d] {
+            v.reserve(columns + nodes);
         }
+        e.arcs.reserve(columns + nodes);
+        e.position.reserve(columns + nodes);
+        e
     }
 
     pub(super) fn set_rhs(&mut self, row: usize, value: f64) {
         self.rhs[row] = value;
     }
 
-    /// Adds a non-basic column at `value` (which must lie in `[lo, hi]`).
+    /// Adds a non-basic arc with up to two node entries at `value` (clamped into
+    /// `[lo, hi]`).
     pub(super) fn add_column(
         &mut self,
         entries: &[(usize, f64)],
@@ -102,24 +133,35 @@ impl Engine {
         hi: f64,
         value: f64,
     ) -> usize {
-        let mut merged: Vec<(usize, f64)> = Vec::with_capacity(entries.len());
+        let mut arc = Arc::default();
         for &(row, c) in entries {
-            match merged.iter_mut().find(|(r, _)| *r == row) {
-                Some(e) => e.1 += c,
-                None => merged.push((row, c)),
+            debug_assert!(row < self.nodes, "arcs touch node rows only");
+            match arc.entries().iter().position(|&(r, _)| r as usize == row) {
+                Some(k) => arc.entries[k].1 += c,
+                None => {
+                    arc.entries[arc.len as usize] = (row as u32, c);
+                    arc.len += 1;
+                }
             }
         }
-        merged.retain(|&(_, c)| c != 0.0);
-        self.cols.push(merged);
+        self.arcs.push(arc);
+        let hi = hi.max(lo);
         self.lo.push(lo);
-        self.hi.push(hi.max(lo));
-        self.x.push(value.clamp(lo, hi.max(lo)));
+        self.hi.push(hi);
+        self.x.push(value.clamp(lo, hi));
+        self.cost.push(0.0);
+        self.d.push(0.0);
         self.position.push(NONBASIC);
-        self.cols.len() - 1
+        self.free.push(self.arcs.len() - 1);
+        self.arcs.len() - 1
     }
 
     pub(super) fn value(&self, col: usize) -> f64 {
         self.x[col]
+    }
+
+    pub(super) fn upper(&self, col: usize) -> f64 {
+        self.hi[col]
     }
 
     /// Sets a column's bounds, widened as needed to contain its current value, so the
@@ -134,33 +176,33 @@ impl Engine {
     /// row's current value, with bounds `[lo, hi]` (widened to contain that value).
     /// Returns `s`.
     pub(super) fn add_row(&mut self, terms: &[(usize, f64)], lo: f64, hi: f64) -> usize {
-        let row = self.m;
-        let mut value = 0.0;
-        let mut r_b = vec![0.0; self.m];
+        let m = self.m;
+        let value: f64 = terms.iter().map(|&(col, c)| c * self.x[col]).sum();
+        let s = self.add_column(&[], lo.min(value), hi.max(value), value);
+        let mut row: Vec<(usize, f64)> = Vec::with_capacity(terms.len() + 1);
         for &(col, c) in terms {
-            value += c * self.x[col];
-            self.cols[col].push((row, c));
-            if self.position[col] != NONBASIC {
-                r_b[self.position[col]] += c;
+            match row.iter_mut().find(|(j, _)| *j == col) {
+                Some(t) => t.1 += c,
+                None => row.push((col, c)),
             }
         }
-        let s = self.add_column(&[(row, -1.0)], lo.min(value), hi.max(value), value);
-        self.x[s] = value;
+        row.push((s, -1.0));
         // Bordered inverse: [[B, 0], [r_B, −1]]⁻¹ = [[B⁻¹, 0], [r_B·B⁻¹, −1]].
-        let m = self.m;
         let mut inv = vec![0.0; (m + 1) * (m + 1)];
         for k in 0..m {
             inv[k * (m + 1)..k * (m + 1) + m].copy_from_slice(&self.inv[k * m..k * m + m]);
         }
-        for (k, &rk) in r_b.iter().enumerate() {
-            if rk != 0.0 {
+        for &(col, c) in &row[..row.len() - 1] {
+            let k = self.position[col];
+            if k != NONBASIC {
                 for i in 0..m {
-                    inv[m * (m + 1) + i] += rk * self.inv[k * m + i];
+                    inv[m * (m + 1) + i] += c * self.inv[k * m + i];
                 }
             }
         }
         inv[m * (m + 1) + m] = -1.0;
         self.inv = inv;
+        self.extra.push(row);
         self.m += 1;
         self.rhs.push(0.0);
         self.position[s] = self.basis.len();
@@ -168,16 +210,44 @@ impl Engine {
         s
     }
 
+    /// Calls `f(row, coefficient)` for every entry of column `j`.
+    fn entries(&self, j: usize, mut f: impl FnMut(usize, f64)) {
+        for &(i, c) in self.arcs[j].entries() {
+            f(i as usize, c);
+        }
+        for (r, row) in self.extra.iter().enumerate() {
+            if let Some(&(_, c)) = row.iter().find(|&&(col, _)| col == j) {
+                f(self.nodes + r, c);
+            }
+        }
+    }
+
+    /// `b − A·x` over the columns `include` selects.
+    fn residual(&self, include: impl Fn(usize) -> bool) -> Vec<f64> {
+        let mut r = self.rhs.clone();
+        for (j, arc) in self.arcs.iter().enumerate() {
+            if include(j) {
+                for &(i, c) in arc.entries() {
+                    r[i as usize] -= c * self.x[j];
+                }
+            }
+        }
+        for (k, row) in self.extra.iter().enumerate() {
+            for &(j, c) in row {
+                if include(j) {
+                    r[self.nodes + k] -= c * self.x[j];
+                }
+            }
+        }
+        r
+    }
+
     /// Finds a first feasible point: artificial columns take up each row's residual
     /// and phase 1 drives them to zero, after which they are fixed at zero.
     pub(super) fn start(&mut self) -> Result<(), EngineError> {
-        let mut residual = self.rhs.clone();
-        for (j, col) in self.cols.iter().enumerate() {
-            for &(i, c) in col {
-                residual[i] -= c * self.x[j];
-            }
-        }
-        let first = self.cols.len();
+        debug_assert!(self.extra.is_empty() && self.basis.is_empty());
+        let residual = self.residual(|_| true);
+        let first = self.arcs.len();
         for (i, &r) in residual.iter().enumerate() {
             let sign = if r < 0.0 { -1.0 } else { 1.0 };
             let a = self.add_column(&[(i, sign)], 0.0, f64::INFINITY, r.abs());
@@ -185,61 +255,63 @@ impl Engine {
             self.basis.push(a);
         }
         self.refactor()?;
-        let costs: Vec<(usize, f64)> = (first..self.cols.len()).map(|a| (a, 1.0)).collect();
+        let costs: Vec<(usize, f64)> = (first..self.arcs.len()).map(|a| (a, 1.0)).collect();
         self.minimise(&costs)?;
-        let left: f64 = (first..self.cols.len()).map(|a| self.x[a]).sum();
+        let left: f64 = (first..self.arcs.len()).map(|a| self.x[a]).sum();
         if left > INFEASIBLE {
             return Err(EngineError::Infeasible(left));
         }
-        for a in first..self.cols.len() {
+        for a in first..self.arcs.len() {
             self.x[a] = 0.0;
             self.lo[a] = 0.0;
             self.hi[a] = 0.0;
         }
+        self.free.retain(|&j| j < first);
         self.recompute_basic();
         Ok(())
     }
 
     /// Moves the point to a minimum of `Σ cost·x` over the current bounds.
     pub(super) fn minimise(&mut self, costs: &[(usize, f64)]) -> Result<(), EngineError> {
-        self.cost.clear();
-        self.cost.resize(self.cols.len(), 0.0);
+        self.cost.iter_mut().for_each(|c| *c = 0.0);
         for &(j, c) in costs {
             self.cost[j] += c;
         }
-        let limit = 50 * (self.m + self.cols.len()) + 100;
+        let limit = 50 * (self.m + self.arcs.len()) + 100;
         let mut degenerate = 0;
+        self.price();
         for _ in 0..limit {
-            self.duals();
-            let Some((j, d)) = self.entering(degenerate >= DEGENERATE_RUN) else {
+            let Some(j) = self.entering(degenerate >= DEGENERATE_RUN) else {
                 return Ok(());
             };
-            let moved = self.step(j, d, degenerate >= DEGENERATE_RUN)?;
+            let moved = self.step(j, degenerate >= DEGENERATE_RUN)?;
             degenerate = if moved { 0 } else { degenerate + 1 };
         }
         Err(EngineError::IterationLimit)
     }
 
+    /// Whether `col` is held at its current value on the last objective's optimal
+    /// face: non-basic with a non-zero reduced cost (see [`Engine::fix_face`]).
+    pub(super) fn held(&self, col: usize) -> bool {
+        self.position[col] == NONBASIC && self.d[col].abs() > TOL
+    }
+
     /// Pins every non-basic column whose reduced cost under the last objective is not
     /// zero at its current value: what remains is that objective's optimal face.
+    /// Relies on the reduced costs [`Engine::minimise`] priced last.
     pub(super) fn fix_face(&mut self) {
-        self.duals();
-        for j in 0..self.cols.len() {
-            if self.position[j] == NONBASIC && self.reduced_cost(j).abs() > TOL {
+        for &j in &self.free {
+            if self.position[j] == NONBASIC && self.d[j].abs() > TOL {
                 self.lo[j] = self.x[j];
                 self.hi[j] = self.x[j];
             }
         }
+        let (lo, hi) = (&self.lo, &self.hi);
+        self.free.retain(|&j| lo[j] < hi[j]);
     }
 
-    fn reduced_cost(&self, j: usize) -> f64 {
-        self.cols[j]
-            .iter()
-            .fold(self.cost[j], |d, &(i, c)| d - self.y[i] * c)
-    }
-
-    /// `y = c_B·B⁻¹`.
-    fn duals(&mut self) {
+    /// Duals `y = c_B·B⁻¹` and every reduced cost `d = c − y·A`.
+    fn price(&mut self) {
         let m = self.m;
         self.y.clear();
         self.y.resize(m, 0.0);
@@ -251,43 +323,57 @@ impl Engine {
                 }
             }
         }
+        for &j in &self.free {
+            let mut d = self.cost[j];
+            for &(i, c) in self.arcs[j].entries() {
+                d -= self.y[i as usize] * c;
+            }
+            self.d[j] = d;
+        }
+        for (k, row) in self.extra.iter().enumerate() {
+            let y = self.y[self.nodes + k];
+            if y != 0.0 {
+                for &(j, c) in row {
+                    self.d[j] -= y * c;
+                }
+            }
+        }
     }
 
-    /// The column to enter and its reduced cost: the steepest (Dantzig), or with
-    /// `bland` the first that improves.
-    fn entering(&self, bland: bool) -> Option<(usize, f64)> {
-        let mut best: Option<(usize, f64)> = None;
-        for j in 0..self.cols.len() {
-            if self.position[j] != NONBASIC || self.hi[j] - self.lo[j] <= TOL {
-                continue;
-            }
-            let d = self.reduced_cost(j);
+    /// The column to enter: the steepest improving (Dantzig), or with `bland` the
+    /// first.
+    fn entering(&self, bland: bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        for &j in &self.free {
+            let d = self.d[j];
             let improves = (d < -TOL && self.x[j] < self.hi[j] - TOL)
                 || (d > TOL && self.x[j] > self.lo[j] + TOL);
-            if !improves {
+            if !improves || self.position[j] != NONBASIC {
                 continue;
             }
             if bland {
-                return Some((j, d));
+                return Some(j);
             }
-            if best.is_none_or(|(_, b)| d.abs() > b.abs()) {
-                best = Some((j, d));
+            if best.is_none_or(|b| d.abs() > self.d[b].abs()) {
+                best = Some(j);
             }
         }
         best
     }
 
     /// One primal step with `j` entering; returns whether the point moved.
-    fn step(&mut self, j: usize, d: f64, bland: bool) -> Result<bool, EngineError> {
+    fn step(&mut self, j: usize, bland: bool) -> Result<bool, EngineError> {
         let m = self.m;
-        self.alpha.clear();
-        self.alpha.resize(m, 0.0);
-        for &(i, c) in &self.cols[j] {
-            for (k, a) in self.alpha.iter_mut().enumerate() {
+        let mut alpha = std::mem::take(&mut self.alpha);
+        alpha.clear();
+        alpha.resize(m, 0.0);
+        self.entries(j, |i, c| {
+            for (k, a) in alpha.iter_mut().enumerate() {
                 *a += self.inv[k * m + i] * c;
             }
-        }
-        let dir = if d < 0.0 { 1.0 } else { -1.0 };
+        });
+        self.alpha = alpha;
+        let dir = if self.d[j] < 0.0 { 1.0 } else { -1.0 };
         let mut t_max = if dir > 0.0 {
             self.hi[j] - self.x[j]
         } else {
@@ -353,12 +439,22 @@ impl Engine {
         for v in &mut self.inv[r * m..r * m + m] {
             *v /= p;
         }
-        for k in 0..m {
+        let (before, rest) = self.inv.split_at_mut(r * m);
+        let (pivot_row, after) = rest.split_at_mut(m);
+        for (k, row) in before.chunks_exact_mut(m).enumerate() {
             let a = self.alpha[k];
-            if k != r && a != 0.0 {
-                for i in 0..m {
-                    self.inv[k * m + i] -= a * self.inv[r * m + i];
-                }
+            if a != 0.0 {
+                row.iter_mut()
+                    .zip(pivot_row.iter())
+                    .for_each(|(v, &p)| *v -= a * p);
+            }
+        }
+        for (k, row) in after.chunks_exact_mut(m).enumerate() {
+            let a = self.alpha[r + 1 + k];
+            if a != 0.0 {
+                row.iter_mut()
+                    .zip(pivot_row.iter())
+                    .for_each(|(v, &p)| *v -= a * p);
             }
         }
         self.position[self.basis[r]] = NONBASIC;
@@ -368,8 +464,40 @@ impl Engine {
         if self.pivots >= REFACTOR {
             self.refactor()?;
             self.recompute_basic();
+            self.price();
+        } else {
+            self.reprice(r, j);
         }
         Ok(())
+    }
+
+    /// Updates the duals and reduced costs after `j` entered at position `r`, in
+    /// O(m + arcs) instead of pricing afresh: with `ρ` the new row `r` of `B⁻¹`,
+    /// `y += d_j·ρ` and `d_k −= d_j·(ρ·a_k)`.
+    fn reprice(&mut self, r: usize, j: usize) {
+        let m = self.m;
+        let dj = self.d[j];
+        let rho = &self.inv[r * m..r * m + m];
+        for (yi, &v) in self.y.iter_mut().zip(rho) {
+            *yi += dj * v;
+        }
+        for &k in &self.free {
+            let a: f64 = self.arcs[k]
+                .entries()
+                .iter()
+                .map(|&(i, c)| rho[i as usize] * c)
+                .sum();
+            self.d[k] -= dj * a;
+        }
+        for (e, row) in self.extra.iter().enumerate() {
+            let w = dj * rho[self.nodes + e];
+            if w != 0.0 {
+                for &(k, c) in row {
+                    self.d[k] -= w * c;
+                }
+            }
+        }
+        self.d[j] = 0.0;
     }
 
     /// Rebuilds `B⁻¹` from the basis by Gauss–Jordan elimination with partial pivoting.
@@ -377,11 +505,8 @@ impl Engine {
         let m = self.m;
         let mut b = vec![0.0; m * m];
         for (k, &col) in self.basis.iter().enumerate() {
-            for &(i, c) in &self.cols[col] {
-                b[i * m + k] = c;
-            }
+            self.entries(col, |i, c| b[i * m + k] = c);
         }
-        // Solve B·X = I in place: `b` becomes I, `inv` becomes B⁻¹.
         let mut inv = vec![0.0; m * m];
         for i in 0..m {
             inv[i * m + i] = 1.0;
@@ -422,14 +547,7 @@ impl Engine {
     /// `x_B = B⁻¹·(b − N·x_N)`, clearing the drift of product-form updates.
     fn recompute_basic(&mut self) {
         let m = self.m;
-        let mut residual = self.rhs.clone();
-        for (j, col) in self.cols.iter().enumerate() {
-            if self.position[j] == NONBASIC {
-                for &(i, c) in col {
-                    residual[i] -= c * self.x[j];
-                }
-            }
-        }
+        let residual = self.residual(|j| self.position[j] == NONBASIC);
         for k in 0..m {
             let v: f64 = (0..m).map(|i| self.inv[k * m + i] * residual[i]).sum();
             self.x[self.basis[k]] = v;
@@ -446,7 +564,7 @@ mod tests {
         // Two rows: a source node with 10 units, a sink node. Arcs: source→sink with
         // gain 0.9 (cap 8), source→sink lossless (cap 5), a sink arc out of the sink
         // node, and a slack out of the source.
-        let mut e = Engine::new(2);
+        let mut e = Engine::new(2, 4);
         e.set_rhs(0, -10.0);
         let lossy = e.add_column(&[(0, -1.0), (1, 0.9)], 0.0, 8.0, 0.0);
         let clean = e.add_column(&[(0, -1.0), (1, 1.0)], 0.0, 5.0, 0.0);
@@ -467,7 +585,7 @@ mod tests {
 
     #[test]
     fn reports_infeasible_bounds() {
-        let mut e = Engine::new(1);
+        let mut e = Engine::new(1, 2);
         // x + y = 0 with x ≥ 1, y ≥ 0.
         e.add_column(&[(0, 1.0)], 1.0, 2.0, 1.0);
         e.add_column(&[(0, 1.0)], 0.0, 2.0, 0.0);
@@ -476,7 +594,7 @@ mod tests {
 
     #[test]
     fn a_row_added_at_the_current_point_keeps_it_feasible() {
-        let mut e = Engine::new(1);
+        let mut e = Engine::new(1, 2);
         e.set_rhs(0, 10.0);
         let a = e.add_column(&[(0, 1.0)], 0.0, 10.0, 0.0);
         let b = e.add_column(&[(0, 1.0)], 0.0, 10.0, 0.0);
