@@ -62,7 +62,7 @@ const SLOT: Duration = Duration::from_secs(10);
 /// the last 50 to 60 seconds.
 const SLOTS: usize = 6;
 /// The window's nominal length, as reported.
-pub const WINDOW: Duration = Duration::from_secs(60);
+pub const WINDOW: Duration = Duration::from_secs(SLOT.as_secs() * SLOTS as u64);
 /// The quantiles the Prometheus summary and the replay summary show.
 pub const QUANTILES: [f64; 4] = [0.5, 0.9, 0.99, 0.999];
 /// Latencies above an hour are recorded as an hour (the histograms' sums keep them).
