@@ -100,6 +100,10 @@ enum Command {
         /// Draw the run (generation, demand, exports, curtailment, state) to this SVG.
         #[arg(long, requires = "out")]
         report: Option<PathBuf>,
+        /// Measure nothing beyond the counts the summary reports: no stage latencies,
+        /// solve times or grid gauges (to time the pipeline without its metrics).
+        #[arg(long)]
+        no_metrics: bool,
     },
     /// Compare two decision logs: energy per contract and tier, hours per state, and
     /// the first and the largest divergence between the schedules.
@@ -279,6 +283,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             from,
             to,
             report,
+            no_metrics,
         } => {
             let config = match load(&config) {
                 Ok(config) => config,
@@ -295,6 +300,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 logs,
                 out: out.clone(),
                 dead_letter,
+                metrics: !no_metrics,
             };
             let summary = runtime(async {
                 let shutdown = CancellationToken::new();

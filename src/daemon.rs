@@ -25,7 +25,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let listener = TcpListener::bind(address)
                 .await
                 .with_context(|| format!("cannot serve HTTP on {address} (http.address)"))?;
-            tracing::info!(address = %listener.local_addr()?, "serving /metrics, /healthz, /readyz, /v1/schedule");
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics, /healthz, /readyz, /v1/schedule, /v1/latency");
             let (m, s, stop) = (metrics.clone(), status.clone(), http_stop.clone());
             Some(tokio::spawn(http::serve(listener, m, s, stop)))
         }

@@ -1,5 +1,6 @@
-//! The HTTP endpoint: `/metrics` for Prometheus, `/healthz`, `/readyz`, and
-//! `/v1/schedule` with the latest decision.
+//! The HTTP endpoint: `/metrics` for Prometheus, `/healthz`, `/readyz`,
+//! `/v1/schedule` with the latest decision, and `/v1/latency` with every stage's
+//! latency percentiles.
 
 use crate::metrics::Metrics;
 use crate::pipeline::Status;
@@ -30,6 +31,7 @@ pub async fn serve(
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/v1/schedule", get(schedule))
+        .route("/v1/latency", get(latency))
         .with_state(Shared { metrics, status });
     axum::serve(listener, app)
         .with_graceful_shutdown(stop.cancelled_owned())
@@ -63,5 +65,16 @@ async fn schedule(State(shared): State<Shared>) -> Response {
     match shared.status.latest() {
         Some(line) => ([(header::CONTENT_TYPE, "application/json")], line.to_vec()).into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "no decision yet\n").into_response(),
+    }
+}
+
+async fn latency(State(shared): State<Shared>) -> Response {
+    match shared.metrics.latency() {
+        Some(latency) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            latency.to_json(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "latency is not measured\n").into_response(),
     }
 }

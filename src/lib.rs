@@ -14,6 +14,7 @@ pub mod event;
 pub mod grid;
 pub mod http;
 pub mod ingest;
+pub mod latency;
 pub mod log;
 pub mod metrics;
 pub mod pipeline;

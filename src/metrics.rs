@@ -2,11 +2,14 @@
 //! resolved once so the hot path only bumps atomics.
 //!
 //! Names, types and meanings are listed in the README; all use base units and the
-//! `vakhsh_` prefix.
+//! `vakhsh_` prefix. The latency families are read from the stages' HdrHistograms
+//! (see [`crate::latency`]).
 
 use crate::decision::Trigger;
 use crate::event::EventType;
 use crate::grid::Grid;
+use crate::latency::collector::LatencyCollector;
+use crate::latency::{Latency, Recorder, Stage};
 use crate::reject::Reason;
 use crate::schedule::{OperatingState, Schedule};
 use prometheus::{
@@ -41,11 +44,10 @@ pub struct Metrics {
     pub ticks: IntCounter,
     /// The ingest sequence up to which the event log is on stable storage.
     pub log_synced: IntGauge,
-    /// Wall time from the arrival of the event that let a tick be evaluated to the
-    /// decision being handed to the sinks.
-    pub ingest_to_decision: Histogram,
+    /// Stage latencies; `None` when only the counters are kept.
+    latency: Option<Latency>,
     /// Wall time the scheduler takes for one tick.
-    pub solve: Histogram,
+    solve: Histogram,
     /// The grid figures of the latest decision.
     grid: GridGauges,
     /// Messages waiting on each pipeline edge (batches on the batched edges).
@@ -75,13 +77,24 @@ fn watts(mw: f64) -> f64 {
 
 /// Latency buckets from 10 µs to 10 s: the pipeline's own work is microseconds, a
 /// blocked sink or an overloaded host is seconds.
-const LATENCY_BUCKETS: [f64; 19] = [
+pub const LATENCY_BUCKETS: [f64; 19] = [
     1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
     1.0, 2.5, 5.0, 10.0,
 ];
 
 impl Metrics {
+    /// Every metric, stage latencies included.
     pub fn new() -> Self {
+        Self::build(Some(Latency::new()))
+    }
+
+    /// The event, tick and decision counters alone, which a replay's summary is made
+    /// of: no latency, solve time or grid gauge is measured (`replay --no-metrics`).
+    pub fn counters_only() -> Self {
+        Self::build(None)
+    }
+
+    fn build(latency: Option<Latency>) -> Self {
         let registry = Registry::new();
         let counter_vec = |name: &str, help: &str, labels: &[&str]| {
             let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
@@ -137,17 +150,11 @@ impl Metrics {
         registry
             .register(Box::new(log_synced.clone()))
             .expect("metric registered once");
-        let ingest_to_decision = Histogram::with_opts(
-            HistogramOpts::new(
-                "vakhsh_ingest_to_decision_seconds",
-                "Wall time from the arrival of the event that made a tick due to its decision reaching the sinks.",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(ingest_to_decision.clone()))
-            .expect("metric registered once");
+        if let Some(latency) = &latency {
+            registry
+                .register(Box::new(LatencyCollector::new(latency.clone())))
+                .expect("metric registered once");
+        }
         let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
             let vec = GaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
             registry
@@ -259,7 +266,7 @@ impl Metrics {
             channel_depth,
             watermark_lag,
             log_synced,
-            ingest_to_decision,
+            latency,
             registry,
         }
     }
@@ -276,6 +283,31 @@ impl Metrics {
         &self.decisions[trigger as usize]
     }
 
+    /// The stage latencies, unless only counters are kept.
+    pub fn latency(&self) -> Option<&Latency> {
+        self.latency.as_ref()
+    }
+
+    /// A recorder for a stage task that measures `stages`; one that measures nothing
+    /// when only counters are kept.
+    pub fn recorder(&self, stages: &[Stage]) -> Recorder {
+        self.latency
+            .as_ref()
+            .map_or_else(Recorder::off, |l| l.recorder(stages))
+    }
+
+    /// False when only counters are kept: nothing else is measured then.
+    fn measures(&self) -> bool {
+        self.latency.is_some()
+    }
+
+    /// Observes the wall time of one scheduler tick.
+    pub fn observe_solve(&self, elapsed: std::time::Duration) {
+        if self.measures() {
+            self.solve.observe(elapsed.as_secs_f64());
+        }
+    }
+
     /// The registry in Prometheus text format.
     pub fn render(&self) -> String {
         let mut out = Vec::new();
@@ -287,8 +319,12 @@ impl Metrics {
 }
 
 impl Metrics {
-    /// Publishes the figures of a decision on the grid gauges.
+    /// Publishes the figures of a decision on the grid gauges (unless only counters
+    /// are kept).
     pub fn observe_schedule(&self, grid: &Grid, schedule: &Schedule) {
+        if !self.measures() {
+            return;
+        }
         let g = &self.grid;
         for state in [
             OperatingState::Normal,

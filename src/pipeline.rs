@@ -11,6 +11,7 @@ use crate::decode::Decoder;
 use crate::event::Event;
 use crate::grid::{Grid, GridState};
 use crate::ingest::{Ingest, Verdict};
+use crate::latency::Stage;
 use crate::log::{LogSettings, LogWriter};
 use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};
@@ -138,14 +139,20 @@ pub struct DecisionOut {
     /// The JSON line, newline included.
     pub line: Vec<u8>,
     pub trigger: Trigger,
+    /// When the event that made its tick due arrived.
     pub arrived: Instant,
+    /// When the scheduler built it.
+    pub built: Instant,
 }
 
 /// A tick due for scheduling.
 struct Tick {
     ts: Timestamp,
     state: GridState,
+    /// When the event that made it due arrived.
     arrived: Instant,
+    /// When the ingest stage released it to the scheduler.
+    released: Instant,
 }
 
 /// A decoded event with where it came from (kept for the dead-letter file).
@@ -507,12 +514,16 @@ async fn run_ingest(
         timing,
         mut recording,
     } = stage;
+    // Ticks made due in a batch (boundary, state, arrival of the event that made it
+    // due), released when the batch is done.
     let mut due = Vec::new();
+    let mut arrivals = Vec::new();
+    let mut latency = metrics.recorder(&[Stage::Ingest]);
     let mut pace = timing.speed.map(|speed| Pace {
         speed,
         origin: None,
     });
-    while let Ok(batch) = rx.recv().await {
+    while let Ok(batch) = latency.wait(rx.recv()).await {
         let wall = timing.live.then(Timestamp::now);
         let mut accepted = Vec::new();
         for Decoded {
@@ -528,6 +539,7 @@ async fn run_ingest(
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
             let kept = (recording.is_some() || line.is_none()).then(|| event.clone());
+            arrivals.push(arrived);
             match ingest.offer(event, wall) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
@@ -559,13 +571,7 @@ async fn run_ingest(
                     continue;
                 }
             }
-            ingest.run_ticks(|ts, state| {
-                due.push(Tick {
-                    ts,
-                    state: state.clone(),
-                    arrived,
-                })
-            });
+            ingest.run_ticks(|ts, state| due.push((ts, state.clone(), arrived)));
         }
         if let (Some(wall), Some(watermark)) = (wall, ingest.watermark()) {
             metrics
@@ -579,7 +585,17 @@ async fn run_ingest(
         {
             anyhow::bail!("the event log writer stopped");
         }
-        for tick in due.drain(..) {
+        let released = Instant::now();
+        for arrived in arrivals.drain(..) {
+            latency.record(Stage::Ingest, arrived, released);
+        }
+        for (ts, state, arrived) in due.drain(..) {
+            let tick = Tick {
+                ts,
+                state,
+                arrived,
+                released,
+            };
             if tx.send(tick).await.is_err() {
                 return Ok(());
             }
@@ -626,14 +642,17 @@ async fn schedule(
     metrics: Metrics,
     status: Arc<Status>,
 ) -> anyhow::Result<()> {
-    while let Ok(tick) = rx.recv().await {
+    let mut latency = metrics.recorder(&[Stage::Schedule]);
+    while let Ok(tick) = latency.wait(rx.recv()).await {
         metrics.ticks.inc();
         status
             .last_tick
             .store(tick.ts.as_micros(), Ordering::Relaxed);
         let solving = Instant::now();
         let decided = decider.tick(tick.ts, &tick.state);
-        metrics.solve.observe(solving.elapsed().as_secs_f64());
+        let built = Instant::now();
+        metrics.observe_solve(built - solving);
+        latency.record(Stage::Schedule, tick.released, built);
         let Some(decided) = decided else {
             continue;
         };
@@ -643,6 +662,7 @@ async fn schedule(
             line: decided.line,
             trigger: decided.trigger,
             arrived: tick.arrived,
+            built,
         };
         if tx.send(out).await.is_err() {
             break;

@@ -5,11 +5,11 @@
 
 use crate::config::Config;
 use crate::event::EventType;
+use crate::latency::{QUANTILES, Stage, StageLatency};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
 use crate::reject::Reason;
 use crate::totals::Totals;
-use hdrhistogram::Histogram;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +22,9 @@ pub struct Request {
     /// Decision file; stdout when absent.
     pub out: Option<PathBuf>,
     pub dead_letter: Option<PathBuf>,
+    /// Measure stage latencies, solve times and grid gauges; without them only the
+    /// counters the summary is made of are kept (`--no-metrics`).
+    pub metrics: bool,
 }
 
 /// Counts of a finished replay.
@@ -35,8 +38,8 @@ pub struct Summary {
     pub seconds: f64,
     /// Energy and time totals, integrated to the end of the last tick.
     pub totals: Totals,
-    /// Ingest → decision latency, microseconds.
-    pub latency: Option<Histogram<u64>>,
+    /// Every stage's latency over the run, when measured.
+    pub latency: Option<Vec<StageLatency>>,
     /// Event time at which the run's last tick ends.
     pub end: Option<crate::time::Timestamp>,
 }
@@ -56,20 +59,34 @@ impl std::fmt::Display for Summary {
         writeln!(f, "{}", self.totals)?;
         let rate = self.received as f64 / self.seconds.max(1e-9);
         write!(f, "time: {:.3} s ({:.0} events/s)", self.seconds, rate)?;
-        if let Some(h) = self.latency.as_ref().filter(|h| !h.is_empty()) {
-            let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-            write!(
-                f,
-                "\ningest → decision latency (ms): p50 {:.3}  p90 {:.3}  p99 {:.3}  p99.9 {:.3}  max {:.3}",
-                ms(0.5),
-                ms(0.9),
-                ms(0.99),
-                ms(0.999),
-                h.max() as f64 / 1000.0
-            )?;
+        if let Some(stages) = &self.latency {
+            write_latency(f, stages)?;
         }
         Ok(())
     }
+}
+
+/// A table of every measured stage: quantiles and max in milliseconds, and samples.
+fn write_latency(f: &mut std::fmt::Formatter<'_>, stages: &[StageLatency]) -> std::fmt::Result {
+    write!(f, "\nlatency (ms)        ")?;
+    for q in QUANTILES {
+        write!(f, " {:>9}", format!("p{}", q * 100.0))?;
+    }
+    write!(f, " {:>9} {:>9}", "max", "samples")?;
+    for stage in stages.iter().filter(|s| !s.total.is_empty()) {
+        let h = &stage.total;
+        let ms = |us: u64| us as f64 / 1000.0;
+        let name = match stage.stage {
+            Stage::IngestToDecision => "ingest → decision",
+            other => other.as_str(),
+        };
+        write!(f, "\n  {name:<18}")?;
+        for q in QUANTILES {
+            write!(f, " {:>9.3}", ms(h.value_at_quantile(q)))?;
+        }
+        write!(f, " {:>9.3} {:>9}", ms(h.max()), h.len())?;
+    }
+    Ok(())
 }
 
 pub async fn run(
@@ -78,7 +95,11 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let metrics = Metrics::new();
+    let metrics = if request.metrics {
+        Metrics::new()
+    } else {
+        Metrics::counters_only()
+    };
     let plan = Plan {
         grid: Arc::new(config.grid),
         inputs: Inputs {
@@ -111,7 +132,7 @@ pub async fn run(
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
         totals,
-        latency: Some(report.latency),
+        latency: metrics.latency().map(|l| l.read()),
         end,
         ..Summary::default()
     };

@@ -4,6 +4,7 @@ mod check_config;
 mod crash;
 mod daemon;
 mod determinism;
+mod latency;
 #[path = "../oracle/mod.rs"]
 mod oracle;
 mod prometheus;

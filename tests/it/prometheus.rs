@@ -1,5 +1,6 @@
 //! A real Prometheus server on loopback scrapes a running daemon; its query API must
-//! see a finite ingest → decision p99 and the grid gauges of the latest decision.
+//! see a finite ingest → decision p99, from the histogram's buckets and from the HDR
+//! summary, and the grid gauges of the latest decision.
 //!
 //! Needs the `prometheus` binary (Debian's `prometheus` package; `.ci/run` installs
 //! it). Without it the test says so and passes, except under CI, where it fails.
@@ -121,6 +122,15 @@ fn prometheus_scrapes_the_latency_histogram_and_the_grid_gauges() {
         |r| r.first().is_some_and(|s| value(s).is_finite()),
     );
     assert!(value(&p99[0]) > 0.0 && value(&p99[0]) < 10.0, "{p99:?}");
+    let hdr_p99 = wait_for(
+        port,
+        r#"vakhsh_stage_latency_hdr_seconds{stage="ingest_to_decision",quantile="0.99"}"#,
+        |r| r.first().is_some_and(|s| value(s).is_finite()),
+    );
+    assert!(
+        value(&hdr_p99[0]) > 0.0 && value(&hdr_p99[0]) < 10.0,
+        "{hdr_p99:?}"
+    );
 
     // Once the daemon's latest decision stops changing, Prometheus sees its figures.
     let total = (lines.len() + more.len()) as f64;
