@@ -86,26 +86,46 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-/// The reference grid's state after an hour of winter telemetry, and its last tick.
-fn winter_snapshot(grid: &Arc<Grid>) -> (vakhsh::time::Timestamp, vakhsh::grid::GridState) {
+/// Every tick of an hour of winter telemetry on the reference grid, in order.
+fn winter_ticks(grid: &Arc<Grid>) -> Vec<(vakhsh::time::Timestamp, vakhsh::grid::GridState)> {
     let mut ingest = Ingest::new(grid.clone());
-    let mut last = None;
+    let mut ticks = Vec::new();
     for event in decoded_hour(grid) {
         ingest.offer(event, None);
-        ingest.run_ticks(|ts, state| last = Some((ts, state.clone())));
+        ingest.run_ticks(|ts, state| ticks.push((ts, state.clone())));
     }
-    last.expect("an hour of events makes ticks")
+    ticks
 }
 
-/// One tick of the reference grid on the state an hour of winter telemetry leaves, and
-/// one tick of the seeded 100-area network (`tests/oracle/network.rs`).
+/// `reference`: the last tick of an hour of winter telemetry, on a fresh scheduler,
+/// the snapshot the oracle solves too. `reference_hour`: the hour's ticks in order on
+/// one scheduler, as the daemon runs them (ramps, hysteresis, restricted states), one
+/// tick per iteration. `large`: one tick of the seeded 100-area network
+/// (`tests/oracle/network.rs`).
 fn schedule(c: &mut Criterion) {
     let grid = grid();
-    let (ts, state) = winter_snapshot(&grid);
-    let scheduler = Scheduler::new(grid);
+    let ticks = winter_ticks(&grid);
+    let (ts, state) = ticks
+        .last()
+        .cloned()
+        .expect("an hour of events makes ticks");
+    let scheduler = Scheduler::new(grid.clone());
     let mut group = c.benchmark_group("schedule");
     group.bench_function("reference", |b| {
         b.iter(|| black_box(scheduler.clone().schedule(ts, &state)))
+    });
+    let mut running = Scheduler::new(grid.clone());
+    let mut next = 0;
+    group.bench_function("reference_hour", |b| {
+        b.iter(|| {
+            if next == ticks.len() {
+                next = 0;
+                running = Scheduler::new(grid.clone());
+            }
+            let (ts, state) = &ticks[next];
+            next += 1;
+            black_box(running.schedule(*ts, state))
+        })
     });
     let (large, large_state, large_ts) = oracle::network::large(1);
     let scheduler = Scheduler::new(large);
@@ -145,7 +165,9 @@ fn log(c: &mut Criterion) {
 /// what a plain re-solve of every objective costs next to the scheduler.
 fn oracle(c: &mut Criterion) {
     let grid = grid();
-    let (ts, state) = winter_snapshot(&grid);
+    let (ts, state) = winter_ticks(&grid)
+        .pop()
+        .expect("an hour of events makes ticks");
     let (large, large_state, large_ts) = oracle::network::large(1);
     let mut group = c.benchmark_group("oracle");
     group.sample_size(10);

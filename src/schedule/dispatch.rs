@@ -202,19 +202,23 @@ fn tiers(
     short: &mut Vec<Vec<usize>>,
     keep_from: Option<u32>,
 ) -> Result<Option<Checkpoint>, EngineError> {
-    let mut tiers: Vec<u32> = inputs
-        .consumers
-        .iter()
-        .map(|c| c.tier)
-        .filter(|&t| t >= from)
-        .collect();
-    tiers.sort_unstable();
-    tiers.dedup();
-    let members = |tier: u32| -> Vec<usize> {
-        (0..inputs.consumers.len())
-            .filter(|&c| inputs.consumers[c].tier == tier && inputs.consumers[c].cap > 0.0)
-            .collect()
-    };
+    // Each tier with its members that may be served, ascending.
+    let mut tiers: Vec<(u32, Vec<usize>)> = Vec::new();
+    for (c, consumer) in inputs.consumers.iter().enumerate() {
+        if consumer.tier < from {
+            continue;
+        }
+        let members = match tiers.binary_search_by_key(&consumer.tier, |t| t.0) {
+            Ok(at) => &mut tiers[at].1,
+            Err(at) => {
+                tiers.insert(at, (consumer.tier, Vec::new()));
+                &mut tiers[at].1
+            }
+        };
+        if consumer.cap > 0.0 {
+            members.push(c);
+        }
+    }
     let mut checkpoint = None;
     let mut keep = |net: &Network, tier: u32, short: &Vec<Vec<usize>>| {
         if checkpoint.is_none() && keep_from.is_some_and(|k| tier >= k) {
@@ -233,7 +237,7 @@ fn tiers(
     while i < tiers.len() {
         if batch {
             let all: Vec<(usize, f64)> = (i..tiers.len())
-                .flat_map(|k| members(tiers[k]).into_iter().map(move |c| (c, k)))
+                .flat_map(|k| tiers[k].1.iter().map(move |&c| (c, k)))
                 .map(|(c, k)| (net.served[c], -((tiers.len() - k) as f64)))
                 .collect();
             net.engine.minimise(&all)?;
@@ -241,9 +245,9 @@ fn tiers(
                 net.engine.value(net.served[c]) >= inputs.consumers[c].cap - 1e-9
             };
             let mut served_in_full = 0;
-            while i < tiers.len() && members(tiers[i]).into_iter().all(|c| full(net, c)) {
-                keep(net, tiers[i], short);
-                for c in members(tiers[i]) {
+            while i < tiers.len() && tiers[i].1.iter().all(|&c| full(net, c)) {
+                keep(net, tiers[i].0, short);
+                for &c in &tiers[i].1 {
                     let cap = inputs.consumers[c].cap;
                     net.engine.set_bounds(net.served[c], cap, cap);
                 }
@@ -255,9 +259,8 @@ fn tiers(
             }
             batch = served_in_full > 0;
         }
-        let tier = tiers[i];
+        let (tier, members) = std::mem::take(&mut tiers[i]);
         keep(net, tier, short);
-        let members = members(tier);
         i += 1;
         if members.is_empty() {
             continue;

@@ -70,7 +70,6 @@ use crate::grid::{ContractKind, Grid, GridState};
 use crate::time::Timestamp;
 use dispatch::{Dispatch, dispatch};
 use inputs::{Inputs, Part, Previous};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The operating state judged for a tick.
@@ -279,7 +278,7 @@ fn build(
     let mut data_centers = vec![[Served::default(); 2]; grid.data_centers.len()];
     let mut scheduled = vec![0.0; grid.contracts.len()];
     let mut reserve_mw = 0.0;
-    let mut tiers: BTreeMap<u32, (f64, f64)> = BTreeMap::new();
+    let mut tiers: Vec<TierOutcome> = Vec::new();
     for (c, consumer) in inputs.consumers.iter().enumerate() {
         let served = snap(run.served[c], 0.0, consumer.cap);
         let figure = Served {
@@ -293,9 +292,23 @@ fn build(
             Part::Floor(i) | Part::Rest(i) => scheduled[i] += served,
             Part::Reserve => reserve_mw = served,
         }
-        let entry = tiers.entry(consumer.tier).or_default();
-        entry.0 += consumer.request;
-        entry.1 += served;
+        let at = match tiers.binary_search_by_key(&consumer.tier, |t| t.tier) {
+            Ok(at) => at,
+            Err(at) => {
+                let tier = consumer.tier;
+                tiers.insert(
+                    at,
+                    TierOutcome {
+                        tier,
+                        requested_mw: 0.0,
+                        served_mw: 0.0,
+                    },
+                );
+                at
+            }
+        };
+        tiers[at].requested_mw += consumer.request;
+        tiers[at].served_mw += served;
     }
     let mut lines = Vec::with_capacity(grid.lines.len());
     let mut losses_mw = 0.0;
@@ -343,14 +356,7 @@ fn build(
         data_centers,
         contracts,
         lines,
-        tiers: tiers
-            .into_iter()
-            .map(|(tier, (requested_mw, served_mw))| TierOutcome {
-                tier,
-                requested_mw,
-                served_mw,
-            })
-            .collect(),
+        tiers,
     }
 }
 

@@ -67,11 +67,12 @@ pub(super) fn reasons(
                     OperatingState::Normal => {}
                 }
             }
-            let mut sides = vec![side(grid, inputs, run, contract.to, true)];
-            if contract.kind == ContractKind::Transit {
-                sides.push(side(grid, inputs, run, contract.from, false));
-            }
-            if let Some(reason) = sides.into_iter().flatten().next() {
+            let network = side(grid, inputs, run, contract.to, true).or_else(|| {
+                (contract.kind == ContractKind::Transit)
+                    .then(|| side(grid, inputs, run, contract.from, false))
+                    .flatten()
+            });
+            if let Some(reason) = network {
                 return reason;
             }
             if inputs.reservoir_capped.iter().any(|&capped| capped) {

@@ -242,31 +242,56 @@ impl Engine {
         r
     }
 
-    /// Finds a first feasible point: artificial columns take up each row's residual
-    /// and phase 1 drives them to zero, after which they are fixed at zero.
+    /// Finds a first feasible point. Each row's residual is taken up, where it can be,
+    /// by a column with its only entry in that row (a consumer in its area, the unused
+    /// headroom in the pool), which becomes basic; otherwise by an artificial column.
+    /// Phase 1 then drives the artificials to zero, after which they are fixed there.
+    /// Without forced flows every residual but the pool's is zero, so the crash basis
+    /// is feasible and phase 1 has nothing to do.
     pub(super) fn start(&mut self) -> Result<(), EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let residual = self.residual(|_| true);
-        let first = self.arcs.len();
+        let structural = self.arcs.len();
+        let mut crash: Vec<Option<usize>> = vec![None; self.m];
+        for j in 0..structural {
+            if let [(i, c)] = *self.arcs[j].entries() {
+                let i = i as usize;
+                let v = self.x[j] + residual[i] / c;
+                if crash[i].is_none() && v >= self.lo[j] && v <= self.hi[j] {
+                    crash[i] = Some(j);
+                }
+            }
+        }
         for (i, &r) in residual.iter().enumerate() {
-            let sign = if r < 0.0 { -1.0 } else { 1.0 };
-            let a = self.add_column(&[(i, sign)], 0.0, f64::INFINITY, r.abs());
-            self.position[a] = i;
-            self.basis.push(a);
+            let j = match crash[i] {
+                Some(j) => {
+                    self.x[j] += r / self.arcs[j].entries[0].1;
+                    j
+                }
+                None => {
+                    let sign = if r < 0.0 { -1.0 } else { 1.0 };
+                    self.add_column(&[(i, sign)], 0.0, f64::INFINITY, r.abs())
+                }
+            };
+            self.position[j] = i;
+            self.basis.push(j);
         }
         self.refactor()?;
-        let costs: Vec<(usize, f64)> = (first..self.arcs.len()).map(|a| (a, 1.0)).collect();
-        self.minimise(&costs)?;
-        let left: f64 = (first..self.arcs.len()).map(|a| self.x[a]).sum();
-        if left > INFEASIBLE {
-            return Err(EngineError::Infeasible(left));
+        let artificial: Vec<(usize, f64)> =
+            (structural..self.arcs.len()).map(|a| (a, 1.0)).collect();
+        if artificial.iter().any(|&(a, _)| self.x[a] > 0.0) {
+            self.minimise(&artificial)?;
+            let left: f64 = artificial.iter().map(|&(a, _)| self.x[a]).sum();
+            if left > INFEASIBLE {
+                return Err(EngineError::Infeasible(left));
+            }
         }
-        for a in first..self.arcs.len() {
+        for &(a, _) in &artificial {
             self.x[a] = 0.0;
             self.lo[a] = 0.0;
             self.hi[a] = 0.0;
         }
-        self.free.retain(|&j| j < first);
+        self.free.retain(|&j| j < structural);
         self.recompute_basic();
         Ok(())
     }
