@@ -3,8 +3,9 @@
 //!
 //! # The model
 //!
-//! Each tick is one linear programme, solved lexicographically (a sequence of
-//! objectives, each result fixed before the next):
+//! Each tick is one linear programme over a generalized network (see [`network`]),
+//! solved lexicographically (a sequence of objectives, each optimum kept before the
+//! next) by the warm-started network simplex of [`dispatch`] and [`simplex`]:
 //!
 //! - **Availability (rule 1).** `avail_p = min(available_mw, capacity_mw) ≥ 0`. When the
 //!   plant has a reservoir, its reading carries a level, and that level is below the
@@ -25,8 +26,10 @@
 //!   and a previous tick, the net flow stays within `prev ± ramp × elapsed minutes`,
 //!   intersected with the capacities; when the intersection is empty (a derating below
 //!   the ramp's reach) the net flow is the point of the ramp interval nearest the
-//!   capacity interval, so a derating ramps down at ramp rate. If ramps leave no
-//!   feasible flow at all, they are ignored for the tick (with a warning). Every area
+//!   capacity interval, so a derating ramps down at ramp rate. A line never carries
+//!   both ways, so each direction also stays within the ramp's reach that way
+//!   (`fwd ≤ max(hi, 0)`, `rev ≤ max(−lo, 0)`). If ramps leave no feasible flow at
+//!   all, they are ignored for the tick (with a warning). Every area
 //!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
 //!   and data centers withdraw in their area, exports and transits withdraw at `to`,
 //!   and transits inject the same MW at `from`; the domestic side pays the losses.
@@ -53,9 +56,9 @@
 //!   the emitted schedule is the run under the emitted state's restrictions.
 //! - **Reasons:** see [`reason`] for the heuristic and its order.
 //!
-//! Fixings keep a tolerance of 1e-6 MW + 1e-9 relative (the engine's own feasibility
-//! tolerance is 1e-7 MW), and outputs within 1e-6 MW of a bound snap to it, so no
-//! solver noise reaches a decision.
+//! Optima are kept exactly, by pinning each step's optimal face rather than by a
+//! fixing with a tolerance; outputs within 1e-6 MW of a bound snap to it, so no
+//! rounding noise reaches a decision.
 
 mod dispatch;
 mod inputs;
