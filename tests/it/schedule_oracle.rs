@@ -14,23 +14,27 @@ fn tol(x: f64) -> f64 {
     1e-6_f64.max(1e-6 * x.abs())
 }
 
-/// The MW a later tier can gain from the 1e-9 MW either solver keeps when it fixes an
-/// earlier tier: a transit costs the domestic side only its losses, so each MW given up
-/// can buy up to 1 / loss_fraction MW of transit. With a 0.03% line that is 3,000 times
-/// the solvers' slack, far above rule 10's 1e-6 MW for a tier whose optimum is 0.
-fn amplified_slack(grid: &Grid) -> f64 {
+/// The MW a later tier can gain from what the oracle gives up when it fixes an earlier
+/// tier: its 1e-9 MW fixing slack, or its solver's feasibility tolerance (about 1e-7
+/// MW), or with loose fixings 1e-7 MW + 1e-9 relative. A transit costs the domestic
+/// side only its losses, so each MW given up can buy up to 1 / loss_fraction MW of
+/// transit: with a 2% line, 1e-7 MW becomes 5e-6 MW, above rule 10's 1e-6 MW floor
+/// for a tier whose optimum is 0. The scheduler keeps its optima exactly (it pins
+/// optimal faces), so the allowance is the oracle's alone.
+fn amplified_slack(grid: &Grid, o: &Outcome) -> f64 {
     let cheapest = grid
         .lines
         .iter()
         .map(|l| l.loss_fraction)
         .filter(|&l| l > 0.0)
         .fold(1.0, f64::min);
-    1e-8 / cheapest
+    let given_up = if o.loose { 1e-6 } else { 2e-7 };
+    given_up / cheapest
 }
 
 /// Served and requested MW per tier agree with the oracle.
 fn assert_tiers(grid: &Grid, s: &Schedule, o: &Outcome, what: &str) {
-    let extra = amplified_slack(grid);
+    let extra = amplified_slack(grid, o);
     for (&tier, want) in &o.tiers {
         let got = s.tiers.iter().find(|t| t.tier == tier);
         let (requested, served) = got.map_or((0.0, 0.0), |t| (t.requested_mw, t.served_mw));
@@ -227,10 +231,9 @@ fn sizes() -> impl Strategy<Value = Sizes> {
 }
 
 proptest! {
-    // A fixed seed: the same 2,000 networks on every run, so CI is repeatable. The
-    // comparison has a numerical floor (solver tolerances), and a random draw now and
-    // then lands a near-zero tier just outside it; such cases belong to the scheduler's
-    // rewrite, not to a CI run's luck. Set PROPTEST_RNG_SEED to explore other draws.
+    // A fixed seed: the same 2,000 networks on every run, so CI is repeatable; set
+    // PROPTEST_RNG_SEED to explore other draws (the `sweep` test below runs thousands
+    // more), and keep what they find in `kept_cases`.
     #![proptest_config(ProptestConfig {
         cases: 2000,
         rng_seed: match std::env::var_os("PROPTEST_RNG_SEED") {
@@ -244,6 +247,26 @@ proptest! {
     fn scheduler_matches_the_oracle(sizes in sizes(), seed in any::<u64>(), gap in 1u64..=120) {
         check(sizes, seed, gap);
     }
+}
+
+/// Cases earlier runs failed on, kept as regressions; each says what it caught.
+#[test]
+fn kept_cases() {
+    let sizes = |domestic, neighbors, extra_lines, loads, plants, contracts, data_centers| Sizes {
+        domestic,
+        neighbors,
+        extra_lines,
+        loads,
+        plants,
+        contracts,
+        data_centers,
+    };
+    // A tier whose optimum is 0, which the oracle serves 5e-6 MW through its solver's
+    // tolerance amplified by a transit.
+    check(sizes(6, 3, 2, 0, 4, 3, 2), 7016205473813366339, 1);
+    // A transit out of a dead-end neighbor: the programme burns its MW both ways on a
+    // ramped line unless each direction stays within the ramp's reach.
+    check(sizes(4, 3, 1, 4, 6, 2, 2), 10965423963860245527, 35);
 }
 
 /// Prints one case: `ORACLE_CASE="d n e l p c dc seed gap" cargo test --test it

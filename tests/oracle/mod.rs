@@ -71,6 +71,10 @@ pub struct Outcome {
     pub line_range: Vec<(f64, f64)>,
     /// True when the ramps left no feasible schedule and were dropped for the tick.
     pub ramps_dropped: bool,
+    /// True when the tight fixings left the solver no solution and the loose ones
+    /// (1e-7 MW + 1e-9 relative) were used: tiers may then sit that much below their
+    /// optimum, amplified by transits.
+    pub loose: bool,
     /// True when the documented programme's schedule (tiers, fairness, least waste,
     /// least flow) still sends MW both ways on a lossy line: the programme burns MW
     /// there that nothing absorbs, and net flows alone cannot balance.
@@ -532,11 +536,17 @@ impl<'a> Programme<'a> {
 
     /// Tier by tier, ascending: the most MW served with earlier tiers held, tightly
     /// fixed first and loosely if the tight fixings leave the solver no solution.
-    fn lexicographic(&self, ramps: bool) -> (BTreeMap<u32, TierFigures>, Fixes) {
-        self.lexicographic_with(ramps, slack).unwrap_or_else(|| {
-            self.lexicographic_with(ramps, |x| LOOSE_ABS + LOOSE_REL * x.abs())
-                .expect("oracle: the tiers have no solution even with loose fixings")
-        })
+    /// Also says whether the loose fixings were needed.
+    fn lexicographic(&self, ramps: bool) -> (BTreeMap<u32, TierFigures>, Fixes, bool) {
+        match self.lexicographic_with(ramps, slack) {
+            Some((tiers, fixes)) => (tiers, fixes, false),
+            None => {
+                let (tiers, fixes) = self
+                    .lexicographic_with(ramps, |x| LOOSE_ABS + LOOSE_REL * x.abs())
+                    .expect("oracle: the tiers have no solution even with loose fixings");
+                (tiers, fixes, true)
+            }
+        }
     }
 
     fn lexicographic_with(
@@ -670,18 +680,18 @@ pub fn solve(
     let previous = previous.as_ref();
     let free = Programme::new(grid, state, ts, previous, OperatingState::Normal);
     let free_ramps = free.ramps_feasible();
-    let (free_tiers, fixes) = free.lexicographic(free_ramps);
+    let (free_tiers, fixes, free_loose) = free.lexicographic(free_ramps);
     let free_dispatch = free.fair_dispatch(free_ramps, &free_tiers, fixes);
     let judged = free.judge(&free_dispatch);
 
-    let (tiers, dispatch, programme, ramps) = if restrictions == OperatingState::Normal {
-        (free_tiers, free_dispatch, free, free_ramps)
+    let (tiers, dispatch, programme, ramps, loose) = if restrictions == OperatingState::Normal {
+        (free_tiers, free_dispatch, free, free_ramps, free_loose)
     } else {
         let held = Programme::new(grid, state, ts, previous, restrictions);
         let ramps = held.ramps_feasible();
-        let (tiers, fixes) = held.lexicographic(ramps);
+        let (tiers, fixes, loose) = held.lexicographic(ramps);
         let dispatch = held.fair_dispatch(ramps, &tiers, fixes);
-        (tiers, dispatch, held, ramps)
+        (tiers, dispatch, held, ramps, loose)
     };
     let two_way =
         grid.lines.iter().enumerate().any(|(l, line)| {
@@ -719,6 +729,7 @@ pub fn solve(
         contract_requests: programme.contract_requests.clone(),
         line_range,
         ramps_dropped: !ramps,
+        loose,
         two_way,
         witness,
     }
