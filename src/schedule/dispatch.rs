@@ -336,6 +336,59 @@ struct Item {
     weight: f64,
 }
 
+/// The common case of [`share`] in one step. The members' total is pinned by the face
+/// the earlier steps left, and so are some members; if every other member can get the
+/// same fraction of its weight, what the pinned ones leave over the others' weights,
+/// that is the fair share: no fraction can rise without another falling, and the
+/// pinned ones cannot move. Each such member moves towards its target within bounds
+/// spanning where it is and where it should be; if all arrive, they are pinned there.
+/// Otherwise their bounds are restored (the point stays feasible) and `false` sends
+/// the members to progressive filling. Applies when each member has at most one
+/// column left free.
+fn share_evenly(engine: &mut Engine, open: &[&Item]) -> Result<bool, EngineError> {
+    let mut moves = Vec::with_capacity(open.len());
+    let (mut total, mut weights) = (0.0, 0.0);
+    for item in open {
+        let value: f64 = item.terms.iter().map(|&(j, c)| c * engine.value(j)).sum();
+        total += value;
+        let mut free = item.terms.iter().filter(|&&(j, _)| !engine.fixed(j));
+        match (free.next(), free.next()) {
+            (None, _) => total -= value, // pinned: keeps its figure
+            (Some(&(col, 1.0)), None) => {
+                weights += item.weight;
+                moves.push((col, value - engine.value(col), item.weight));
+            }
+            _ => return Ok(false),
+        }
+    }
+    if moves.is_empty() {
+        return Ok(true);
+    }
+    let level = total / weights;
+    let mut saved = Vec::with_capacity(moves.len());
+    let mut toward = Vec::with_capacity(moves.len());
+    for &(col, rest, weight) in &moves {
+        let (x, target) = (engine.value(col), level * weight - rest);
+        saved.push(engine.bounds(col));
+        engine.set_bounds(col, x.min(target), x.max(target));
+        toward.push((col, if x > target { 1.0 } else { -1.0 }));
+    }
+    engine.minimise(&toward)?;
+    let arrived = moves.iter().all(|&(col, rest, weight)| {
+        let target = level * weight - rest;
+        (engine.value(col) - target).abs() <= 1e-9 * (1.0 + target.abs())
+    });
+    for (&(col, _, _), &(lo, hi)) in moves.iter().zip(&saved) {
+        let x = engine.value(col);
+        if arrived {
+            engine.set_bounds(col, x, x);
+        } else {
+            engine.set_bounds(col, lo, hi);
+        }
+    }
+    Ok(arrived)
+}
+
 /// Weighted max-min fairness by progressive filling. A fresh level λ gets a row
 /// `member − weight·λ ≥ 0` for every member not yet limited and is raised as far as
 /// it goes. Members whose row the optimum holds (its surplus has a non-zero reduced
@@ -347,6 +400,9 @@ struct Item {
 /// objectives from moving MW between members.
 fn share(engine: &mut Engine, items: &[Item]) -> Result<(), EngineError> {
     let mut open: Vec<&Item> = items.iter().filter(|i| i.weight > 0.0).collect();
+    if open.len() <= 1 || share_evenly(engine, &open)? {
+        return Ok(()); // one member's figure is the pinned total itself
+    }
     let mut level = 0.0;
     while !open.is_empty() {
         let lambda = engine.add_column(&[], level, 1.0, level);

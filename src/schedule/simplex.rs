@@ -164,6 +164,14 @@ impl Engine {
         self.hi[col]
     }
 
+    pub(super) fn bounds(&self, col: usize) -> (f64, f64) {
+        (self.lo[col], self.hi[col])
+    }
+
+    pub(super) fn fixed(&self, col: usize) -> bool {
+        self.lo[col] >= self.hi[col]
+    }
+
     /// Sets a column's bounds, widened as needed to contain its current value, so the
     /// current point stays feasible.
     pub(super) fn set_bounds(&mut self, col: usize, lo: f64, hi: f64) {
@@ -242,34 +250,55 @@ impl Engine {
         r
     }
 
-    /// Finds a first feasible point. Each row's residual is taken up, where it can be,
-    /// by a column with its only entry in that row (a consumer in its area, the unused
-    /// headroom in the pool), which becomes basic; otherwise by an artificial column.
-    /// Phase 1 then drives the artificials to zero, after which they are fixed there.
-    /// Without forced flows every residual but the pool's is zero, so the crash basis
+    /// Finds a first feasible point. Rows are visited in order, and each row's residual
+    /// is taken up, where it can be, by a column whose entries lie in that row and
+    /// later ones only (a consumer in its area, a plant between its area and the pool,
+    /// the unused headroom in the pool): the column becomes basic, moved by what the
+    /// row lacks, and the later rows' residuals follow. The basis is then triangular.
+    /// A row no column fits gets an artificial column, which phase 1 drives to zero;
+    /// the artificials are then fixed there. Unless ramps force flows the crash basis
     /// is feasible and phase 1 has nothing to do.
     pub(super) fn start(&mut self) -> Result<(), EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
-        let residual = self.residual(|_| true);
+        let mut residual = self.residual(|_| true);
         let structural = self.arcs.len();
-        let mut crash: Vec<Option<usize>> = vec![None; self.m];
-        for j in 0..structural {
-            if let [(i, c)] = *self.arcs[j].entries() {
-                let i = i as usize;
-                let v = self.x[j] + residual[i] / c;
-                if crash[i].is_none() && v >= self.lo[j] && v <= self.hi[j] {
-                    crash[i] = Some(j);
-                }
+        // Per row, the columns whose first entry is in it.
+        let mut first: Vec<Vec<usize>> = vec![Vec::new(); self.m];
+        for (j, arc) in self.arcs.iter().enumerate() {
+            if let Some(i) = arc.entries().iter().map(|&(i, _)| i as usize).min() {
+                first[i].push(j);
             }
         }
-        for (i, &r) in residual.iter().enumerate() {
-            let j = match crash[i] {
+        for i in 0..self.m {
+            let r = residual[i];
+            let fits = first[i].iter().copied().find(|&j| {
+                let c = self.arcs[j]
+                    .entries()
+                    .iter()
+                    .find(|&&(k, _)| k as usize == i);
+                c.is_some_and(|&(_, c)| {
+                    let v = self.x[j] + r / c;
+                    v >= self.lo[j] && v <= self.hi[j]
+                })
+            });
+            let j = match fits {
                 Some(j) => {
-                    self.x[j] += r / self.arcs[j].entries[0].1;
+                    let arc = self.arcs[j];
+                    let c = arc
+                        .entries()
+                        .iter()
+                        .find(|&&(k, _)| k as usize == i)
+                        .map_or(1.0, |e| e.1);
+                    let delta = r / c;
+                    self.x[j] += delta;
+                    for &(k, ck) in arc.entries() {
+                        residual[k as usize] -= ck * delta;
+                    }
                     j
                 }
                 None => {
                     let sign = if r < 0.0 { -1.0 } else { 1.0 };
+                    residual[i] = 0.0;
                     self.add_column(&[(i, sign)], 0.0, f64::INFINITY, r.abs())
                 }
             };
