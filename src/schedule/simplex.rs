@@ -262,24 +262,26 @@ impl Engine {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let mut residual = self.residual(|_| true);
         let structural = self.arcs.len();
-        // Per row, the columns whose first entry is in it.
-        let mut first: Vec<Vec<usize>> = vec![Vec::new(); self.m];
-        for (j, arc) in self.arcs.iter().enumerate() {
-            if let Some(i) = arc.entries().iter().map(|&(i, _)| i as usize).min() {
-                first[i].push(j);
-            }
-        }
+        // The row of each column's first entry.
+        let first: Vec<u32> = self
+            .arcs
+            .iter()
+            .map(|arc| {
+                arc.entries()
+                    .iter()
+                    .map(|&(i, _)| i)
+                    .min()
+                    .unwrap_or(u32::MAX)
+            })
+            .collect();
         for i in 0..self.m {
             let r = residual[i];
-            let fits = first[i].iter().copied().find(|&j| {
-                let c = self.arcs[j]
-                    .entries()
-                    .iter()
-                    .find(|&&(k, _)| k as usize == i);
-                c.is_some_and(|&(_, c)| {
-                    let v = self.x[j] + r / c;
-                    v >= self.lo[j] && v <= self.hi[j]
-                })
+            let fits = (0..structural).find(|&j| {
+                first[j] as usize == i
+                    && self.arcs[j].entries().iter().any(|&(k, c)| {
+                        let v = self.x[j] + r / c;
+                        k as usize == i && v >= self.lo[j] && v <= self.hi[j]
+                    })
             });
             let j = match fits {
                 Some(j) => {
