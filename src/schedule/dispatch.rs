@@ -36,7 +36,7 @@
 
 use super::inputs::Inputs;
 use super::network::Network;
-use super::simplex::{Engine, EngineError};
+use super::simplex::{Engine, EngineError, Warm};
 use crate::grid::Grid;
 
 /// How much more than the common level a member may get and still count as limited.
@@ -100,33 +100,52 @@ pub(super) struct Checkpoint {
     short: Vec<Vec<usize>>,
 }
 
-/// Runs every rule on `inputs` and returns the schedule's figures, with a
-/// [`Checkpoint`] taken before the step of the first tier at or above `keep_from`.
+/// A run's figures, with what the tick may go on from.
+#[derive(Debug)]
+pub(super) struct Run {
+    pub figures: Dispatch,
+    /// Taken before the step of the first tier at or above the run's `keep_from`.
+    pub checkpoint: Option<Checkpoint>,
+    /// Where the tier steps ended, for the next tick to start from.
+    pub warm: Option<Warm>,
+}
+
+/// Runs every rule on `inputs`, starting from `warm` when it is feasible here.
 pub(super) fn dispatch(
     grid: &Grid,
     inputs: &Inputs,
     keep_from: Option<u32>,
-) -> (Dispatch, Option<Checkpoint>) {
-    let mut net = match Network::build(grid, inputs, true) {
+    warm: Option<&Warm>,
+) -> Run {
+    let mut net = match Network::build(grid, inputs, true, warm) {
         Ok(net) => net,
         Err(e) => {
             tracing::warn!(error = %e, "line ramps leave no feasible flow; ignoring ramps this tick");
-            match Network::build(grid, inputs, false) {
+            match Network::build(grid, inputs, false, None) {
                 Ok(net) => net,
                 Err(e) => {
                     tracing::warn!(error = %e, "network has no feasible schedule; emitting the zero schedule");
-                    return (Dispatch::zero(inputs), None);
+                    return Run {
+                        figures: Dispatch::zero(inputs),
+                        checkpoint: None,
+                        warm: None,
+                    };
                 }
             }
         }
     };
     let mut short = Vec::new();
-    let mut checkpoint = None;
+    let (mut checkpoint, mut warm) = (None, None);
     let refined = tiers(inputs, &mut net, 0, &mut short, keep_from).and_then(|kept| {
         checkpoint = kept;
+        warm = net.engine.warm();
         finish(inputs, &mut net, &short)
     });
-    (outcome(grid, inputs, &net, refined), checkpoint)
+    Run {
+        figures: outcome(grid, inputs, &net, refined),
+        checkpoint,
+        warm,
+    }
 }
 
 /// Runs the rules on `inputs`, a restriction of the inputs the checkpoint was taken
@@ -145,7 +164,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         mut short,
     }) = checkpoint
     else {
-        return dispatch(grid, inputs, None).0;
+        return dispatch(grid, inputs, None, None).figures;
     };
     let cut: Vec<(usize, f64)> = net
         .served
@@ -156,7 +175,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         .collect();
     let cleared = net.engine.minimise(&cut).is_ok() && net.value(&cut) <= 1e-9;
     if !cleared {
-        return dispatch(grid, inputs, None).0;
+        return dispatch(grid, inputs, None, None).figures;
     }
     for &(j, _) in &cut {
         net.engine.set_bounds(j, 0.0, 0.0);

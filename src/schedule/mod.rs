@@ -184,6 +184,11 @@ pub struct Schedule {
 pub struct Scheduler {
     grid: Arc<Grid>,
     memory: SchedulerState,
+    /// Where the last tick's tier steps ended: the next tick starts there when it can.
+    /// It only saves work; which optimal schedule a tie resolves to may depend on it,
+    /// and it is rebuilt as ticks run, so replays and recovery (which run the same
+    /// ticks through one scheduler) see the same.
+    warm: Option<simplex::Warm>,
 }
 
 /// Distance within which a figure snaps to its bound.
@@ -204,6 +209,7 @@ impl Scheduler {
         Scheduler {
             grid,
             memory: SchedulerState::default(),
+            warm: None,
         }
     }
 
@@ -231,7 +237,9 @@ impl Scheduler {
             OperatingState::Normal => None,
             _ => inputs.restrictable_tier(),
         };
-        let (unrestricted, checkpoint) = dispatch(&grid, &inputs, keep_from);
+        let run = dispatch(&grid, &inputs, keep_from, self.warm.as_ref());
+        let (unrestricted, checkpoint) = (run.figures, run.checkpoint);
+        self.warm = run.warm;
         let judged = state::judge(&grid, &inputs, &unrestricted);
         let emitted = self.memory.step(judged, ts, grid.states.hold);
         let restricted = match emitted {
@@ -902,7 +910,7 @@ mod tests {
         avail(&mut state, 0, 100.0);
         state.loads[0] = 50.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
-        let run = dispatch(&g, &inputs, None).0;
+        let run = dispatch(&g, &inputs, None, None).figures;
         close(run.fwd[0], 50.0);
         assert_eq!(run.rev[0], 0.0);
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -993,7 +1001,7 @@ mod tests {
         avail(&mut state, 0, 400.0);
         state.loads[0] = 100.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
-        let mut run = dispatch(&g, &inputs, None).0;
+        let mut run = dispatch(&g, &inputs, None, None).figures;
         let r = inputs
             .consumers
             .iter()
@@ -1111,7 +1119,7 @@ mod tests {
             OperatingState::Alert,
             OperatingState::Emergency,
         ] {
-            let run = dispatch(&g, &inputs.restricted(&g, s), None).0;
+            let run = dispatch(&g, &inputs.restricted(&g, s), None, None).figures;
             assert!(run.complete, "{s:?}");
         }
     }

@@ -17,7 +17,7 @@
 //! node balances: seven areas and the pool make eight rows on the reference grid.
 
 use super::inputs::Inputs;
-use super::simplex::{Engine, EngineError};
+use super::simplex::{Engine, EngineError, Warm};
 use crate::grid::Grid;
 
 #[derive(Debug, Clone)]
@@ -40,10 +40,16 @@ pub(super) struct Network {
 }
 
 impl Network {
-    /// Builds the network and finds a first feasible point. Without `ramps` the lines
-    /// keep only their capacities: the fallback when ramps force more MW into an
-    /// area than it can absorb.
-    pub(super) fn build(grid: &Grid, inputs: &Inputs, ramps: bool) -> Result<Network, EngineError> {
+    /// Builds the network and finds a first feasible point, from `warm` (where the
+    /// previous tick's tier steps ended) when that point is feasible here. Without
+    /// `ramps` the lines keep only their capacities: the fallback when ramps force
+    /// more MW into an area than it can absorb.
+    pub(super) fn build(
+        grid: &Grid,
+        inputs: &Inputs,
+        ramps: bool,
+        warm: Option<&Warm>,
+    ) -> Result<Network, EngineError> {
         let pool = grid.areas.len();
         let columns = 2 * (grid.plants.len() + grid.lines.len()) + inputs.consumers.len() + 1;
         let mut engine = Engine::new(pool + 1, columns);
@@ -87,7 +93,13 @@ impl Network {
             .collect();
         // Unused headroom: what the pool keeps.
         engine.add_column(&[(pool, 1.0)], 0.0, f64::INFINITY, 0.0);
-        engine.start()?;
+        let warmed = match warm {
+            Some(w) => engine.start_from(w)?,
+            None => false,
+        };
+        if !warmed {
+            engine.start()?;
+        }
         Ok(Network {
             engine,
             must,

@@ -57,6 +57,24 @@ impl fmt::Display for EngineError {
 /// Sentinel position of a non-basic column.
 const NONBASIC: usize = usize::MAX;
 
+/// Where one programme ended, to start the next, similar one from: its basis (an
+/// artificial column by the row it belongs to) and the values of its columns.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Warm {
+    basis: Vec<Basic>,
+    x: Vec<f64>,
+    /// `B⁻¹` of that basis (the columns are the same, so it holds here too), and the
+    /// pivots since it was last rebuilt, so rebuilds keep their rhythm across ticks.
+    inv: Vec<f64>,
+    pivots: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Basic {
+    Column(usize),
+    Artificial(usize),
+}
+
 /// A column's entries in the node rows: at most two, since every column is an arc.
 #[derive(Debug, Clone, Copy, Default)]
 struct Arc {
@@ -91,6 +109,8 @@ pub(super) struct Engine {
     /// `B⁻¹`, row-major `m × m`: row = basis position, column = constraint row.
     inv: Vec<f64>,
     pivots: usize,
+    /// Columns before the artificial ones [`Engine::start`] adds.
+    structural: usize,
     /// Columns that can move (`lo < hi`), the only ones pricing looks at; refreshed
     /// by [`Engine::fix_face`].
     free: Vec<usize>,
@@ -262,6 +282,7 @@ impl Engine {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let mut residual = self.residual(|_| true);
         let structural = self.arcs.len();
+        self.structural = structural;
         // The row of each column's first entry.
         let first: Vec<u32> = self
             .arcs
@@ -325,6 +346,86 @@ impl Engine {
         self.free.retain(|&j| j < structural);
         self.recompute_basic();
         Ok(())
+    }
+
+    /// Starts from where a similar programme ended: its basis, and its values clamped
+    /// into this programme's bounds. Returns `false`, with nothing changed, when that
+    /// point is not feasible here (then [`Engine::start`] is the way in). Every column
+    /// must still sit at its lower bound, as built.
+    pub(super) fn start_from(&mut self, warm: &Warm) -> Result<bool, EngineError> {
+        debug_assert!(self.extra.is_empty() && self.basis.is_empty());
+        let structural = self.arcs.len();
+        if warm.x.len() != structural || warm.basis.len() != self.m {
+            return Ok(false);
+        }
+        self.structural = structural;
+        for (j, &v) in warm.x.iter().enumerate() {
+            self.x[j] = v.clamp(self.lo[j], self.hi[j]);
+        }
+        for (i, &basic) in warm.basis.iter().enumerate() {
+            let j = match basic {
+                Basic::Column(j) => j,
+                Basic::Artificial(row) => self.add_column(&[(row, 1.0)], 0.0, 0.0, 0.0),
+            };
+            self.position[j] = i;
+            self.basis.push(j);
+        }
+        self.inv.clone_from(&warm.inv);
+        self.pivots = warm.pivots;
+        let feasible = {
+            self.recompute_basic();
+            self.basis
+                .iter()
+                .all(|&j| self.x[j] >= self.lo[j] - TOL && self.x[j] <= self.hi[j] + TOL)
+        };
+        if feasible {
+            for &j in &self.basis {
+                self.x[j] = self.x[j].clamp(self.lo[j], self.hi[j]);
+            }
+            self.free.retain(|&j| j < structural);
+            return Ok(true);
+        }
+        // Back to the columns as built.
+        for v in [
+            &mut self.lo,
+            &mut self.hi,
+            &mut self.x,
+            &mut self.cost,
+            &mut self.d,
+        ] {
+            v.truncate(structural);
+        }
+        self.arcs.truncate(structural);
+        self.position.truncate(structural);
+        self.position.iter_mut().for_each(|p| *p = NONBASIC);
+        self.free.retain(|&j| j < structural);
+        self.basis.clear();
+        for j in 0..structural {
+            self.x[j] = self.lo[j];
+        }
+        Ok(false)
+    }
+
+    /// Where the programme stands, for [`Engine::start_from`]; only before any row has
+    /// been added.
+    pub(super) fn warm(&self) -> Option<Warm> {
+        if !self.extra.is_empty() || self.basis.len() != self.m {
+            return None;
+        }
+        let basis = self
+            .basis
+            .iter()
+            .map(|&j| match j < self.structural {
+                true => Basic::Column(j),
+                false => Basic::Artificial(self.arcs[j].entries[0].0 as usize),
+            })
+            .collect();
+        Some(Warm {
+            basis,
+            x: self.x[..self.structural].to_vec(),
+            inv: self.inv.clone(),
+            pivots: self.pivots,
+        })
     }
 
     /// Moves the point to a minimum of `Σ cost·x` over the current bounds.
