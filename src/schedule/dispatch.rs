@@ -108,6 +108,8 @@ pub(super) struct Run {
     pub checkpoint: Option<Checkpoint>,
     /// Where the tier steps ended, for the next tick to start from.
     pub warm: Option<Warm>,
+    /// The network, done with: its buffers serve the next tick.
+    pub spent: Option<Network>,
 }
 
 /// Runs every rule on `inputs`, starting from `warm` when it is feasible here.
@@ -116,12 +118,13 @@ pub(super) fn dispatch(
     inputs: &Inputs,
     keep_from: Option<u32>,
     warm: Option<&Warm>,
+    spent: Option<Network>,
 ) -> Run {
-    let mut net = match Network::build(grid, inputs, true, warm) {
+    let mut net = match Network::build(grid, inputs, true, warm, spent) {
         Ok(net) => net,
         Err(e) => {
             tracing::warn!(error = %e, "line ramps leave no feasible flow; ignoring ramps this tick");
-            match Network::build(grid, inputs, false, None) {
+            match Network::build(grid, inputs, false, None, None) {
                 Ok(net) => net,
                 Err(e) => {
                     tracing::warn!(error = %e, "network has no feasible schedule; emitting the zero schedule");
@@ -129,6 +132,7 @@ pub(super) fn dispatch(
                         figures: Dispatch::zero(inputs),
                         checkpoint: None,
                         warm: None,
+                        spent: None,
                     };
                 }
             }
@@ -145,6 +149,7 @@ pub(super) fn dispatch(
         figures: outcome(grid, inputs, &net, refined),
         checkpoint,
         warm,
+        spent: Some(net),
     }
 }
 
@@ -164,7 +169,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         mut short,
     }) = checkpoint
     else {
-        return dispatch(grid, inputs, None, None).figures;
+        return dispatch(grid, inputs, None, None, None).figures;
     };
     let cut: Vec<(usize, f64)> = net
         .served
@@ -175,7 +180,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         .collect();
     let cleared = net.engine.minimise(&cut).is_ok() && net.value(&cut) <= 1e-9;
     if !cleared {
-        return dispatch(grid, inputs, None, None).figures;
+        return dispatch(grid, inputs, None, None, None).figures;
     }
     for &(j, _) in &cut {
         net.engine.set_bounds(j, 0.0, 0.0);

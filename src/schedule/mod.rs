@@ -189,6 +189,8 @@ pub struct Scheduler {
     /// and it is rebuilt as ticks run, so replays and recovery (which run the same
     /// ticks through one scheduler) see the same.
     warm: Option<simplex::Warm>,
+    /// The last tick's network, whose buffers the next tick reuses.
+    spent: Option<network::Network>,
 }
 
 /// Distance within which a figure snaps to its bound.
@@ -210,6 +212,7 @@ impl Scheduler {
             grid,
             memory: SchedulerState::default(),
             warm: None,
+            spent: None,
         }
     }
 
@@ -237,9 +240,16 @@ impl Scheduler {
             OperatingState::Normal => None,
             _ => inputs.restrictable_tier(),
         };
-        let run = dispatch(&grid, &inputs, keep_from, self.warm.as_ref());
+        let run = dispatch(
+            &grid,
+            &inputs,
+            keep_from,
+            self.warm.as_ref(),
+            self.spent.take(),
+        );
         let (unrestricted, checkpoint) = (run.figures, run.checkpoint);
         self.warm = run.warm;
+        self.spent = run.spent;
         let judged = state::judge(&grid, &inputs, &unrestricted);
         let emitted = self.memory.step(judged, ts, grid.states.hold);
         let restricted = match emitted {
@@ -910,7 +920,7 @@ mod tests {
         avail(&mut state, 0, 100.0);
         state.loads[0] = 50.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
-        let run = dispatch(&g, &inputs, None, None).figures;
+        let run = dispatch(&g, &inputs, None, None, None).figures;
         close(run.fwd[0], 50.0);
         assert_eq!(run.rev[0], 0.0);
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -1001,7 +1011,7 @@ mod tests {
         avail(&mut state, 0, 400.0);
         state.loads[0] = 100.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
-        let mut run = dispatch(&g, &inputs, None, None).figures;
+        let mut run = dispatch(&g, &inputs, None, None, None).figures;
         let r = inputs
             .consumers
             .iter()
@@ -1119,7 +1129,7 @@ mod tests {
             OperatingState::Alert,
             OperatingState::Emergency,
         ] {
-            let run = dispatch(&g, &inputs.restricted(&g, s), None, None).figures;
+            let run = dispatch(&g, &inputs.restricted(&g, s), None, None, None).figures;
             assert!(run.complete, "{s:?}");
         }
     }

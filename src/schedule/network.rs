@@ -40,8 +40,9 @@ pub(super) struct Network {
 }
 
 impl Network {
-    /// Builds the network and finds a first feasible point, from `warm` (where the
-    /// previous tick's tier steps ended) when that point is feasible here. Without
+    /// Builds the network, in the buffers of a `spent` one if given, and finds a first
+    /// feasible point, from `warm` (where the previous tick's tier steps ended) when
+    /// that point is feasible here. Without
     /// `ramps` the lines keep only their capacities: the fallback when ramps force
     /// more MW into an area than it can absorb.
     pub(super) fn build(
@@ -49,10 +50,14 @@ impl Network {
         inputs: &Inputs,
         ramps: bool,
         warm: Option<&Warm>,
+        spent: Option<Network>,
     ) -> Result<Network, EngineError> {
         let pool = grid.areas.len();
         let columns = 2 * (grid.plants.len() + grid.lines.len()) + inputs.consumers.len() + 1;
-        let mut engine = Engine::new(pool + 1, columns);
+        let mut engine = match spent {
+            Some(net) => net.engine.recycle(pool + 1),
+            None => Engine::new(pool + 1, columns),
+        };
         engine.set_rhs(pool, inputs.avail.iter().sum());
         let mut must = Vec::with_capacity(grid.plants.len());
         let mut rest = Vec::with_capacity(grid.plants.len());

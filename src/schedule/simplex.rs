@@ -140,6 +140,33 @@ impl Engine {
         e
     }
 
+    /// An engine like [`Engine::new`]'s, in the buffers of one that has done its work:
+    /// a tick then allocates next to nothing.
+    pub(super) fn recycle(mut self, nodes: usize) -> Engine {
+        self.nodes = nodes;
+        self.m = nodes;
+        self.rhs.clear();
+        self.rhs.resize(nodes, 0.0);
+        for v in [
+            &mut self.lo,
+            &mut self.hi,
+            &mut self.x,
+            &mut self.cost,
+            &mut self.d,
+            &mut self.inv,
+        ] {
+            v.clear();
+        }
+        self.arcs.clear();
+        self.extra.clear();
+        self.basis.clear();
+        self.position.clear();
+        self.free.clear();
+        self.pivots = 0;
+        self.structural = 0;
+        self
+    }
+
     pub(super) fn set_rhs(&mut self, row: usize, value: f64) {
         self.rhs[row] = value;
     }
