@@ -25,9 +25,9 @@
 //! independent solver.
 //!
 //! *What it costs.* The network has a row per node and one or two entries per column;
-//! a pivot is O(nodes²) plus O(arcs). A tier whose total the previous point already
-//! reaches costs one pricing pass. On the reference grid a whole tick takes tens of
-//! pivots; the benches report the figures.
+//! a pivot is O(nodes²) plus O(arcs). A tick starts from where the previous tick's
+//! tier steps ended (see [`Warm`]), so a steady tick takes a few pivots, a first tick
+//! a few dozen; the benches report the figures.
 //!
 //! If a step fails (an iteration limit, a singular basis), the point stands: it meets
 //! every step answered before, and a warning is logged. If the network has no
