@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod decision;
 pub mod decode;
 pub mod diff;
+pub mod edge;
 pub mod event;
 pub mod grid;
 pub mod http;

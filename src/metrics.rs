@@ -13,8 +13,8 @@ use crate::latency::{Latency, Recorder, Stage};
 use crate::reject::Reason;
 use crate::schedule::{OperatingState, Schedule};
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge,
-    IntGaugeVec, Opts, Registry, TextEncoder,
+    CounterVec, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// `type` label for lines that never got as far as having a known type.
@@ -52,6 +52,8 @@ pub struct Metrics {
     grid: GridGauges,
     /// Messages waiting on each pipeline edge (batches on the batched edges).
     pub channel_depth: IntGaugeVec,
+    /// Seconds producers waited on each pipeline edge while it was full.
+    pub channel_blocked: CounterVec,
     /// Wall clock minus the watermark, in a live run.
     pub watermark_lag: Gauge,
 }
@@ -191,6 +193,17 @@ impl Metrics {
         registry
             .register(Box::new(channel_depth.clone()))
             .expect("metric registered once");
+        let channel_blocked = CounterVec::new(
+            Opts::new(
+                "vakhsh_channel_send_blocked_seconds_total",
+                "Seconds producers waited to send on each pipeline edge while it was full.",
+            ),
+            &["edge"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(channel_blocked.clone()))
+            .expect("metric registered once");
         let watermark_lag = gauge(
             "vakhsh_watermark_lag_seconds",
             "Wall clock minus the watermark (newest event time minus the allowed lateness), live runs.",
@@ -264,6 +277,7 @@ impl Metrics {
             solve,
             grid,
             channel_depth,
+            channel_blocked,
             watermark_lag,
             log_synced,
             latency,

@@ -8,6 +8,7 @@
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
 use crate::decision::{Decider, Trigger};
 use crate::decode::Decoder;
+use crate::edge::Edge;
 use crate::event::Event;
 use crate::grid::{Grid, GridState};
 use crate::ingest::{Ingest, Verdict};
@@ -19,7 +20,7 @@ use crate::sink;
 use crate::source::{self, Batch, Input};
 use crate::time::Timestamp;
 use anyhow::Context;
-use async_channel::{Receiver, Sender, bounded};
+use async_channel::{Receiver, bounded};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -210,6 +211,12 @@ pub async fn start(
     let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
+    let edge = |name: &str| metrics.channel_blocked.with_label_values(&[name]);
+    let lines_tx = Edge::new(lines_tx, edge("lines"));
+    let events_tx = Edge::new(events_tx, edge("events"));
+    let ticks_tx = Edge::new(ticks_tx, edge("ticks"));
+    let decisions_tx = Edge::new(decisions_tx, edge("decisions"));
+    let dead_tx = Edge::new(dead_tx, edge("dead_letters"));
     let depths = sample_depths(
         metrics.clone(),
         vec![
@@ -240,7 +247,7 @@ pub async fn start(
                 recovered.ingest,
                 recovered.decider,
                 Some(Recording {
-                    tx,
+                    tx: Edge::new(tx, metrics.channel_blocked.with_label_values(&["log"])),
                     next_seq: recording,
                 }),
             )
@@ -392,8 +399,8 @@ fn open_log(
 async fn decode(
     grid: Arc<Grid>,
     rx: Receiver<Batch>,
-    tx: Sender<Vec<Decoded>>,
-    dead: Sender<DeadLetter>,
+    tx: Edge<Vec<Decoded>>,
+    dead: Edge<DeadLetter>,
     metrics: Metrics,
     timing: Timing,
 ) -> anyhow::Result<()> {
@@ -489,7 +496,7 @@ async fn decode(
 /// Where the ingest stage records accepted events: the log writer's channel and the
 /// ingest sequence of the next event.
 struct Recording {
-    tx: Sender<Vec<(u64, Event)>>,
+    tx: Edge<Vec<(u64, Event)>>,
     next_seq: u64,
 }
 
@@ -504,8 +511,8 @@ struct IngestStage {
 async fn run_ingest(
     stage: IngestStage,
     rx: Receiver<Vec<Decoded>>,
-    tx: Sender<Tick>,
-    dead: Sender<DeadLetter>,
+    tx: Edge<Tick>,
+    dead: Edge<DeadLetter>,
     metrics: Metrics,
 ) -> anyhow::Result<()> {
     let IngestStage {
@@ -638,7 +645,7 @@ async fn record(
 async fn schedule(
     mut decider: Decider,
     rx: Receiver<Tick>,
-    tx: Sender<DecisionOut>,
+    tx: Edge<DecisionOut>,
     metrics: Metrics,
     status: Arc<Status>,
 ) -> anyhow::Result<()> {

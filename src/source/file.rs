@@ -3,10 +3,10 @@
 
 use super::lines::{self, End};
 use super::{Batch, Input};
+use crate::edge::Edge;
 use crate::event::EventType;
 use crate::grid::Grid;
 use crate::log::{reader, segment};
-use async_channel::Sender;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +18,7 @@ pub async fn read_files(
     grid: &Arc<Grid>,
     max_line_bytes: usize,
     batch_size: usize,
-    sender: Sender<Batch>,
+    sender: Edge<Batch>,
 ) -> anyhow::Result<()> {
     for path in paths {
         let path = path.as_ref().to_path_buf();
@@ -47,12 +47,7 @@ pub async fn read_files(
 }
 
 /// Sends the events of a native log, in batches, from a blocking thread.
-fn read_log(
-    path: &Path,
-    grid: &Grid,
-    batch_size: usize,
-    tx: &Sender<Batch>,
-) -> anyhow::Result<End> {
+fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> anyhow::Result<End> {
     for segment in reader::segments(path)? {
         let origin: Arc<str> = Arc::from(format!("log {}", segment.display()));
         let mut batch = Vec::with_capacity(batch_size);
@@ -107,7 +102,7 @@ fn read_log(
 pub async fn read_stdin(
     max_line_bytes: usize,
     batch_size: usize,
-    tx: Sender<Batch>,
+    tx: Edge<Batch>,
 ) -> std::io::Result<()> {
     let origin: Arc<str> = Arc::from("stdin");
     let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());

@@ -4,7 +4,7 @@
 //! a busy stream travels in large batches and a quiet one without delay.
 
 use super::{Batch, Input, RawLine};
-use async_channel::Sender;
+use crate::edge::Edge;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
@@ -27,7 +27,7 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
     origin: &Arc<str>,
     max_line_bytes: usize,
     batch_size: usize,
-    tx: &Sender<Batch>,
+    tx: &Edge<Batch>,
 ) -> std::io::Result<End> {
     let mut batch = Vec::with_capacity(batch_size);
     loop {
@@ -51,7 +51,7 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
 }
 
 /// Sends a non-empty batch; false when the channel is closed.
-async fn send(tx: &Sender<Batch>, batch: &mut Batch) -> bool {
+async fn send(tx: &Edge<Batch>, batch: &mut Batch) -> bool {
     if batch.is_empty() {
         return true;
     }

@@ -7,7 +7,7 @@
 use super::Batch;
 use super::lines::{self, End};
 use crate::config::TcpSource;
-use async_channel::Sender;
+use crate::edge::Edge;
 use std::sync::Arc;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,7 +21,7 @@ pub async fn serve(
     listener: TcpListener,
     settings: TcpSource,
     batch_size: usize,
-    tx: Sender<Batch>,
+    tx: Edge<Batch>,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
@@ -67,7 +67,7 @@ async fn connection(
     origin: &Arc<str>,
     settings: &TcpSource,
     batch_size: usize,
-    tx: &Sender<Batch>,
+    tx: &Edge<Batch>,
 ) -> std::io::Result<End> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::with_capacity(1 << 16, read);

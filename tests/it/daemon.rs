@@ -115,6 +115,21 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
         decided == total
     });
     assert_eq!(metrics.sum("vakhsh_events_received_total"), total);
+    // Every edge reports the time its producers waited for room, from the start.
+    for edge in [
+        "lines",
+        "events",
+        "ticks",
+        "decisions",
+        "dead_letters",
+        "log",
+    ] {
+        let series = format!(r#"vakhsh_channel_send_blocked_seconds_total{{edge="{edge}"}}"#);
+        assert!(
+            metrics.0.lines().any(|line| line.starts_with(&series)),
+            "{series} missing"
+        );
+    }
     assert_eq!(
         metrics.sum(r#"vakhsh_events_rejected_total{reason="malformed"}"#),
         1.0

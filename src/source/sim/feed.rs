@@ -3,10 +3,10 @@
 
 use super::{Scenario, Simulator};
 use crate::config::SimulatorSource;
+use crate::edge::Edge;
 use crate::grid::Grid;
 use crate::source::{Batch, Input, RawLine};
 use crate::time::Timestamp;
-use async_channel::Sender;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 pub async fn live(
     grid: &Grid,
     settings: &SimulatorSource,
-    tx: Sender<Batch>,
+    tx: Edge<Batch>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let scenario = Scenario::from_name(&settings.scenario)
