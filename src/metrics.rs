@@ -69,6 +69,7 @@ struct GridGauges {
     contract_scheduled: GaugeVec,
     tier_requested: GaugeVec,
     tier_served: GaugeVec,
+    tier_unserved: GaugeVec,
     line_flow: GaugeVec,
 }
 
@@ -257,6 +258,11 @@ impl Metrics {
                 "Served power per tier, latest decision.",
                 &["tier"],
             ),
+            tier_unserved: gauge_vec(
+                "vakhsh_tier_unserved_watts",
+                "Requested but not served power per tier, latest decision.",
+                &["tier"],
+            ),
             line_flow: gauge_vec(
                 "vakhsh_line_flow_watts",
                 "Power sent into each line, negative when it runs to→from, latest decision.",
@@ -376,6 +382,9 @@ impl Metrics {
             g.tier_served
                 .with_label_values(&[label.as_str()])
                 .set(watts(tier.served_mw));
+            g.tier_unserved
+                .with_label_values(&[label.as_str()])
+                .set(watts(tier.requested_mw) - watts(tier.served_mw));
         }
         for (line, flow) in grid.lines.iter().zip(&schedule.lines) {
             g.line_flow

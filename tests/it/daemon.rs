@@ -204,11 +204,11 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
     }
     for tier in latest["tiers"].as_array().unwrap() {
         let selector = format!(r#"vakhsh_tier_served_watts{{tier="{}"}}"#, tier["tier"]);
-        assert_eq!(
-            gauges.sum(&selector),
-            (tier["served_mw"].as_f64().unwrap() * 1e6).round(),
-            "{selector}"
-        );
+        let served = (tier["served_mw"].as_f64().unwrap() * 1e6).round();
+        assert_eq!(gauges.sum(&selector), served, "{selector}");
+        let selector = format!(r#"vakhsh_tier_unserved_watts{{tier="{}"}}"#, tier["tier"]);
+        let requested = (tier["requested_mw"].as_f64().unwrap() * 1e6).round();
+        assert_eq!(gauges.sum(&selector), requested - served, "{selector}");
     }
 
     let decisions_path = daemon.path("decisions.jsonl");
