@@ -147,16 +147,10 @@ impl Engine {
         self.m = nodes;
         self.rhs.clear();
         self.rhs.resize(nodes, 0.0);
-        for v in [
-            &mut self.lo,
-            &mut self.hi,
-            &mut self.x,
-            &mut self.cost,
-            &mut self.d,
-            &mut self.inv,
-        ] {
+        for v in self.per_column() {
             v.clear();
         }
+        self.inv.clear();
         self.arcs.clear();
         self.extra.clear();
         self.basis.clear();
@@ -165,6 +159,17 @@ impl Engine {
         self.pivots = 0;
         self.structural = 0;
         self
+    }
+
+    /// The figures kept per column, to shorten or clear together.
+    fn per_column(&mut self) -> [&mut Vec<f64>; 5] {
+        [
+            &mut self.lo,
+            &mut self.hi,
+            &mut self.x,
+            &mut self.cost,
+            &mut self.d,
+        ]
     }
 
     pub(super) fn set_rhs(&mut self, row: usize, value: f64) {
@@ -413,13 +418,7 @@ impl Engine {
             return Ok(true);
         }
         // Back to the columns as built.
-        for v in [
-            &mut self.lo,
-            &mut self.hi,
-            &mut self.x,
-            &mut self.cost,
-            &mut self.d,
-        ] {
+        for v in self.per_column() {
             v.truncate(structural);
         }
         self.arcs.truncate(structural);
