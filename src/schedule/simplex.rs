@@ -1,5 +1,6 @@
 //! The engine under the network: a bounded primal simplex on a small dense basis,
-//! kept warm through a whole tick.
+//! kept warm through a whole tick, and from one tick to the next
+//! ([`Engine::start_from`]).
 //!
 //! The rows are the network's nodes (see [`super::network`]) and, while a tier is
 //! shared, one row per member (see [`super::dispatch`]); the columns are its arcs, with
@@ -742,17 +743,22 @@ impl Engine {
 mod tests {
     use super::*;
 
-    #[test]
-    fn finds_the_optimum_of_a_small_network() {
-        // Two rows: a source node with 10 units, a sink node. Arcs: source→sink with
-        // gain 0.9 (cap 8), source→sink lossless (cap 5), a sink arc out of the sink
-        // node, and a slack out of the source.
+    /// Two rows: a source node with `supply` units, a sink node. Arcs: source→sink with
+    /// gain 0.9 (cap 8), source→sink lossless (cap 5), a sink arc out of the sink node,
+    /// and a slack out of the source.
+    fn small(supply: f64) -> (Engine, [usize; 4]) {
         let mut e = Engine::new(2, 4);
-        e.set_rhs(0, -10.0);
+        e.set_rhs(0, -supply);
         let lossy = e.add_column(&[(0, -1.0), (1, 0.9)], 0.0, 8.0, 0.0);
         let clean = e.add_column(&[(0, -1.0), (1, 1.0)], 0.0, 5.0, 0.0);
         let served = e.add_column(&[(1, -1.0)], 0.0, f64::INFINITY, 0.0);
         let slack = e.add_column(&[(0, -1.0)], 0.0, f64::INFINITY, 0.0);
+        (e, [lossy, clean, served, slack])
+    }
+
+    #[test]
+    fn finds_the_optimum_of_a_small_network() {
+        let (mut e, [lossy, clean, served, slack]) = small(10.0);
         e.start().unwrap();
         e.minimise(&[(served, -1.0)]).unwrap();
         // 5 lossless + 5 of the lossy arc's 8 (the supply runs out): 5 + 4.5.
@@ -764,6 +770,34 @@ mod tests {
         e.fix_face();
         e.minimise(&[(served, 1.0)]).unwrap();
         assert!((e.value(served) - 9.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_warm_start_reaches_the_cold_optimum_or_declines() {
+        let (mut first, [.., served, _]) = small(10.0);
+        first.start().unwrap();
+        first.minimise(&[(served, -1.0)]).unwrap();
+        let warm = first.warm().expect("no row added");
+        // A little more supply: the old basis still fits, and the optimum moves.
+        let (mut next, _) = small(11.0);
+        assert!(next.start_from(&warm).unwrap());
+        next.minimise(&[(served, -1.0)]).unwrap();
+        assert!(
+            (next.value(served) - 10.4).abs() < 1e-9,
+            "{}",
+            next.value(served)
+        );
+        // Much less: the old basis would drive a flow below zero, so it declines and
+        // the cold start takes over from the same point.
+        let (mut short, _) = small(2.0);
+        assert!(!short.start_from(&warm).unwrap());
+        short.start().unwrap();
+        short.minimise(&[(served, -1.0)]).unwrap();
+        assert!(
+            (short.value(served) - 2.0).abs() < 1e-9,
+            "{}",
+            short.value(served)
+        );
     }
 
     #[test]
