@@ -175,7 +175,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         .served
         .iter()
         .zip(&inputs.consumers)
-        .filter(|&(&j, c)| c.cap == 0.0 && net.engine.upper(j) > 0.0)
+        .filter(|&(&j, c)| c.cap == 0.0 && net.engine.bounds(j).1 > 0.0)
         .map(|(&j, _)| (j, 1.0))
         .collect();
     let cleared = net.engine.minimise(&cut).is_ok() && net.value(&cut) <= 1e-9;

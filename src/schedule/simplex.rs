@@ -213,10 +213,6 @@ impl Engine {
         self.x[col]
     }
 
-    pub(super) fn upper(&self, col: usize) -> f64 {
-        self.hi[col]
-    }
-
     pub(super) fn bounds(&self, col: usize) -> (f64, f64) {
         (self.lo[col], self.hi[col])
     }
@@ -484,8 +480,9 @@ impl Engine {
     /// zero at its current value: what remains is that objective's optimal face.
     /// Relies on the reduced costs [`Engine::minimise`] priced last.
     pub(super) fn fix_face(&mut self) {
-        for &j in &self.free {
-            if self.position[j] == NONBASIC && self.d[j].abs() > TOL {
+        for k in 0..self.free.len() {
+            let j = self.free[k];
+            if self.held(j) {
                 self.lo[j] = self.x[j];
                 self.hi[j] = self.x[j];
             }

@@ -2,8 +2,6 @@
 //! restarted each time, ends with the decisions of a run that was never interrupted.
 
 use crate::support::{Daemon, binary, replay, simulate};
-use std::io::Write;
-use std::net::TcpStream;
 use std::time::Duration;
 
 /// A small deterministic generator, so that a failure can be run again as it was.
@@ -61,11 +59,7 @@ fn killed_twenty_times_during_ingest_the_daemon_ends_where_an_uninterrupted_run_
         // Resend from the first line, as a gateway that does not know what arrived
         // would: what the log holds comes back as duplicates.
         sent = (sent + 1 + rng.below(lines.len() as u64 / 12) as usize).min(lines.len());
-        let mut stream = TcpStream::connect(daemon.tcp).unwrap();
-        for line in &lines[..sent] {
-            stream.write_all(line.as_bytes()).unwrap();
-            stream.write_all(b"\n").unwrap();
-        }
+        daemon.send(&lines[..sent]);
         std::thread::sleep(Duration::from_millis(rng.below(40)));
         synced_before_kill = synced(&daemon);
         let (exit, _) = daemon.stop("-KILL");
@@ -74,12 +68,7 @@ fn killed_twenty_times_during_ingest_the_daemon_ends_where_an_uninterrupted_run_
 
     let mut daemon = Daemon::start_in(&state, &[]);
     assert!(synced(&daemon) >= synced_before_kill);
-    let mut stream = TcpStream::connect(daemon.tcp).unwrap();
-    for line in &lines {
-        stream.write_all(line.as_bytes()).unwrap();
-        stream.write_all(b"\n").unwrap();
-    }
-    drop(stream);
+    daemon.send(&lines);
     let all = lines.len() as f64;
     daemon.wait_for_metrics("the last run to take every line", |m| {
         m.sum("vakhsh_events_received_total") == all

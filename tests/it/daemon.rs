@@ -56,14 +56,6 @@ pub fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
     lines
 }
 
-pub fn send(daemon: &Daemon, lines: &[String]) {
-    let mut stream = TcpStream::connect(daemon.tcp).unwrap();
-    for line in lines {
-        stream.write_all(line.as_bytes()).unwrap();
-        stream.write_all(b"\n").unwrap();
-    }
-}
-
 fn read_json_lines(path: &std::path::Path) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap();
     text.lines()
@@ -103,7 +95,7 @@ fn events_over_tcp_become_decisions_and_bad_lines_are_rejected_with_reasons() {
         r#"{{"type":"heartbeat","ts":"{}","source":"gw-1","seq":1}}"#,
         at(20)
     ));
-    send(&daemon, &lines);
+    daemon.send(&lines);
 
     let total = lines.len() as f64;
     // Lines are counted as received when decoded and get their outcome later, in the
@@ -269,7 +261,7 @@ fn a_token_guards_tcp_ingest() {
 
     let mut lines = vec!["AUTH s3cret".to_string()];
     lines.extend(snapshot(0, 100.0));
-    send(&daemon, &lines);
+    daemon.send(&lines);
     let expected = (lines.len() - 1) as f64;
     daemon.wait_for_metrics("the authorised lines", |m| {
         m.sum("vakhsh_events_accepted_total") == expected
@@ -286,7 +278,7 @@ fn the_event_log_replays_to_the_live_decisions() {
         lines.extend(snapshot(second, 300.0 + f64::from(second) * 7.5));
     }
     lines.push("garbage".into());
-    send(&daemon, &lines);
+    daemon.send(&lines);
     let total = lines.len() as f64;
     daemon.wait_for_metrics("every line", |m| {
         m.sum("vakhsh_events_received_total") == total

@@ -3,17 +3,10 @@
 //! fed live over TCP, or fed live with a restart in the middle.
 
 use crate::support::{Daemon, binary, default_config, replay, simulate};
-use std::io::Write;
-use std::net::TcpStream;
 
 /// Feeds `lines` to a daemon over TCP and waits until it has counted them all.
 fn feed(daemon: &Daemon, lines: &[&str]) {
-    let mut stream = TcpStream::connect(daemon.tcp).unwrap();
-    for line in lines {
-        stream.write_all(line.as_bytes()).unwrap();
-        stream.write_all(b"\n").unwrap();
-    }
-    drop(stream);
+    daemon.send(lines);
     let total = lines.len() as f64;
     daemon.wait_for_metrics("every line", |m| {
         m.sum("vakhsh_events_received_total") == total

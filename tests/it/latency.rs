@@ -1,7 +1,7 @@
 //! `/v1/latency` and the latency families on `/metrics`, on a running daemon: every
 //! stage present from the start, and counted once events and decisions flow.
 
-use crate::daemon::{send, snapshot};
+use crate::daemon::snapshot;
 use crate::support::{Daemon, Metrics};
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -67,7 +67,7 @@ fn every_stage_reports_its_latency_once_decisions_flow() {
     for second in 0..10 {
         lines.extend(snapshot(second, 250.0 + f64::from(second) * 10.0));
     }
-    send(&daemon, &lines);
+    daemon.send(&lines);
 
     // Stages publish about once a second: wait until every event, tick and decision
     // is on the board, as the counters count them, and /metrics shows the same board

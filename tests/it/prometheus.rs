@@ -5,7 +5,7 @@
 //! Needs the `prometheus` binary (Debian's `prometheus` package; `.ci/run` installs
 //! it). Without it the test says so and passes, except under CI, where it fails.
 
-use crate::daemon::{send, snapshot};
+use crate::daemon::snapshot;
 use crate::support::Daemon;
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
@@ -104,7 +104,7 @@ fn prometheus_scrapes_the_latency_histogram_and_the_grid_gauges() {
     for second in 0..10 {
         lines.extend(snapshot(second, 250.0 + f64::from(second) * 10.0));
     }
-    send(&daemon, &lines);
+    daemon.send(&lines);
     let scraped = query(port, "vakhsh_ingest_to_decision_seconds_count");
     let before = scraped.first().map_or(0.0, value);
     wait_for(port, "vakhsh_ingest_to_decision_seconds_count", |r| {
@@ -114,7 +114,7 @@ fn prometheus_scrapes_the_latency_histogram_and_the_grid_gauges() {
     for second in 10..20 {
         more.extend(snapshot(second, 400.0 - f64::from(second) * 5.0));
     }
-    send(&daemon, &more);
+    daemon.send(&more);
 
     let p99 = wait_for(
         port,

@@ -1,7 +1,7 @@
 //! Starting the real binary and talking to it.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -127,6 +127,15 @@ impl Daemon {
 
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// Sends `lines` over one TCP connection, closed when they are written.
+    pub fn send(&self, lines: &[impl AsRef<str>]) {
+        let mut stream = TcpStream::connect(self.tcp).unwrap();
+        for line in lines {
+            stream.write_all(line.as_ref().as_bytes()).unwrap();
+            stream.write_all(b"\n").unwrap();
+        }
     }
 
     /// GET a path; returns (status, body).
