@@ -339,57 +339,113 @@ impl Metrics {
 }
 
 impl Metrics {
-    /// Publishes the figures of a decision on the grid gauges (unless only counters
-    /// are kept).
-    pub fn observe_schedule(&self, grid: &Grid, schedule: &Schedule) {
-        if !self.measures() {
+    /// The grid gauges' handles for `grid`, resolved once by the task that publishes
+    /// decisions, so that a decision only stores values.
+    pub fn grid_handles(&self, grid: &Grid) -> GridHandles {
+        let g = &self.grid;
+        let one = |vec: &GaugeVec, label: &str| vec.with_label_values(&[label]);
+        GridHandles {
+            on: self.measures(),
+            state: [
+                OperatingState::Normal,
+                OperatingState::Alert,
+                OperatingState::Emergency,
+            ]
+            .map(|state| (state, one(&g.state, state.as_str()))),
+            reserve_held: g.reserve_held.clone(),
+            reserve_required: g.reserve_required.clone(),
+            balance: BALANCE_FIGURES.map(|figure| one(&g.balance, figure)),
+            contracts: grid
+                .contracts
+                .iter()
+                .map(|c| one(&g.contract_scheduled, &c.id))
+                .collect(),
+            lines: grid
+                .lines
+                .iter()
+                .map(|l| one(&g.line_flow, &l.id))
+                .collect(),
+            tiers: Vec::new(),
+            tier_families: [&g.tier_requested, &g.tier_served, &g.tier_unserved].map(Clone::clone),
+        }
+    }
+}
+
+/// The `figure` labels of `vakhsh_balance_watts`, in [`GridHandles::observe`]'s order.
+const BALANCE_FIGURES: [&str; 7] = [
+    "generation",
+    "domestic_served",
+    "exports",
+    "transit",
+    "losses",
+    "spill",
+    "unserved",
+];
+
+/// Resolved handles of the grid gauges for one grid; see [`Metrics::grid_handles`].
+pub struct GridHandles {
+    /// False when only counters are kept: nothing is published.
+    on: bool,
+    state: [(OperatingState, Gauge); 3],
+    reserve_held: Gauge,
+    reserve_required: Gauge,
+    balance: [Gauge; 7],
+    contracts: Vec<Gauge>,
+    lines: Vec<Gauge>,
+    /// Requested, served and unserved per tier, resolved as each tier first appears.
+    tiers: Vec<(u32, [Gauge; 3])>,
+    /// The families those come from.
+    tier_families: [GaugeVec; 3],
+}
+
+impl GridHandles {
+    /// Publishes the figures of a decision on the grid gauges.
+    pub fn observe(&mut self, schedule: &Schedule) {
+        if !self.on {
             return;
         }
-        let g = &self.grid;
-        for state in [
-            OperatingState::Normal,
-            OperatingState::Alert,
-            OperatingState::Emergency,
-        ] {
-            g.state
-                .with_label_values(&[state.as_str()])
-                .set(f64::from(u8::from(state == schedule.state)));
+        for (state, gauge) in &self.state {
+            gauge.set(f64::from(u8::from(*state == schedule.state)));
         }
-        g.reserve_held.set(watts(schedule.reserve_mw));
-        g.reserve_required.set(watts(schedule.reserve_required_mw));
+        self.reserve_held.set(watts(schedule.reserve_mw));
+        self.reserve_required
+            .set(watts(schedule.reserve_required_mw));
         let b = &schedule.balance;
-        for (figure, mw) in [
-            ("generation", b.generation_mw),
-            ("domestic_served", b.domestic_served_mw),
-            ("exports", b.exports_mw),
-            ("transit", b.transit_mw),
-            ("losses", b.losses_mw),
-            ("spill", b.spill_mw),
-            ("unserved", b.unserved_mw),
-        ] {
-            g.balance.with_label_values(&[figure]).set(watts(mw));
+        let figures = [
+            b.generation_mw,
+            b.domestic_served_mw,
+            b.exports_mw,
+            b.transit_mw,
+            b.losses_mw,
+            b.spill_mw,
+            b.unserved_mw,
+        ];
+        for (gauge, mw) in self.balance.iter().zip(figures) {
+            gauge.set(watts(mw));
         }
-        for (contract, c) in grid.contracts.iter().zip(&schedule.contracts) {
-            g.contract_scheduled
-                .with_label_values(&[contract.id.as_str()])
-                .set(watts(c.scheduled_mw));
+        for (gauge, c) in self.contracts.iter().zip(&schedule.contracts) {
+            gauge.set(watts(c.scheduled_mw));
         }
         for tier in &schedule.tiers {
-            let label = tier.tier.to_string();
-            g.tier_requested
-                .with_label_values(&[label.as_str()])
-                .set(watts(tier.requested_mw));
-            g.tier_served
-                .with_label_values(&[label.as_str()])
-                .set(watts(tier.served_mw));
-            g.tier_unserved
-                .with_label_values(&[label.as_str()])
-                .set(watts(tier.requested_mw) - watts(tier.served_mw));
+            let at = match self.tiers.iter().position(|(t, _)| *t == tier.tier) {
+                Some(at) => at,
+                None => {
+                    let label = tier.tier.to_string();
+                    let gauges = self
+                        .tier_families
+                        .each_ref()
+                        .map(|family| family.with_label_values(&[label.as_str()]));
+                    self.tiers.push((tier.tier, gauges));
+                    self.tiers.len() - 1
+                }
+            };
+            let [requested, served, unserved] = &self.tiers[at].1;
+            requested.set(watts(tier.requested_mw));
+            served.set(watts(tier.served_mw));
+            unserved.set(watts(tier.requested_mw) - watts(tier.served_mw));
         }
-        for (line, flow) in grid.lines.iter().zip(&schedule.lines) {
-            g.line_flow
-                .with_label_values(&[line.id.as_str()])
-                .set(watts(*flow));
+        for (gauge, flow) in self.lines.iter().zip(&schedule.lines) {
+            gauge.set(watts(*flow));
         }
     }
 }

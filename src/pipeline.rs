@@ -650,6 +650,7 @@ async fn schedule(
     status: Arc<Status>,
 ) -> anyhow::Result<()> {
     let mut latency = metrics.recorder(&[Stage::Schedule]);
+    let mut gauges = metrics.grid_handles(decider.grid());
     while let Ok(tick) = latency.wait(rx.recv()).await {
         metrics.ticks.inc();
         status
@@ -664,7 +665,7 @@ async fn schedule(
             continue;
         };
         log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
-        metrics.observe_schedule(decider.grid(), &decided.schedule);
+        gauges.observe(&decided.schedule);
         let out = DecisionOut {
             line: decided.line,
             trigger: decided.trigger,
