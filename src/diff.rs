@@ -7,6 +7,7 @@
 //! by figure (state, balance, each plant, load, contract, line and tier).
 
 use crate::totals::{Figures, Totals};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Figures closer than this (MW) are equal: the logs are rounded to 1e-6.
@@ -160,95 +161,66 @@ fn compare(a: Option<&Figures>, b: Option<&Figures>) -> Found {
     ] {
         number(format!("balance.{name}"), x, y);
     }
-    let keyed = |v: Vec<(String, f64)>| v.into_iter().collect::<std::collections::BTreeMap<_, _>>();
-    let groups = [
-        (
-            "contract",
-            keyed(
-                a.contracts
-                    .iter()
-                    .map(|c| (c.contract.clone(), c.scheduled_mw))
-                    .collect(),
-            ),
-            keyed(
-                b.contracts
-                    .iter()
-                    .map(|c| (c.contract.clone(), c.scheduled_mw))
-                    .collect(),
-            ),
-        ),
-        (
-            "tier",
-            keyed(
-                a.tiers
-                    .iter()
-                    .map(|t| (t.tier.to_string(), t.served_mw))
-                    .collect(),
-            ),
-            keyed(
-                b.tiers
-                    .iter()
-                    .map(|t| (t.tier.to_string(), t.served_mw))
-                    .collect(),
-            ),
-        ),
-        (
-            "load",
-            keyed(
-                a.loads
-                    .iter()
-                    .map(|l| (l.load.clone(), l.served_mw))
-                    .collect(),
-            ),
-            keyed(
-                b.loads
-                    .iter()
-                    .map(|l| (l.load.clone(), l.served_mw))
-                    .collect(),
-            ),
-        ),
-        (
-            "plant",
-            keyed(
-                a.plants
-                    .iter()
-                    .map(|p| (p.plant.clone(), p.setpoint_mw))
-                    .collect(),
-            ),
-            keyed(
-                b.plants
-                    .iter()
-                    .map(|p| (p.plant.clone(), p.setpoint_mw))
-                    .collect(),
-            ),
-        ),
-        (
-            "line",
-            keyed(
-                a.lines
-                    .iter()
-                    .map(|l| (l.line.clone(), l.flow_mw))
-                    .collect(),
-            ),
-            keyed(
-                b.lines
-                    .iter()
-                    .map(|l| (l.line.clone(), l.flow_mw))
-                    .collect(),
-            ),
-        ),
-    ];
-    for (kind, xs, ys) in groups {
-        let keys: std::collections::BTreeSet<&String> = xs.keys().chain(ys.keys()).collect();
-        for key in keys {
-            let (x, y) = (
-                xs.get(key).copied().unwrap_or(0.0),
-                ys.get(key).copied().unwrap_or(0.0),
-            );
+    for ((kind, xs), (_, ys)) in keyed(a).into_iter().zip(keyed(b)) {
+        for (key, x, y) in paired(&xs, &ys) {
             number(format!("{kind} {key}"), x, y);
         }
     }
     found
+}
+
+/// A decision's figures that are named by an id, by kind: contracts' schedules,
+/// tiers', loads' served MW, plants' setpoints, lines' flows.
+fn keyed(f: &Figures) -> [(&'static str, BTreeMap<String, f64>); 5] {
+    [
+        (
+            "contract",
+            f.contracts
+                .iter()
+                .map(|c| (c.contract.clone(), c.scheduled_mw))
+                .collect(),
+        ),
+        (
+            "tier",
+            f.tiers
+                .iter()
+                .map(|t| (t.tier.to_string(), t.served_mw))
+                .collect(),
+        ),
+        (
+            "load",
+            f.loads
+                .iter()
+                .map(|l| (l.load.clone(), l.served_mw))
+                .collect(),
+        ),
+        (
+            "plant",
+            f.plants
+                .iter()
+                .map(|p| (p.plant.clone(), p.setpoint_mw))
+                .collect(),
+        ),
+        (
+            "line",
+            f.lines
+                .iter()
+                .map(|l| (l.line.clone(), l.flow_mw))
+                .collect(),
+        ),
+    ]
+}
+
+/// Every key of either map, in order, with both values (0 where a map lacks it).
+fn paired<'a, K: Ord>(
+    a: &'a BTreeMap<K, f64>,
+    b: &'a BTreeMap<K, f64>,
+) -> impl Iterator<Item = (&'a K, f64, f64)> {
+    let keys: BTreeSet<&K> = a.keys().chain(b.keys()).collect();
+    keys.into_iter().map(|k| {
+        let value = |m: &BTreeMap<K, f64>| m.get(k).copied().unwrap_or(0.0);
+        (k, value(a), value(b))
+    })
 }
 
 impl std::fmt::Display for Report {
@@ -259,50 +231,17 @@ impl std::fmt::Display for Report {
         };
         let _ = writeln!(out, "{:<28} {:>14} {:>14} {:>14}", "", "A", "B", "B - A");
         let _ = writeln!(out, "exported MWh per contract:");
-        let contracts: std::collections::BTreeSet<_> = self
-            .a
-            .exported_mwh
-            .keys()
-            .chain(self.b.exported_mwh.keys())
-            .collect();
-        for c in contracts {
-            row(
-                &mut out,
-                c,
-                self.a.exported_mwh.get(c).copied().unwrap_or(0.0),
-                self.b.exported_mwh.get(c).copied().unwrap_or(0.0),
-            );
+        for (c, a, b) in paired(&self.a.exported_mwh, &self.b.exported_mwh) {
+            row(&mut out, c, a, b);
         }
         let _ = writeln!(out, "unserved MWh per tier:");
-        let tiers: std::collections::BTreeSet<_> = self
-            .a
-            .unserved_mwh
-            .keys()
-            .chain(self.b.unserved_mwh.keys())
-            .collect();
-        for t in tiers {
-            row(
-                &mut out,
-                &format!("tier {t}"),
-                self.a.unserved_mwh.get(t).copied().unwrap_or(0.0),
-                self.b.unserved_mwh.get(t).copied().unwrap_or(0.0),
-            );
+        for (t, a, b) in paired(&self.a.unserved_mwh, &self.b.unserved_mwh) {
+            row(&mut out, &format!("tier {t}"), a, b);
         }
         row(&mut out, "spilled MWh", self.a.spill_mwh, self.b.spill_mwh);
         let _ = writeln!(out, "hours in each state:");
-        let states: std::collections::BTreeSet<_> = self
-            .a
-            .state_hours
-            .keys()
-            .chain(self.b.state_hours.keys())
-            .collect();
-        for s in states {
-            row(
-                &mut out,
-                s,
-                self.a.state_hours.get(s).copied().unwrap_or(0.0),
-                self.b.state_hours.get(s).copied().unwrap_or(0.0),
-            );
+        for (s, a, b) in paired(&self.a.state_hours, &self.b.state_hours) {
+            row(&mut out, s, a, b);
         }
         let _ = writeln!(
             out,
