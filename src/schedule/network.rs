@@ -33,6 +33,8 @@ pub(super) struct Network {
     pub rev: Vec<usize>,
     /// Per consumer: MW served.
     pub served: Vec<usize>,
+    /// Unused headroom: what the pool keeps; the last column of the shape.
+    headroom: usize,
     /// Per plant: has a reservoir (dispatched after run-of-river).
     pub storage: Vec<bool>,
     /// Per line: loss fraction.
@@ -40,9 +42,9 @@ pub(super) struct Network {
 }
 
 impl Network {
-    /// Builds the network, in the buffers of a `spent` one if given, and finds a first
-    /// feasible point, from `warm` (where the previous tick's tier steps ended) when
-    /// that point is feasible here. Without
+    /// Builds the network, reusing the shape of a `spent` one if given (the same grid's,
+    /// from an earlier tick), and finds a first feasible point, from `warm` (where the
+    /// previous tick's tier steps ended) when that point is feasible here. Without
     /// `ramps` the lines keep only their capacities: the fallback when ramps force
     /// more MW into an area than it can absorb.
     pub(super) fn build(
@@ -52,25 +54,80 @@ impl Network {
         warm: Option<&Warm>,
         spent: Option<Network>,
     ) -> Result<Network, EngineError> {
+        let mut net = match spent {
+            Some(mut net) => {
+                net.engine = net.engine.recycle(net.headroom + 1);
+                net
+            }
+            None => Network::shape(grid, inputs),
+        };
+        net.bound(grid, inputs, ramps);
+        let warmed = match warm {
+            Some(w) => net.engine.start_from(w)?,
+            None => false,
+        };
+        if !warmed {
+            net.engine.start()?;
+        }
+        Ok(net)
+    }
+
+    /// The nodes and arcs, which only the grid decides; every bound 0 until
+    /// [`Network::bound`].
+    fn shape(grid: &Grid, inputs: &Inputs) -> Network {
         let pool = grid.areas.len();
         let columns = 2 * (grid.plants.len() + grid.lines.len()) + inputs.consumers.len() + 1;
-        let mut engine = match spent {
-            Some(net) => net.engine.recycle(pool + 1),
-            None => Engine::new(pool + 1, columns),
-        };
-        engine.set_rhs(pool, inputs.avail.iter().sum());
-        let mut must = Vec::with_capacity(grid.plants.len());
-        let mut rest = Vec::with_capacity(grid.plants.len());
-        for (p, plant) in grid.plants.iter().enumerate() {
-            let arc = [(plant.area, 1.0), (pool, 1.0)];
-            let (lb, avail) = (inputs.lb[p], inputs.avail[p]);
-            must.push(engine.add_column(&arc, 0.0, lb, 0.0));
-            rest.push(engine.add_column(&arc, 0.0, (avail - lb).max(0.0), 0.0));
+        let mut engine = Engine::new(pool + 1, columns);
+        let mut arc = |entries: &[(usize, f64)]| engine.add_column(entries, 0.0, 0.0, 0.0);
+        let (mut must, mut rest) = (Vec::new(), Vec::new());
+        for plant in &grid.plants {
+            must.push(arc(&[(plant.area, 1.0), (pool, 1.0)]));
+            rest.push(arc(&[(plant.area, 1.0), (pool, 1.0)]));
         }
-        let mut fwd = Vec::with_capacity(grid.lines.len());
-        let mut rev = Vec::with_capacity(grid.lines.len());
-        for (line, limits) in grid.lines.iter().zip(&inputs.lines) {
+        let (mut fwd, mut rev) = (Vec::new(), Vec::new());
+        for line in &grid.lines {
             let kept = 1.0 - line.loss_fraction;
+            fwd.push(arc(&[(line.from, -1.0), (line.to, kept)]));
+            rev.push(arc(&[(line.to, -1.0), (line.from, kept)]));
+        }
+        let served = inputs
+            .consumers
+            .iter()
+            .map(|c| {
+                let out = match c.sink {
+                    Some(area) => (area, -1.0),
+                    None => (pool, 1.0),
+                };
+                match c.source {
+                    Some(area) => arc(&[out, (area, 1.0)]),
+                    None => arc(&[out]),
+                }
+            })
+            .collect();
+        let headroom = arc(&[(pool, 1.0)]);
+        Network {
+            engine,
+            must,
+            rest,
+            fwd,
+            rev,
+            served,
+            headroom,
+            storage: grid.plants.iter().map(|p| p.reservoir.is_some()).collect(),
+            loss: grid.lines.iter().map(|l| l.loss_fraction).collect(),
+        }
+    }
+
+    /// This tick's bounds on every arc, each arc at its lower bound, and the pool's
+    /// supply.
+    fn bound(&mut self, grid: &Grid, inputs: &Inputs, ramps: bool) {
+        let e = &mut self.engine;
+        e.set_rhs(grid.areas.len(), inputs.avail.iter().sum());
+        for (p, (&lb, &avail)) in inputs.lb.iter().zip(&inputs.avail).enumerate() {
+            e.reset_bounds(self.must[p], 0.0, lb);
+            e.reset_bounds(self.rest[p], 0.0, (avail - lb).max(0.0));
+        }
+        for (l, limits) in inputs.lines.iter().enumerate() {
             let ((f_lo, f_hi), (r_lo, r_hi)) = match limits.ramp {
                 Some((lo, hi)) if ramps => (
                     (lo.max(0.0), hi.min(limits.fwd_var_hi).max(0.0)),
@@ -78,43 +135,13 @@ impl Network {
                 ),
                 _ => ((0.0, limits.fwd_cap), (0.0, limits.rev_cap)),
             };
-            fwd.push(engine.add_column(&[(line.from, -1.0), (line.to, kept)], f_lo, f_hi, f_lo));
-            rev.push(engine.add_column(&[(line.to, -1.0), (line.from, kept)], r_lo, r_hi, r_lo));
+            e.reset_bounds(self.fwd[l], f_lo, f_hi);
+            e.reset_bounds(self.rev[l], r_lo, r_hi);
         }
-        let served = inputs
-            .consumers
-            .iter()
-            .map(|c| {
-                let mut arc = Vec::with_capacity(2);
-                match c.sink {
-                    Some(area) => arc.push((area, -1.0)),
-                    None => arc.push((pool, 1.0)),
-                }
-                if let Some(area) = c.source {
-                    arc.push((area, 1.0));
-                }
-                engine.add_column(&arc, 0.0, c.cap, 0.0)
-            })
-            .collect();
-        // Unused headroom: what the pool keeps.
-        engine.add_column(&[(pool, 1.0)], 0.0, f64::INFINITY, 0.0);
-        let warmed = match warm {
-            Some(w) => engine.start_from(w)?,
-            None => false,
-        };
-        if !warmed {
-            engine.start()?;
+        for (&j, c) in self.served.iter().zip(&inputs.consumers) {
+            e.reset_bounds(j, 0.0, c.cap);
         }
-        Ok(Network {
-            engine,
-            must,
-            rest,
-            fwd,
-            rev,
-            served,
-            storage: grid.plants.iter().map(|p| p.reservoir.is_some()).collect(),
-            loss: grid.lines.iter().map(|l| l.loss_fraction).collect(),
-        })
+        e.reset_bounds(self.headroom, 0.0, f64::INFINITY);
     }
 
     /// A plant's setpoint as terms of the engine's columns.

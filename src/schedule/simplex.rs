@@ -141,21 +141,23 @@ impl Engine {
         e
     }
 
-    /// An engine like [`Engine::new`]'s, in the buffers of one that has done its work:
-    /// a tick then allocates next to nothing.
-    pub(super) fn recycle(mut self, nodes: usize) -> Engine {
-        self.nodes = nodes;
-        self.m = nodes;
+    /// The same engine with its first `columns` columns and their entries, as for a
+    /// new programme of the same shape: rows added, basis and bounds' effects dropped,
+    /// right-hand sides 0. Every kept column must get its bounds again
+    /// ([`Engine::reset_bounds`]). A tick then allocates next to nothing.
+    pub(super) fn recycle(mut self, columns: usize) -> Engine {
+        self.m = self.nodes;
         self.rhs.clear();
-        self.rhs.resize(nodes, 0.0);
+        self.rhs.resize(self.nodes, 0.0);
         for v in self.per_column() {
-            v.clear();
+            v.truncate(columns);
         }
+        self.arcs.truncate(columns);
+        self.position.clear();
+        self.position.resize(columns, NONBASIC);
         self.inv.clear();
-        self.arcs.clear();
         self.extra.clear();
         self.basis.clear();
-        self.position.clear();
         self.free.clear();
         self.pivots = 0;
         self.structural = 0;
@@ -205,7 +207,9 @@ impl Engine {
         self.cost.push(0.0);
         self.d.push(0.0);
         self.position.push(NONBASIC);
-        self.free.push(self.arcs.len() - 1);
+        if lo < hi {
+            self.free.push(self.arcs.len() - 1);
+        }
         self.arcs.len() - 1
     }
 
@@ -219,6 +223,13 @@ impl Engine {
 
     pub(super) fn fixed(&self, col: usize) -> bool {
         self.lo[col] >= self.hi[col]
+    }
+
+    /// Sets a column's bounds before a start, and puts it at its lower bound.
+    pub(super) fn reset_bounds(&mut self, col: usize, lo: f64, hi: f64) {
+        self.lo[col] = lo;
+        self.hi[col] = hi.max(lo);
+        self.x[col] = lo;
     }
 
     /// Sets a column's bounds, widened as needed to contain its current value, so the
@@ -312,6 +323,7 @@ impl Engine {
         let mut residual = self.residual(|_| true);
         let structural = self.arcs.len();
         self.structural = structural;
+        self.free_movable();
         // The row of each column's first entry.
         let first: Vec<u32> = self
             .arcs
@@ -388,6 +400,7 @@ impl Engine {
             return Ok(false);
         }
         self.structural = structural;
+        self.free_movable();
         for (j, &v) in warm.x.iter().enumerate() {
             self.x[j] = v.clamp(self.lo[j], self.hi[j]);
         }
@@ -411,7 +424,6 @@ impl Engine {
             for &j in &self.basis {
                 self.x[j] = self.x[j].clamp(self.lo[j], self.hi[j]);
             }
-            self.free.retain(|&j| j < structural);
             return Ok(true);
         }
         // Back to the columns as built.
@@ -421,12 +433,19 @@ impl Engine {
         self.arcs.truncate(structural);
         self.position.truncate(structural);
         self.position.iter_mut().for_each(|p| *p = NONBASIC);
-        self.free.retain(|&j| j < structural);
         self.basis.clear();
         for j in 0..structural {
             self.x[j] = self.lo[j];
         }
         Ok(false)
+    }
+
+    /// Lists the structural columns that can move, for pricing.
+    fn free_movable(&mut self) {
+        let (lo, hi) = (&self.lo, &self.hi);
+        self.free.clear();
+        self.free
+            .extend((0..self.structural).filter(|&j| lo[j] < hi[j]));
     }
 
     /// Where the programme stands, for [`Engine::start_from`]; only before any row has
