@@ -59,11 +59,15 @@ impl fmt::Display for EngineError {
 const NONBASIC: usize = usize::MAX;
 
 /// Where one programme ended, to start the next, similar one from: its basis (an
-/// artificial column by the row it belongs to) and the values of its columns.
+/// artificial column by the row it belongs to) and the bound each non-basic column sat
+/// on. The bound, not the value: a consumer served in full stays served in full when
+/// its request moves, so the next programme starts where the last one's answer
+/// would be.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Warm {
     basis: Vec<Basic>,
-    x: Vec<f64>,
+    /// Per structural column: non-basic at its upper bound as posed.
+    upper: Vec<bool>,
     /// `B⁻¹` of that basis (the columns are the same, so it holds here too), and the
     /// pivots since it was last rebuilt, so rebuilds keep their rhythm across ticks.
     inv: Vec<f64>,
@@ -102,6 +106,9 @@ pub(super) struct Engine {
     extra: Vec<Vec<(usize, f64)>>,
     lo: Vec<f64>,
     hi: Vec<f64>,
+    /// Per column: its upper bound as posed, before any step pinned it; a warm start
+    /// reads off it which bound a non-basic column sits on.
+    posed_hi: Vec<f64>,
     x: Vec<f64>,
     /// Column basic at each position, one position per row.
     basis: Vec<usize>,
@@ -165,10 +172,11 @@ impl Engine {
     }
 
     /// The figures kept per column, to shorten or clear together.
-    fn per_column(&mut self) -> [&mut Vec<f64>; 5] {
+    fn per_column(&mut self) -> [&mut Vec<f64>; 6] {
         [
             &mut self.lo,
             &mut self.hi,
+            &mut self.posed_hi,
             &mut self.x,
             &mut self.cost,
             &mut self.d,
@@ -203,6 +211,7 @@ impl Engine {
         let hi = hi.max(lo);
         self.lo.push(lo);
         self.hi.push(hi);
+        self.posed_hi.push(hi);
         self.x.push(value.clamp(lo, hi));
         self.cost.push(0.0);
         self.d.push(0.0);
@@ -229,6 +238,7 @@ impl Engine {
     pub(super) fn reset_bounds(&mut self, col: usize, lo: f64, hi: f64) {
         self.lo[col] = lo;
         self.hi[col] = hi.max(lo);
+        self.posed_hi[col] = self.hi[col];
         self.x[col] = lo;
     }
 
@@ -389,20 +399,22 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts from where a similar programme ended: its basis, and its values clamped
-    /// into this programme's bounds. Returns `false`, with nothing changed, when that
+    /// Starts from where a similar programme ended: its basis, and each non-basic
+    /// column on the same bound as there. Returns `false`, with nothing changed, when that
     /// point is not feasible here (then [`Engine::start`] is the way in). Every column
     /// must still sit at its lower bound, as built.
     pub(super) fn start_from(&mut self, warm: &Warm) -> Result<bool, EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let structural = self.arcs.len();
-        if warm.x.len() != structural || warm.basis.len() != self.m {
+        if warm.upper.len() != structural || warm.basis.len() != self.m {
             return Ok(false);
         }
         self.structural = structural;
         self.free_movable();
-        for (j, &v) in warm.x.iter().enumerate() {
-            self.x[j] = v.clamp(self.lo[j], self.hi[j]);
+        for (j, &upper) in warm.upper.iter().enumerate() {
+            if upper {
+                self.x[j] = self.hi[j];
+            }
         }
         for (i, &basic) in warm.basis.iter().enumerate() {
             let j = match basic {
@@ -462,9 +474,12 @@ impl Engine {
                 false => Basic::Artificial(self.arcs[j].entries[0].0 as usize),
             })
             .collect();
+        let upper = (0..self.structural)
+            .map(|j| self.position[j] == NONBASIC && self.x[j] >= self.posed_hi[j])
+            .collect();
         Some(Warm {
             basis,
-            x: self.x[..self.structural].to_vec(),
+            upper,
             inv: self.inv.clone(),
             pivots: self.pivots,
         })
