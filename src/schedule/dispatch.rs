@@ -178,7 +178,7 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
         .filter(|&(&j, c)| c.cap == 0.0 && net.engine.bounds(j).1 > 0.0)
         .map(|(&j, _)| (j, 1.0))
         .collect();
-    let cleared = net.engine.minimise(&cut).is_ok() && net.value(&cut) <= 1e-9;
+    let cleared = net.engine.minimise(cut.iter().copied()).is_ok() && net.value(&cut) <= 1e-9;
     if !cleared {
         return dispatch(grid, inputs, None, None, None).figures;
     }
@@ -226,23 +226,15 @@ fn tiers(
     short: &mut Vec<Vec<usize>>,
     keep_from: Option<u32>,
 ) -> Result<Option<Checkpoint>, EngineError> {
-    // Each tier with its members that may be served, ascending.
-    let mut tiers: Vec<(u32, Vec<usize>)> = Vec::new();
-    for (c, consumer) in inputs.consumers.iter().enumerate() {
-        if consumer.tier < from {
-            continue;
-        }
-        let members = match tiers.binary_search_by_key(&consumer.tier, |t| t.0) {
-            Ok(at) => &mut tiers[at].1,
-            Err(at) => {
-                tiers.insert(at, (consumer.tier, Vec::new()));
-                &mut tiers[at].1
-            }
-        };
-        if consumer.cap > 0.0 {
-            members.push(c);
-        }
-    }
+    let groups = &net.groups[net.groups.partition_point(|g| g.0 < from)..];
+    // The members of the `k`-th tier that may be served.
+    let members = |k: usize| {
+        let group: &[usize] = &groups[k].1;
+        group
+            .iter()
+            .copied()
+            .filter(|&c| inputs.consumers[c].cap > 0.0)
+    };
     let mut checkpoint = None;
     let mut keep = |net: &Network, tier: u32, short: &Vec<Vec<usize>>| {
         if checkpoint.is_none() && keep_from.is_some_and(|k| tier >= k) {
@@ -258,44 +250,45 @@ fn tiers(
     // beats full), which spares each a step of its own.
     let mut batch = true;
     let mut i = 0;
-    while i < tiers.len() {
+    while i < groups.len() {
         if batch {
-            let all: Vec<(usize, f64)> = (i..tiers.len())
-                .flat_map(|k| tiers[k].1.iter().map(move |&c| (c, k)))
-                .map(|(c, k)| (net.served[c], -((tiers.len() - k) as f64)))
-                .collect();
-            net.engine.minimise(&all)?;
-            let full = |net: &Network, c: usize| {
-                net.engine.value(net.served[c]) >= inputs.consumers[c].cap - 1e-9
+            let weighted = (i..groups.len()).flat_map(|k| {
+                let weight = (groups.len() - k) as f64;
+                members(k).map(move |c| (c, weight))
+            });
+            net.engine
+                .minimise(weighted.map(|(c, weight)| (net.served[c], -weight)))?;
+            let full = |engine: &Engine, c: usize| {
+                engine.value(net.served[c]) >= inputs.consumers[c].cap - 1e-9
             };
             let mut served_in_full = 0;
-            while i < tiers.len() && tiers[i].1.iter().all(|&c| full(net, c)) {
-                keep(net, tiers[i].0, short);
-                for &c in &tiers[i].1 {
+            while i < groups.len() && members(i).all(|c| full(&net.engine, c)) {
+                keep(net, groups[i].0, short);
+                for c in members(i) {
                     let cap = inputs.consumers[c].cap;
                     net.engine.set_bounds(net.served[c], cap, cap);
                 }
                 i += 1;
                 served_in_full += 1;
             }
-            if i == tiers.len() {
+            if i == groups.len() {
                 break;
             }
             batch = served_in_full > 0;
         }
-        let (tier, members) = std::mem::take(&mut tiers[i]);
-        keep(net, tier, short);
+        let k = i;
+        keep(net, groups[k].0, short);
         i += 1;
-        if members.is_empty() {
+        if members(k).next().is_none() {
             continue;
         }
-        let total: Vec<(usize, f64)> = members.iter().map(|&c| (net.served[c], -1.0)).collect();
-        net.engine.minimise(&total)?;
+        net.engine
+            .minimise(members(k).map(|c| (net.served[c], -1.0)))?;
         net.engine.fix_face();
-        let served = -net.value(&total);
-        let capacity: f64 = members.iter().map(|&c| inputs.consumers[c].cap).sum();
+        let served: f64 = members(k).map(|c| net.engine.value(net.served[c])).sum();
+        let capacity: f64 = members(k).map(|c| inputs.consumers[c].cap).sum();
         if served > 1e-9 && served < capacity - 1e-6 - 1e-9 * capacity {
-            short.push(members);
+            short.push(members(k).collect());
             batch = false;
         }
     }
@@ -309,23 +302,16 @@ fn finish(inputs: &Inputs, net: &mut Network, short: &[Vec<usize>]) -> Result<()
     for members in short {
         let items: Vec<Item> = members
             .iter()
-            .map(|&c| Item {
-                terms: vec![(net.served[c], 1.0)],
-                weight: inputs.consumers[c].request,
-            })
+            .map(|&c| Item::new(&[net.served[c]], inputs.consumers[c].request))
             .collect();
         share(&mut net.engine, &items)?;
     }
 
     // Rule 7: least waste. Spill is lb − must, so each must-run MW absorbed saves one.
-    let mut waste: Vec<(usize, f64)> = net.must.iter().map(|&j| (j, -1.0)).collect();
-    for (l, &loss) in net.loss.iter().enumerate() {
-        if loss > 0.0 {
-            waste.push((net.fwd[l], loss));
-            waste.push((net.rev[l], loss));
-        }
-    }
-    net.engine.minimise(&waste)?;
+    let spill = net.must.iter().map(|&j| (j, -1.0));
+    let losses = net.loss.iter().enumerate().filter(|&(_, &loss)| loss > 0.0);
+    let losses = losses.flat_map(|(l, &loss)| [(net.fwd[l], loss), (net.rev[l], loss)]);
+    net.engine.minimise(spill.chain(losses))?;
     net.engine.fix_face();
 
     // Rule 6: run-of-river first, that is the least storage generation. Not the most
@@ -333,31 +319,50 @@ fn finish(inputs: &Inputs, net: &mut Network, short: &[Vec<usize>]) -> Result<()
     // trading spill for losses, sending MW both ways on a lossy line to burn them,
     // which rule 7 forbids. Least storage output leaves that trade to the least-flow
     // step below, which undoes it.
-    let storage: Vec<usize> = (0..net.storage.len()).filter(|&p| net.storage[p]).collect();
-    let storage_total: Vec<(usize, f64)> = storage.iter().flat_map(|&p| net.setpoint(p)).collect();
-    if !storage_total.is_empty() {
-        net.engine.minimise(&storage_total)?;
+    let (must, rest) = (&net.must, &net.rest);
+    let storage = || (0..net.storage.len()).filter(|&p| net.storage[p]);
+    if storage().next().is_some() {
+        let setpoints = storage().flat_map(|p| [(must[p], 1.0), (rest[p], 1.0)]);
+        net.engine.minimise(setpoints)?;
         net.engine.fix_face();
     }
     // …then storage in proportion to availability.
-    let items: Vec<Item> = storage
-        .iter()
-        .map(|&p| Item {
-            terms: net.setpoint(p).to_vec(),
-            weight: inputs.avail[p],
-        })
+    let items: Vec<Item> = storage()
+        .map(|p| Item::new(&[must[p], rest[p]], inputs.avail[p]))
         .collect();
     share(&mut net.engine, &items)?;
 
     // Rule 7: a line never carries both ways; least flow breaks the remaining ties.
-    let flows: Vec<(usize, f64)> = net.fwd.iter().chain(&net.rev).map(|&j| (j, 1.0)).collect();
-    net.engine.minimise(&flows)
+    net.engine
+        .minimise(net.fwd.iter().chain(&net.rev).map(|&j| (j, 1.0)))
 }
 
-/// One member of a fair share: what it gets, as engine terms, and its weight.
+/// One member of a fair share: the columns whose sum it gets (a consumer's one, a
+/// plant's two), and its weight.
 struct Item {
-    terms: Vec<(usize, f64)>,
+    cols: [usize; 2],
+    len: usize,
     weight: f64,
+}
+
+impl Item {
+    fn new(cols: &[usize], weight: f64) -> Item {
+        let mut item = Item {
+            cols: [0; 2],
+            len: cols.len(),
+            weight,
+        };
+        item.cols[..cols.len()].copy_from_slice(cols);
+        item
+    }
+
+    fn cols(&self) -> &[usize] {
+        &self.cols[..self.len]
+    }
+
+    fn value(&self, engine: &Engine) -> f64 {
+        self.cols().iter().map(|&j| engine.value(j)).sum()
+    }
 }
 
 /// The common case of [`share`] in one step. The members' total is pinned by the face
@@ -370,17 +375,33 @@ struct Item {
 /// the members to progressive filling. Applies when each member has at most one
 /// column left free.
 fn share_evenly(engine: &mut Engine, open: &[&Item]) -> Result<bool, EngineError> {
+    /// A member's free column on its way to its target, and the bounds it had.
+    struct Move {
+        col: usize,
+        /// What the member's other, pinned column holds.
+        rest: f64,
+        weight: f64,
+        bounds: (f64, f64),
+        /// Towards the target: the column's cost.
+        toward: f64,
+    }
     let mut moves = Vec::with_capacity(open.len());
     let (mut total, mut weights) = (0.0, 0.0);
     for item in open {
-        let value: f64 = item.terms.iter().map(|&(j, c)| c * engine.value(j)).sum();
+        let value = item.value(engine);
         total += value;
-        let mut free = item.terms.iter().filter(|&&(j, _)| !engine.fixed(j));
+        let mut free = item.cols().iter().filter(|&&j| !engine.fixed(j));
         match (free.next(), free.next()) {
             (None, _) => total -= value, // pinned: keeps its figure
-            (Some(&(col, 1.0)), None) => {
+            (Some(&col), None) => {
                 weights += item.weight;
-                moves.push((col, value - engine.value(col), item.weight));
+                moves.push(Move {
+                    col,
+                    rest: value - engine.value(col),
+                    weight: item.weight,
+                    bounds: engine.bounds(col),
+                    toward: 0.0,
+                });
             }
             _ => return Ok(false),
         }
@@ -389,25 +410,23 @@ fn share_evenly(engine: &mut Engine, open: &[&Item]) -> Result<bool, EngineError
         return Ok(true);
     }
     let level = total / weights;
-    let mut saved = Vec::with_capacity(moves.len());
-    let mut toward = Vec::with_capacity(moves.len());
-    for &(col, rest, weight) in &moves {
-        let (x, target) = (engine.value(col), level * weight - rest);
-        saved.push(engine.bounds(col));
-        engine.set_bounds(col, x.min(target), x.max(target));
-        toward.push((col, if x > target { 1.0 } else { -1.0 }));
+    let target = |m: &Move| level * m.weight - m.rest;
+    for m in &mut moves {
+        let (x, target) = (engine.value(m.col), target(m));
+        engine.set_bounds(m.col, x.min(target), x.max(target));
+        m.toward = if x > target { 1.0 } else { -1.0 };
     }
-    engine.minimise(&toward)?;
-    let arrived = moves.iter().all(|&(col, rest, weight)| {
-        let target = level * weight - rest;
-        (engine.value(col) - target).abs() <= 1e-9 * (1.0 + target.abs())
+    engine.minimise(moves.iter().map(|m| (m.col, m.toward)))?;
+    let arrived = moves.iter().all(|m| {
+        let target = target(m);
+        (engine.value(m.col) - target).abs() <= 1e-9 * (1.0 + target.abs())
     });
-    for (&(col, _, _), &(lo, hi)) in moves.iter().zip(&saved) {
-        let x = engine.value(col);
+    for m in &moves {
+        let x = engine.value(m.col);
         if arrived {
-            engine.set_bounds(col, x, x);
+            engine.set_bounds(m.col, x, x);
         } else {
-            engine.set_bounds(col, lo, hi);
+            engine.set_bounds(m.col, m.bounds.0, m.bounds.1);
         }
     }
     Ok(arrived)
@@ -433,12 +452,12 @@ fn share(engine: &mut Engine, items: &[Item]) -> Result<(), EngineError> {
         let surplus: Vec<usize> = open
             .iter()
             .map(|item| {
-                let mut terms = item.terms.clone();
-                terms.push((lambda, -item.weight));
+                let member = item.cols().iter().map(|&j| (j, 1.0));
+                let terms: Vec<(usize, f64)> = member.chain([(lambda, -item.weight)]).collect();
                 engine.add_row(&terms, 0.0, f64::INFINITY)
             })
             .collect();
-        engine.minimise(&[(lambda, -1.0)])?;
+        engine.minimise([(lambda, -1.0)])?;
         level = engine.value(lambda);
         engine.set_bounds(lambda, level, level);
         // A member whose surplus the level's optimum holds at zero is limited in every
@@ -452,8 +471,7 @@ fn share(engine: &mut Engine, items: &[Item]) -> Result<(), EngineError> {
             if frozen[k] || engine.value(surplus[k]) > room {
                 continue; // limited already, or above the level: not limited
             }
-            let more: Vec<(usize, f64)> = item.terms.iter().map(|&(j, c)| (j, -c)).collect();
-            engine.minimise(&more)?;
+            engine.minimise(item.cols().iter().map(|&j| (j, -1.0)))?;
             let above = engine.value(surplus[k]);
             if above <= room {
                 frozen[k] = true;

@@ -33,6 +33,8 @@ pub(super) struct Network {
     pub rev: Vec<usize>,
     /// Per consumer: MW served.
     pub served: Vec<usize>,
+    /// The consumers by tier, ascending: the order of the tier steps.
+    pub groups: Vec<(u32, Vec<usize>)>,
     /// Unused headroom: what the pool keeps; the last column of the shape.
     headroom: usize,
     /// Per plant: has a reservoir (dispatched after run-of-river).
@@ -105,6 +107,13 @@ impl Network {
             })
             .collect();
         let headroom = arc(&[(pool, 1.0)]);
+        let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
+        for (c, consumer) in inputs.consumers.iter().enumerate() {
+            match groups.binary_search_by_key(&consumer.tier, |g| g.0) {
+                Ok(at) => groups[at].1.push(c),
+                Err(at) => groups.insert(at, (consumer.tier, vec![c])),
+            }
+        }
         Network {
             engine,
             must,
@@ -112,6 +121,7 @@ impl Network {
             fwd,
             rev,
             served,
+            groups,
             headroom,
             storage: grid.plants.iter().map(|p| p.reservoir.is_some()).collect(),
             loss: grid.lines.iter().map(|l| l.loss_fraction).collect(),

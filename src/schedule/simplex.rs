@@ -383,7 +383,7 @@ impl Engine {
         let artificial: Vec<(usize, f64)> =
             (structural..self.arcs.len()).map(|a| (a, 1.0)).collect();
         if artificial.iter().any(|&(a, _)| self.x[a] > 0.0) {
-            self.minimise(&artificial)?;
+            self.minimise(artificial.iter().copied())?;
             let left: f64 = artificial.iter().map(|&(a, _)| self.x[a]).sum();
             if left > INFEASIBLE {
                 return Err(EngineError::Infeasible(left));
@@ -486,9 +486,12 @@ impl Engine {
     }
 
     /// Moves the point to a minimum of `Σ cost·x` over the current bounds.
-    pub(super) fn minimise(&mut self, costs: &[(usize, f64)]) -> Result<(), EngineError> {
+    pub(super) fn minimise(
+        &mut self,
+        costs: impl IntoIterator<Item = (usize, f64)>,
+    ) -> Result<(), EngineError> {
         self.cost.iter_mut().for_each(|c| *c = 0.0);
-        for &(j, c) in costs {
+        for (j, c) in costs {
             self.cost[j] += c;
         }
         let limit = 50 * (self.m + self.arcs.len()) + 100;
@@ -791,7 +794,7 @@ mod tests {
     fn finds_the_optimum_of_a_small_network() {
         let (mut e, [lossy, clean, served, slack]) = small(10.0);
         e.start().unwrap();
-        e.minimise(&[(served, -1.0)]).unwrap();
+        e.minimise([(served, -1.0)]).unwrap();
         // 5 lossless + 5 of the lossy arc's 8 (the supply runs out): 5 + 4.5.
         assert!((e.value(served) - 9.5).abs() < 1e-9);
         assert!((e.value(clean) - 5.0).abs() < 1e-9);
@@ -799,7 +802,7 @@ mod tests {
         assert!(e.value(slack).abs() < 1e-9);
         // The face pins the served total: a later objective cannot trade it away.
         e.fix_face();
-        e.minimise(&[(served, 1.0)]).unwrap();
+        e.minimise([(served, 1.0)]).unwrap();
         assert!((e.value(served) - 9.5).abs() < 1e-9);
     }
 
@@ -807,12 +810,12 @@ mod tests {
     fn a_warm_start_reaches_the_cold_optimum_or_declines() {
         let (mut first, [.., served, _]) = small(10.0);
         first.start().unwrap();
-        first.minimise(&[(served, -1.0)]).unwrap();
+        first.minimise([(served, -1.0)]).unwrap();
         let warm = first.warm().expect("no row added");
         // A little more supply: the old basis still fits, and the optimum moves.
         let (mut next, _) = small(11.0);
         assert!(next.start_from(&warm).unwrap());
-        next.minimise(&[(served, -1.0)]).unwrap();
+        next.minimise([(served, -1.0)]).unwrap();
         assert!(
             (next.value(served) - 10.4).abs() < 1e-9,
             "{}",
@@ -823,7 +826,7 @@ mod tests {
         let (mut short, _) = small(2.0);
         assert!(!short.start_from(&warm).unwrap());
         short.start().unwrap();
-        short.minimise(&[(served, -1.0)]).unwrap();
+        short.minimise([(served, -1.0)]).unwrap();
         assert!(
             (short.value(served) - 2.0).abs() < 1e-9,
             "{}",
@@ -847,10 +850,10 @@ mod tests {
         let a = e.add_column(&[(0, 1.0)], 0.0, 10.0, 0.0);
         let b = e.add_column(&[(0, 1.0)], 0.0, 10.0, 0.0);
         e.start().unwrap();
-        e.minimise(&[(a, -1.0)]).unwrap();
+        e.minimise([(a, -1.0)]).unwrap();
         // a − b ≥ 2 holds at a = 10, b = 0; then maximise b: a = 6, b = 4.
         let s = e.add_row(&[(a, 1.0), (b, -1.0)], 2.0, f64::INFINITY);
-        e.minimise(&[(b, -1.0)]).unwrap();
+        e.minimise([(b, -1.0)]).unwrap();
         assert!((e.value(s) - 2.0).abs() < 1e-9);
         assert!((e.value(a) - 6.0).abs() < 1e-9, "{}", e.value(a));
         assert!((e.value(b) - 4.0).abs() < 1e-9);
