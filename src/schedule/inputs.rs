@@ -111,7 +111,10 @@ impl Inputs {
             .map(|(plant, &a)| plant.min_mw.min(a).max(0.0))
             .collect();
 
-        let mut consumers = Vec::new();
+        let floors = grid.contracts.iter().filter(|c| c.floor.is_some()).count();
+        let mut consumers = Vec::with_capacity(
+            grid.loads.len() + 2 * grid.data_centers.len() + grid.contracts.len() + floors + 1,
+        );
         let mut domestic_request = 0.0;
         for (i, load) in grid.loads.iter().enumerate() {
             let request = clean(state.loads.get(i).copied().unwrap_or(0.0));

@@ -426,13 +426,8 @@ impl Engine {
         }
         self.inv.clone_from(&warm.inv);
         self.pivots = warm.pivots;
-        let feasible = {
-            self.recompute_basic();
-            self.basis
-                .iter()
-                .all(|&j| self.x[j] >= self.lo[j] - TOL && self.x[j] <= self.hi[j] + TOL)
-        };
-        if feasible {
+        self.recompute_basic();
+        if self.repair() {
             for &j in &self.basis {
                 self.x[j] = self.x[j].clamp(self.lo[j], self.hi[j]);
             }
@@ -450,6 +445,53 @@ impl Engine {
             self.x[j] = self.lo[j];
         }
         Ok(false)
+    }
+
+    /// Phase 1 from a warm basis whose basic values break their bounds: each such
+    /// column's bounds are widened to where it stands, and the breaches are minimised
+    /// (the values above their upper bounds, less those below their lower ones); a
+    /// column back within its bounds gets them again and leaves the objective. Returns
+    /// whether every column got back. A round that brings none back may have met a
+    /// breach this basis cannot mend, or one no point can: either way the caller starts
+    /// cold. Every bound is as posed again on return.
+    fn repair(&mut self) -> bool {
+        let outside = |e: &Engine, j: usize, (lo, hi): (f64, f64)| {
+            let x = e.x[j];
+            (x < lo - TOL || x > hi + TOL).then_some(if x > hi { 1.0 } else { -1.0 })
+        };
+        // (column, its bounds as posed, which way it breaks them)
+        let mut breached: Vec<(usize, (f64, f64), f64)> = Vec::new();
+        for &j in &self.basis {
+            let bounds = (self.lo[j], self.hi[j]);
+            if let Some(side) = outside(self, j, bounds) {
+                breached.push((j, bounds, side));
+            }
+        }
+        while !breached.is_empty() {
+            for &(j, (lo, hi), _) in &breached {
+                self.lo[j] = lo.min(self.x[j]);
+                self.hi[j] = hi.max(self.x[j]);
+            }
+            let costs: Vec<(usize, f64)> = breached.iter().map(|&(j, _, side)| (j, side)).collect();
+            let minimised = self.minimise(costs);
+            let before = breached.len();
+            breached.retain(|&(j, (lo, hi), _)| {
+                let back = outside(self, j, (lo, hi)).is_none();
+                if back {
+                    self.lo[j] = lo;
+                    self.hi[j] = hi;
+                }
+                !back
+            });
+            if minimised.is_err() || breached.len() == before {
+                for &(j, (lo, hi), _) in &breached {
+                    self.lo[j] = lo;
+                    self.hi[j] = hi;
+                }
+                return false;
+            }
+        }
+        true
     }
 
     /// Lists the structural columns that can move, for pricing.
@@ -807,7 +849,7 @@ mod tests {
     }
 
     #[test]
-    fn a_warm_start_reaches_the_cold_optimum_or_declines() {
+    fn a_warm_start_reaches_the_cold_optimum_mends_its_basis_or_declines() {
         let (mut first, [.., served, _]) = small(10.0);
         first.start().unwrap();
         first.minimise([(served, -1.0)]).unwrap();
@@ -821,17 +863,23 @@ mod tests {
             "{}",
             next.value(served)
         );
-        // Much less: the old basis would drive a flow below zero, so it declines and
-        // the cold start takes over from the same point.
-        let (mut short, _) = small(2.0);
-        assert!(!short.start_from(&warm).unwrap());
-        short.start().unwrap();
+        // Much less: the old basis drives a flow below zero, and phase 1 from that
+        // basis mends it.
+        let (mut short, [lossy, clean, ..]) = small(2.0);
+        assert!(short.start_from(&warm).unwrap());
+        assert!(short.value(lossy) >= 0.0 && short.value(clean) >= 0.0);
         short.minimise([(served, -1.0)]).unwrap();
         assert!(
             (short.value(served) - 2.0).abs() < 1e-9,
             "{}",
             short.value(served)
         );
+        // A demand no point meets: it declines, bounds as posed, and the cold start
+        // tells why.
+        let (mut none, [lossy, ..]) = small(-1.0);
+        assert!(!none.start_from(&warm).unwrap());
+        assert_eq!(none.bounds(lossy), (0.0, 8.0));
+        assert!(matches!(none.start(), Err(EngineError::Infeasible(_))));
     }
 
     #[test]
