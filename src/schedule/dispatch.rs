@@ -26,7 +26,7 @@
 //!
 //! *What it costs.* The network has a row per node and one or two entries per column;
 //! a pivot is O(nodes²) plus O(arcs). A tick starts from where the previous tick's
-//! tier steps ended (see [`Warm`]), so a steady tick takes a few pivots, a first tick
+//! rules ended (see [`Warm`]), so a steady tick takes a few pivots, a first tick
 //! a few dozen; the benches report the figures.
 //!
 //! If a step fails (an iteration limit, a singular basis), the point stands: it meets
@@ -106,7 +106,8 @@ pub(super) struct Run {
     pub figures: Dispatch,
     /// Taken before the step of the first tier at or above the run's `keep_from`.
     pub checkpoint: Option<Checkpoint>,
-    /// Where the tier steps ended, for the next tick to start from.
+    /// Where the rules ended, or the tier steps if a fair share added rows, for the
+    /// next tick to start from.
     pub warm: Option<Warm>,
     /// The network, done with: its buffers serve the next tick.
     pub spent: Option<Network>,
@@ -145,6 +146,11 @@ pub(super) fn dispatch(
         warm = net.engine.warm();
         finish(inputs, &mut net, &short)
     });
+    // The end of every rule is the nearest start for the next tick, if no row was
+    // added on the way (the next tick's programme has none).
+    if refined.is_ok() {
+        warm = net.engine.warm().or(warm);
+    }
     Run {
         figures: outcome(grid, inputs, &net, refined),
         checkpoint,

@@ -184,7 +184,7 @@ pub struct Schedule {
 pub struct Scheduler {
     grid: Arc<Grid>,
     memory: SchedulerState,
-    /// Where the last tick's tier steps ended: the next tick starts there when it can.
+    /// Where the last tick's rules ended: the next tick starts there when it can.
     /// It only saves work; which optimal schedule a tie resolves to may depend on it,
     /// and it is rebuilt as ticks run, so replays and recovery (which run the same
     /// ticks through one scheduler) see the same.

@@ -46,7 +46,7 @@ pub(super) struct Network {
 impl Network {
     /// Builds the network, reusing the shape of a `spent` one if given (the same grid's,
     /// from an earlier tick), and finds a first feasible point, from `warm` (where the
-    /// previous tick's tier steps ended) when that point is feasible here. Without
+    /// previous tick's rules ended) when that point is feasible here. Without
     /// `ramps` the lines keep only their capacities: the fallback when ramps force
     /// more MW into an area than it can absorb.
     pub(super) fn build(
