@@ -6,8 +6,9 @@
 //! MW rounded to 1e-6 MW (one watt), so files are stable and diffable.
 
 use crate::grid::{Grid, GridState};
-use crate::schedule::{Schedule, Scheduler, Served};
+use crate::schedule::{Balance, Schedule, Scheduler, Served};
 use crate::time::{Timestamp, micros};
+use crate::totals::{self, Figures};
 use serde::Serialize;
 use std::io::Write;
 use std::sync::Arc;
@@ -229,6 +230,79 @@ pub fn write(
     trigger: Trigger,
     s: &Schedule,
 ) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &wire(grid, ts, seq, trigger, s))?;
+    out.write_all(b"\n")
+}
+
+/// The figures of a decision exactly as [`Figures::parse`] reads them from its line
+/// (the rounded values round-trip through JSON unchanged), without writing and
+/// reparsing the line: what a replay's totals integrate.
+pub fn figures(grid: &Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Schedule) -> Figures {
+    let wire = wire(grid, ts, seq, trigger, s);
+    let b = &wire.balance;
+    Figures {
+        ts: wire.ts.to_string(),
+        seq: wire.seq,
+        state: wire.state.to_string(),
+        balance: Balance {
+            generation_mw: b.generation_mw,
+            domestic_served_mw: b.domestic_served_mw,
+            exports_mw: b.exports_mw,
+            transit_mw: b.transit_mw,
+            losses_mw: b.losses_mw,
+            spill_mw: b.spill_mw,
+            unserved_mw: b.unserved_mw,
+        },
+        contracts: wire
+            .contracts
+            .iter()
+            .map(|c| totals::Contract {
+                contract: c.contract.to_string(),
+                requested_mw: c.requested_mw,
+                scheduled_mw: c.scheduled_mw,
+                reason: c.reason.to_string(),
+            })
+            .collect(),
+        tiers: wire
+            .tiers
+            .iter()
+            .map(|t| totals::Tier {
+                tier: t.tier,
+                requested_mw: t.requested_mw,
+                served_mw: t.served_mw,
+            })
+            .collect(),
+        loads: wire
+            .loads
+            .into_iter()
+            .map(|l| totals::Load {
+                load: l.load.into_owned(),
+                requested_mw: l.requested_mw,
+                served_mw: l.served_mw,
+            })
+            .collect(),
+        plants: wire
+            .plants
+            .iter()
+            .map(|p| totals::Plant {
+                plant: p.plant.to_string(),
+                setpoint_mw: p.setpoint_mw,
+            })
+            .collect(),
+        lines: wire
+            .lines
+            .iter()
+            .map(|l| totals::Line {
+                line: l.line.to_string(),
+                flow_mw: l.flow_mw,
+            })
+            .collect(),
+        reserve_mw: wire.reserve_mw,
+    }
+}
+
+/// A decision in the shape of its line, its figures rounded.
+fn wire<'a>(grid: &'a Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Schedule) -> Wire<'a> {
     fn load<'a>(id: std::borrow::Cow<'a, str>, x: &Served) -> WireLoad<'a> {
         WireLoad {
             load: id,
@@ -247,7 +321,7 @@ pub fn write(
         loads.push(load(format!("{}/flexible", dc.id).into(), &parts[1]));
     }
     let b = &s.balance;
-    let wire = Wire {
+    Wire {
         ts,
         seq,
         state: s.state.as_str(),
@@ -302,9 +376,7 @@ pub fn write(
                 served_mw: mw(t.served_mw),
             })
             .collect(),
-    };
-    serde_json::to_writer(&mut *out, &wire)?;
-    out.write_all(b"\n")
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +461,17 @@ mod tests {
         assert_eq!(
             emitter.offer(&grid, at(13), &alert),
             Some((Trigger::Heartbeat, 4))
+        );
+    }
+
+    #[test]
+    fn figures_are_what_the_line_reads_back() {
+        let (grid, s) = (grid(), schedule(1.0 / 3.0));
+        let mut line = Vec::new();
+        write(&mut line, &grid, at(0), 7, Trigger::Change, &s).unwrap();
+        assert_eq!(
+            figures(&grid, at(0), 7, Trigger::Change, &s),
+            Figures::parse(&line).unwrap()
         );
     }
 

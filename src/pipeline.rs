@@ -139,7 +139,11 @@ impl Status {
 pub struct DecisionOut {
     /// The JSON line, newline included.
     pub line: Vec<u8>,
+    /// What the line says, for totals that need not read it back.
+    pub ts: Timestamp,
+    pub seq: u64,
     pub trigger: Trigger,
+    pub schedule: crate::schedule::Schedule,
     /// When the event that made its tick due arrived.
     pub arrived: Instant,
     /// When the scheduler built it.
@@ -351,13 +355,14 @@ pub async fn start(
         "dead-letter sink",
         tokio::spawn(async move { Ok(sink::dead_letter::run(dead_rx, dead_out).await?) }),
     ));
-    let with_totals = !plan.timing.live;
+    // Replays total their decisions; a live run has no end to total up to.
+    let totals_of = (!plan.timing.live).then(|| plan.grid.clone());
     let decisions = tokio::spawn(sink::decisions::run(
         decisions_rx,
         outputs,
         metrics,
         status,
-        with_totals,
+        totals_of,
     ));
     Ok(Running {
         tcp_address,
@@ -668,7 +673,10 @@ async fn schedule(
         gauges.observe(&decided.schedule);
         let out = DecisionOut {
             line: decided.line,
+            ts: tick.ts,
+            seq: decided.seq,
             trigger: decided.trigger,
+            schedule: decided.schedule,
             arrived: tick.arrived,
             built,
         };

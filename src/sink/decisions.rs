@@ -1,11 +1,13 @@
 //! Decision lines to every configured output. As each one is handed over, the sink
 //! records its own stage latency (decision built → written) and the pipeline's end to
-//! end (ingest → decision).
+//! end (ingest → decision), and, given the grid, adds the decision to the run's totals.
 
+use crate::decision;
+use crate::grid::Grid;
 use crate::latency::Stage;
 use crate::metrics::Metrics;
 use crate::pipeline::{DecisionOut, Status};
-use crate::totals::{Figures, Totals};
+use crate::totals::Totals;
 use async_channel::Receiver;
 use std::io::Write;
 use std::sync::Arc;
@@ -24,11 +26,11 @@ pub async fn run(
     mut outputs: Vec<Box<dyn Write + Send>>,
     metrics: Metrics,
     status: Arc<Status>,
-    with_totals: bool,
+    totals_of: Option<Arc<Grid>>,
 ) -> std::io::Result<Written> {
     let mut written = Written {
         decisions: 0,
-        totals: with_totals.then(Totals::default),
+        totals: totals_of.is_some().then(Totals::default),
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
     while let Ok(decision) = latency.wait(rx.recv()).await {
@@ -44,10 +46,9 @@ pub async fn run(
         latency.record(Stage::Sink, decision.built, now);
         latency.record(Stage::IngestToDecision, decision.arrived, now);
         metrics.decision(decision.trigger).inc();
-        if let Some(totals) = written.totals.as_mut()
-            && let Ok(figures) = Figures::parse(&decision.line)
-        {
-            totals.add(figures);
+        if let (Some(totals), Some(grid)) = (written.totals.as_mut(), &totals_of) {
+            let d = &decision;
+            totals.add(decision::figures(grid, d.ts, d.seq, d.trigger, &d.schedule));
         }
         status.publish(&decision.line);
         written.decisions += 1;
