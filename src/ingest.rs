@@ -48,8 +48,8 @@ impl Target {
 pub struct Ingest {
     grid: Arc<Grid>,
     state: GridState,
-    /// (boundary the event precedes, target) → the newest such event.
-    pending: BTreeMap<(Timestamp, Target), Event>,
+    /// (boundary the event precedes, target) → the newest such reading and its time.
+    pending: BTreeMap<(Timestamp, Target), (Timestamp, Body)>,
     dedupe: Dedupe,
     newest: Option<Timestamp>,
     /// The next tick boundary to evaluate; `None` before the first event.
@@ -76,8 +76,9 @@ impl Ingest {
 
     /// Checks and buffers one decoded event. `wall` is the wall clock for live sources
     /// (events too far beyond it are refused) and `None` in replay, which must not
-    /// depend on when it runs.
-    pub fn offer(&mut self, event: Event, wall: Option<Timestamp>) -> Verdict {
+    /// depend on when it runs. Only the reading is kept, so the caller keeps the event
+    /// (to record it, or to say what was refused).
+    pub fn offer(&mut self, event: &Event, wall: Option<Timestamp>) -> Verdict {
         if let Some(origin) = &event.origin
             && self.dedupe.seen(origin)
         {
@@ -97,7 +98,7 @@ impl Ingest {
         self.newest = Some(self.newest.map_or(event.ts, |n| n.max(event.ts)));
         let interval = self.grid.schedule.interval;
         if interval.is_zero() {
-            self.state.apply(&event);
+            self.state.apply(&event.body);
             self.next_tick = Some(event.ts);
             return Verdict::Accepted;
         }
@@ -107,9 +108,9 @@ impl Ingest {
         if let Some(target) = Target::of(&event.body) {
             let key = (event.ts.next_boundary(interval), target);
             match self.pending.get(&key) {
-                Some(held) if held.ts > event.ts => {}
+                Some((held, _)) if *held > event.ts => {}
                 _ => {
-                    self.pending.insert(key, event);
+                    self.pending.insert(key, (event.ts, event.body));
                 }
             }
         }
@@ -145,7 +146,7 @@ impl Ingest {
                 if entry.key().0 > next {
                     break;
                 }
-                self.state.apply(&entry.remove());
+                self.state.apply(&entry.remove().1);
             }
             tick(next, &self.state);
             next = next.saturating_add(interval);
@@ -225,7 +226,12 @@ impl Dedupe {
 
     fn record(&mut self, origin: &Origin) {
         self.clock += 1;
-        if !self.senders.contains_key(&origin.source) && self.senders.len() >= MAX_SENDERS {
+        if let Some(window) = self.senders.get_mut(&origin.source) {
+            window.heard = self.clock;
+            window.insert(origin.seq);
+            return;
+        }
+        if self.senders.len() >= MAX_SENDERS {
             let oldest = self
                 .senders
                 .iter()
@@ -234,16 +240,13 @@ impl Dedupe {
                 self.senders.remove(&name);
             }
         }
-        let window = self
-            .senders
-            .entry(origin.source.clone())
-            .or_insert(SeqWindow {
-                highest: origin.seq,
-                bits: [0; (WINDOW / 64) as usize],
-                heard: 0,
-            });
-        window.heard = self.clock;
+        let mut window = SeqWindow {
+            highest: origin.seq,
+            bits: [0; (WINDOW / 64) as usize],
+            heard: self.clock,
+        };
         window.insert(origin.seq);
+        self.senders.insert(origin.source.clone(), window);
     }
 }
 
@@ -281,11 +284,11 @@ mod tests {
         let mut d = Decoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.5", 100.0, 1), None),
+            ingest.offer(&demand(&mut d, "00.5", 100.0, 1), None),
             Verdict::Accepted
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "01.5", 200.0, 2), None),
+            ingest.offer(&demand(&mut d, "01.5", 200.0, 2), None),
             Verdict::Accepted
         );
         assert!(
@@ -294,25 +297,25 @@ mod tests {
         );
         // Out of order but within the lateness: it belongs before tick 1.
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.7", 150.0, 3), None),
+            ingest.offer(&demand(&mut d, "00.7", 150.0, 3), None),
             Verdict::Accepted
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            ingest.offer(&demand(&mut d, "04.2", 400.0, 4), None),
             Verdict::Accepted
         );
         // Watermark 2.2: ticks 1 and 2.
         assert_eq!(ticks(&mut ingest), vec![(1, 150.0), (2, 200.0)]);
         assert_eq!(
-            ingest.offer(demand(&mut d, "02.1", 1.0, 5), None),
+            ingest.offer(&demand(&mut d, "02.1", 1.0, 5), None),
             Verdict::Rejected(Reason::Late)
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            ingest.offer(&demand(&mut d, "04.2", 400.0, 4), None),
             Verdict::Duplicate
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "07.0", 700.0, 6), None),
+            ingest.offer(&demand(&mut d, "07.0", 700.0, 6), None),
             Verdict::Accepted
         );
         assert_eq!(ticks(&mut ingest), vec![(3, 200.0), (4, 200.0), (5, 400.0)]);
@@ -324,10 +327,10 @@ mod tests {
         let mut d = Decoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         let wall = Timestamp::parse("2027-01-10T22:00:00Z");
-        let verdict = ingest.offer(demand(&mut d, "00.0", 1.0, 1), wall);
+        let verdict = ingest.offer(&demand(&mut d, "00.0", 1.0, 1), wall);
         assert_eq!(verdict, Verdict::Rejected(Reason::TooFarAhead));
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.0", 1.0, 1), None),
+            ingest.offer(&demand(&mut d, "00.0", 1.0, 1), None),
             Verdict::Accepted
         );
     }
@@ -384,7 +387,7 @@ mod tests {
                     );
                     let event = decoder.decode(line.as_bytes()).unwrap();
                     let ts = event.ts;
-                    if ingest.offer(event, None) == Verdict::Accepted {
+                    if ingest.offer(&event, None) == Verdict::Accepted {
                         accepted.push((ts, arrival, grid.index.loads[loads[load]], f64::from(mw)));
                     }
                     let mut ticks = Vec::new();

@@ -550,12 +550,11 @@ async fn run_ingest(
             }
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
-            let kept = (recording.is_some() || line.is_none()).then(|| event.clone());
             arrivals.push(arrived);
-            match ingest.offer(event, wall) {
+            match ingest.offer(&event, wall) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
-                    if let (Some(recording), Some(event)) = (recording.as_mut(), kept) {
+                    if let Some(recording) = recording.as_mut() {
                         accepted.push((recording.next_seq, event));
                         recording.next_seq += 1;
                     }
@@ -567,10 +566,9 @@ async fn run_ingest(
                         Reason::Late => "older than the watermark",
                         _ => "further beyond the wall clock than time.max_ahead",
                     };
-                    let raw = match (&line, &kept) {
-                        (Some(line), _) => String::from_utf8_lossy(line).into_owned(),
-                        (None, Some(event)) => event.to_json(&grid),
-                        (None, None) => String::new(),
+                    let raw = match &line {
+                        Some(line) => String::from_utf8_lossy(line).into_owned(),
+                        None => event.to_json(&grid),
                     };
                     let _ = dead
                         .send(DeadLetter {

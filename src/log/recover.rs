@@ -45,7 +45,7 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
                 return;
             }
             recovered.events += 1;
-            if recovered.ingest.offer(event, None) != Verdict::Accepted {
+            if recovered.ingest.offer(&event, None) != Verdict::Accepted {
                 tracing::warn!(
                     seq,
                     "a logged event is not accepted again; was the configuration changed?"
