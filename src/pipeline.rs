@@ -212,7 +212,7 @@ pub async fn start(
     let s = &plan.settings;
     let (lines_tx, lines_rx) = bounded::<Batch>(s.lines_capacity);
     let (events_tx, events_rx) = bounded::<Vec<Decoded>>(s.events_capacity);
-    let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
+    let (ticks_tx, ticks_rx) = bounded::<Vec<Tick>>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
     let edge = |name: &str| metrics.channel_blocked.with_label_values(&[name]);
@@ -513,10 +513,12 @@ struct IngestStage {
     recording: Option<Recording>,
 }
 
+/// Sends the ticks an input batch made due as one message, so a replay that makes many
+/// ticks per batch wakes the scheduler once per batch, not once per tick.
 async fn run_ingest(
     stage: IngestStage,
     rx: Receiver<Vec<Decoded>>,
-    tx: Edge<Tick>,
+    tx: Edge<Vec<Tick>>,
     dead: Edge<DeadLetter>,
     metrics: Metrics,
 ) -> anyhow::Result<()> {
@@ -599,16 +601,17 @@ async fn run_ingest(
         for arrived in arrivals.drain(..) {
             latency.record(Stage::Ingest, arrived, released);
         }
-        for (ts, state, arrived) in due.drain(..) {
-            let tick = Tick {
+        let ticks: Vec<Tick> = due
+            .drain(..)
+            .map(|(ts, state, arrived)| Tick {
                 ts,
                 state,
                 arrived,
                 released,
-            };
-            if tx.send(tick).await.is_err() {
-                return Ok(());
-            }
+            })
+            .collect();
+        if !ticks.is_empty() && tx.send(ticks).await.is_err() {
+            return Ok(());
         }
     }
     Ok(())
@@ -647,39 +650,41 @@ async fn record(
 
 async fn schedule(
     mut decider: Decider,
-    rx: Receiver<Tick>,
+    rx: Receiver<Vec<Tick>>,
     tx: Edge<DecisionOut>,
     metrics: Metrics,
     status: Arc<Status>,
 ) -> anyhow::Result<()> {
     let mut latency = metrics.recorder(&[Stage::Schedule]);
     let mut gauges = metrics.grid_handles(decider.grid());
-    while let Ok(tick) = latency.wait(rx.recv()).await {
-        metrics.ticks.inc();
-        status
-            .last_tick
-            .store(tick.ts.as_micros(), Ordering::Relaxed);
-        let solving = Instant::now();
-        let decided = decider.tick(tick.ts, &tick.state);
-        let built = Instant::now();
-        metrics.observe_solve(built - solving);
-        latency.record(Stage::Schedule, tick.released, built);
-        let Some(decided) = decided else {
-            continue;
-        };
-        log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
-        gauges.observe(&decided.schedule);
-        let out = DecisionOut {
-            line: decided.line,
-            ts: tick.ts,
-            seq: decided.seq,
-            trigger: decided.trigger,
-            schedule: decided.schedule,
-            arrived: tick.arrived,
-            built,
-        };
-        if tx.send(out).await.is_err() {
-            break;
+    while let Ok(ticks) = latency.wait(rx.recv()).await {
+        for tick in ticks {
+            metrics.ticks.inc();
+            status
+                .last_tick
+                .store(tick.ts.as_micros(), Ordering::Relaxed);
+            let solving = Instant::now();
+            let decided = decider.tick(tick.ts, &tick.state);
+            let built = Instant::now();
+            metrics.observe_solve(built - solving);
+            latency.record(Stage::Schedule, tick.released, built);
+            let Some(decided) = decided else {
+                continue;
+            };
+            log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
+            gauges.observe(&decided.schedule);
+            let out = DecisionOut {
+                line: decided.line,
+                ts: tick.ts,
+                seq: decided.seq,
+                trigger: decided.trigger,
+                schedule: decided.schedule,
+                arrived: tick.arrived,
+                built,
+            };
+            if tx.send(out).await.is_err() {
+                return Ok(());
+            }
         }
     }
     Ok(())
