@@ -531,7 +531,9 @@ async fn run_ingest(
     // Ticks made due in a batch (boundary, state, arrival of the event that made it
     // due), released when the batch is done.
     let mut due = Vec::new();
-    let mut arrivals = Vec::new();
+    // Arrivals of the batch's events, counted together while equal: the events of a
+    // native log's batch share one.
+    let mut arrivals: Vec<(Instant, u64)> = Vec::new();
     let mut latency = metrics.recorder(&[Stage::Ingest]);
     let mut pace = timing.speed.map(|speed| Pace {
         speed,
@@ -552,7 +554,10 @@ async fn run_ingest(
             }
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
-            arrivals.push(arrived);
+            match arrivals.last_mut() {
+                Some((at, n)) if *at == arrived => *n += 1,
+                _ => arrivals.push((arrived, 1)),
+            }
             match ingest.offer(&event, wall) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
@@ -598,8 +603,8 @@ async fn run_ingest(
             anyhow::bail!("the event log writer stopped");
         }
         let released = Instant::now();
-        for arrived in arrivals.drain(..) {
-            latency.record(Stage::Ingest, arrived, released);
+        for (arrived, n) in arrivals.drain(..) {
+            latency.record_n(Stage::Ingest, arrived, released, n);
         }
         let ticks: Vec<Tick> = due
             .drain(..)
