@@ -174,7 +174,8 @@ const MAX_SENDERS: usize = 4096;
 
 struct SeqWindow {
     highest: u64,
-    /// Bit i set: `highest - i` was accepted.
+    /// A ring: bit `seq % WINDOW` set means `seq` was accepted, for the [`WINDOW`]
+    /// numbers up to `highest`. Moving `highest` on clears only the slots it passes.
     bits: [u64; (WINDOW / 64) as usize],
     heard: u64,
 }
@@ -184,40 +185,34 @@ impl SeqWindow {
         if seq > self.highest {
             return false;
         }
-        let back = self.highest - seq;
-        back >= WINDOW || self.bits[(back / 64) as usize] & (1 << (back % 64)) != 0
+        let (word, bit) = slot(seq);
+        self.highest - seq >= WINDOW || self.bits[word] & bit != 0
     }
 
     fn insert(&mut self, seq: u64) {
         if seq > self.highest {
-            let shift = seq - self.highest;
-            self.shift(shift);
+            if seq - self.highest >= WINDOW {
+                self.bits = [0; (WINDOW / 64) as usize];
+            } else {
+                // The numbers the window moves onto take the slots of those it leaves.
+                for passed in self.highest + 1..=seq {
+                    let (word, bit) = slot(passed);
+                    self.bits[word] &= !bit;
+                }
+            }
             self.highest = seq;
         }
-        let back = self.highest - seq;
-        if back < WINDOW {
-            self.bits[(back / 64) as usize] |= 1 << (back % 64);
+        if self.highest - seq < WINDOW {
+            let (word, bit) = slot(seq);
+            self.bits[word] |= bit;
         }
     }
+}
 
-    /// Moves every bit `by` places further back, dropping those past the window.
-    fn shift(&mut self, by: u64) {
-        if by >= WINDOW {
-            self.bits = [0; (WINDOW / 64) as usize];
-            return;
-        }
-        let (words, bits) = ((by / 64) as usize, (by % 64) as u32);
-        let n = self.bits.len();
-        for i in (0..n).rev() {
-            let from = i.checked_sub(words);
-            let low = from.map_or(0, |f| self.bits[f]);
-            let carry = match from.and_then(|f| f.checked_sub(1)) {
-                Some(g) if bits > 0 => self.bits[g] >> (64 - bits),
-                _ => 0,
-            };
-            self.bits[i] = (low << bits) | carry;
-        }
-    }
+/// The word and bit of `seq`'s slot in a [`SeqWindow`] ring.
+fn slot(seq: u64) -> (usize, u64) {
+    let at = seq % WINDOW;
+    ((at / 64) as usize, 1 << (at % 64))
 }
 
 impl Dedupe {
@@ -364,6 +359,29 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// The window answers as a set of every number inserted would, within
+            /// [`WINDOW`] of the highest, and "seen" further back.
+            #[test]
+            fn the_dedupe_window_remembers_what_a_set_would(
+                steps in proptest::collection::vec((0u64..3000, any::<bool>()), 1..300)
+            ) {
+                let mut window = SeqWindow { highest: 0, bits: [0; 16], heard: 0 };
+                let mut inserted = std::collections::BTreeSet::from([0]);
+                window.insert(0);
+                for (seq, insert) in steps {
+                    if insert {
+                        window.insert(seq);
+                        inserted.insert(seq);
+                    }
+                    let highest = *inserted.last().unwrap();
+                    for probe in seq.saturating_sub(WINDOW + 2)..seq + 2 {
+                        let model = probe <= highest
+                            && (highest - probe >= WINDOW || inserted.contains(&probe));
+                        prop_assert_eq!(window.contains(probe), model, "probe {}", probe);
+                    }
+                }
+            }
 
             /// Whatever the arrival order, each tick sees, for every load, the accepted
             /// reading with the latest `ts` (the later arrival on a tie) among those
