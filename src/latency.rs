@@ -29,7 +29,7 @@ pub enum Stage {
     /// ticks queue and the solve.
     Schedule,
     /// From a decision being built to its being written to every output: its gauges,
-    /// the decisions queue, the write.
+    /// the decisions queue, its JSON line, the write.
     Sink,
     /// From the arrival of the event that made a tick due to the tick's decision being
     /// written: the pipeline end to end, for ticks that gave a decision.

@@ -6,7 +6,7 @@
 //! dropped on the way out.
 
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
-use crate::decision::{Decider, Trigger};
+use crate::decision::{Decided, Decider, Trigger};
 use crate::decode::Decoder;
 use crate::edge::Edge;
 use crate::event::Event;
@@ -137,13 +137,8 @@ impl Status {
 
 /// A decision on its way to the sinks.
 pub struct DecisionOut {
-    /// The JSON line, newline included.
-    pub line: Vec<u8>,
-    /// What the line says, for totals that need not read it back.
-    pub ts: Timestamp,
-    pub seq: u64,
-    pub trigger: Trigger,
-    pub schedule: crate::schedule::Schedule,
+    /// What it says; the sink writes its line.
+    pub decided: Decided,
     /// When the event that made its tick due arrived.
     pub arrived: Instant,
     /// When the scheduler built it.
@@ -356,13 +351,14 @@ pub async fn start(
         tokio::spawn(async move { Ok(sink::dead_letter::run(dead_rx, dead_out).await?) }),
     ));
     // Replays total their decisions; a live run has no end to total up to.
-    let totals_of = (!plan.timing.live).then(|| plan.grid.clone());
+    let with_totals = !plan.timing.live;
     let decisions = tokio::spawn(sink::decisions::run(
         decisions_rx,
         outputs,
+        plan.grid.clone(),
         metrics,
         status,
-        totals_of,
+        with_totals,
     ));
     Ok(Running {
         tcp_address,
@@ -679,11 +675,7 @@ async fn schedule(
             log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
             gauges.observe(&decided.schedule);
             let out = DecisionOut {
-                line: decided.line,
-                ts: tick.ts,
-                seq: decided.seq,
-                trigger: decided.trigger,
-                schedule: decided.schedule,
+                decided,
                 arrived: tick.arrived,
                 built,
             };

@@ -1,8 +1,8 @@
 //! Decision lines to every configured output. As each one is handed over, the sink
 //! records its own stage latency (decision built → written) and the pipeline's end to
-//! end (ingest → decision), and, given the grid, adds the decision to the run's totals.
+//! end (ingest → decision), and, in a replay, adds the decision to the run's totals. It
+//! writes each decision's line itself, off the scheduler stage's path.
 
-use crate::decision;
 use crate::grid::Grid;
 use crate::latency::Stage;
 use crate::metrics::Metrics;
@@ -24,18 +24,20 @@ pub struct Written {
 pub async fn run(
     rx: Receiver<DecisionOut>,
     mut outputs: Vec<Box<dyn Write + Send>>,
+    grid: Arc<Grid>,
     metrics: Metrics,
     status: Arc<Status>,
-    totals_of: Option<Arc<Grid>>,
+    with_totals: bool,
 ) -> std::io::Result<Written> {
     let mut written = Written {
         decisions: 0,
-        totals: totals_of.is_some().then(Totals::default),
+        totals: with_totals.then(Totals::default),
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
     while let Ok(decision) = latency.wait(rx.recv()).await {
+        let line = decision.decided.line(&grid);
         for out in &mut outputs {
-            out.write_all(&decision.line)?;
+            out.write_all(&line)?;
         }
         if rx.is_empty() {
             for out in &mut outputs {
@@ -45,12 +47,11 @@ pub async fn run(
         let now = Instant::now();
         latency.record(Stage::Sink, decision.built, now);
         latency.record(Stage::IngestToDecision, decision.arrived, now);
-        metrics.decision(decision.trigger).inc();
-        if let (Some(totals), Some(grid)) = (written.totals.as_mut(), &totals_of) {
-            let d = &decision;
-            totals.add(decision::figures(grid, d.ts, d.seq, d.trigger, &d.schedule));
+        metrics.decision(decision.decided.trigger).inc();
+        if let Some(totals) = written.totals.as_mut() {
+            totals.add(decision.decided.figures(&grid));
         }
-        status.publish(&decision.line);
+        status.publish(&line);
         written.decisions += 1;
     }
     for out in &mut outputs {
