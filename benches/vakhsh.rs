@@ -77,7 +77,7 @@ fn ingest(c: &mut Criterion) {
             let mut ingest = Ingest::new(grid.clone());
             let mut ticks = 0u64;
             for event in &events {
-                ingest.offer(event.clone(), None);
+                ingest.offer(event, None);
                 ingest.run_ticks(|_, _| ticks += 1);
             }
             black_box(ticks)
@@ -91,7 +91,7 @@ fn winter_ticks(grid: &Arc<Grid>) -> Vec<(vakhsh::time::Timestamp, vakhsh::grid:
     let mut ingest = Ingest::new(grid.clone());
     let mut ticks = Vec::new();
     for event in decoded_hour(grid) {
-        ingest.offer(event, None);
+        ingest.offer(&event, None);
         ingest.run_ticks(|ts, state| ticks.push((ts, state.clone())));
     }
     ticks

@@ -6,8 +6,9 @@
 //! MW rounded to 1e-6 MW (one watt), so files are stable and diffable.
 
 use crate::grid::{Grid, GridState};
-use crate::schedule::{Schedule, Scheduler, Served};
+use crate::schedule::{Balance, Schedule, Scheduler, Served};
 use crate::time::{Timestamp, micros};
+use crate::totals::{self, Figures};
 use serde::Serialize;
 use std::io::Write;
 use std::sync::Arc;
@@ -73,7 +74,7 @@ impl Emitter {
     }
 }
 
-/// A tick in, perhaps a decision out: the scheduler, the emitter, and the line.
+/// A tick in, perhaps a decision out: the scheduler and the emitter.
 /// The daemon's scheduler stage and log recovery both run ticks through this, so a
 /// recovered run continues exactly where the interrupted one was.
 #[derive(Debug, Clone)]
@@ -83,12 +84,97 @@ pub struct Decider {
     emitter: Emitter,
 }
 
-/// An emitted decision: its line (newline included) and what it says.
+/// An emitted decision: what it says. Its line is written by whoever outputs it
+/// ([`Decided::line`]), so that the scheduler stage spends its time on schedules.
 pub struct Decided {
-    pub line: Vec<u8>,
+    pub ts: Timestamp,
     pub seq: u64,
     pub trigger: Trigger,
     pub schedule: Schedule,
+}
+
+impl Decided {
+    /// The decision's JSON line, newline included.
+    pub fn line(&self, grid: &Grid) -> Vec<u8> {
+        let mut line = Vec::with_capacity(4096);
+        write(
+            &mut line,
+            grid,
+            self.ts,
+            self.seq,
+            self.trigger,
+            &self.schedule,
+        )
+        .expect("writing to memory cannot fail");
+        line
+    }
+
+    /// The decision's figures exactly as [`Figures::parse`] reads them from its line
+    /// (the rounded values round-trip through JSON unchanged), without writing and
+    /// reparsing the line: what a replay's totals integrate.
+    pub fn figures(&self, grid: &Grid) -> Figures {
+        let wire = wire(grid, self.ts, self.seq, self.trigger, &self.schedule);
+        let b = &wire.balance;
+        Figures {
+            ts: wire.ts.to_string(),
+            seq: wire.seq,
+            state: wire.state.to_string(),
+            balance: Balance {
+                generation_mw: b.generation_mw,
+                domestic_served_mw: b.domestic_served_mw,
+                exports_mw: b.exports_mw,
+                transit_mw: b.transit_mw,
+                losses_mw: b.losses_mw,
+                spill_mw: b.spill_mw,
+                unserved_mw: b.unserved_mw,
+            },
+            contracts: wire
+                .contracts
+                .iter()
+                .map(|c| totals::Contract {
+                    contract: c.contract.to_string(),
+                    requested_mw: c.requested_mw,
+                    scheduled_mw: c.scheduled_mw,
+                    reason: c.reason.to_string(),
+                })
+                .collect(),
+            tiers: wire
+                .tiers
+                .iter()
+                .map(|t| totals::Tier {
+                    tier: t.tier,
+                    requested_mw: t.requested_mw,
+                    served_mw: t.served_mw,
+                })
+                .collect(),
+            loads: wire
+                .loads
+                .into_iter()
+                .map(|l| totals::Load {
+                    load: l.load.into_owned(),
+                    requested_mw: l.requested_mw,
+                    served_mw: l.served_mw,
+                })
+                .collect(),
+            plants: wire
+                .plants
+                .iter()
+                .map(|p| totals::Plant {
+                    plant: p.plant.to_string(),
+                    setpoint_mw: p.setpoint_mw,
+                })
+                .collect(),
+            lines: wire
+                .lines
+                .iter()
+                .map(|l| totals::Line {
+                    line: l.line.to_string(),
+                    flow_mw: l.flow_mw,
+                })
+                .collect(),
+            reserve_mw: wire.reserve_mw,
+        }
+    }
 }
 
 impl Decider {
@@ -107,11 +193,8 @@ impl Decider {
     pub fn tick(&mut self, ts: Timestamp, state: &GridState) -> Option<Decided> {
         let schedule = self.scheduler.schedule(ts, state);
         let (trigger, seq) = self.emitter.offer(&self.grid, ts, &schedule)?;
-        let mut line = Vec::with_capacity(4096);
-        write(&mut line, &self.grid, ts, seq, trigger, &schedule)
-            .expect("writing to memory cannot fail");
         Some(Decided {
-            line,
+            ts,
             seq,
             trigger,
             schedule,
@@ -229,6 +312,12 @@ pub fn write(
     trigger: Trigger,
     s: &Schedule,
 ) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *out, &wire(grid, ts, seq, trigger, s))?;
+    out.write_all(b"\n")
+}
+
+/// A decision in the shape of its line, its figures rounded.
+fn wire<'a>(grid: &'a Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Schedule) -> Wire<'a> {
     fn load<'a>(id: std::borrow::Cow<'a, str>, x: &Served) -> WireLoad<'a> {
         WireLoad {
             load: id,
@@ -247,7 +336,7 @@ pub fn write(
         loads.push(load(format!("{}/flexible", dc.id).into(), &parts[1]));
     }
     let b = &s.balance;
-    let wire = Wire {
+    Wire {
         ts,
         seq,
         state: s.state.as_str(),
@@ -302,9 +391,7 @@ pub fn write(
                 served_mw: mw(t.served_mw),
             })
             .collect(),
-    };
-    serde_json::to_writer(&mut *out, &wire)?;
-    out.write_all(b"\n")
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +477,19 @@ mod tests {
             emitter.offer(&grid, at(13), &alert),
             Some((Trigger::Heartbeat, 4))
         );
+    }
+
+    #[test]
+    fn figures_are_what_the_line_reads_back() {
+        let grid = grid();
+        let decided = Decided {
+            ts: at(0),
+            seq: 7,
+            trigger: Trigger::Change,
+            schedule: schedule(1.0 / 3.0),
+        };
+        let line = decided.line(&grid);
+        assert_eq!(decided.figures(&grid), Figures::parse(&line).unwrap());
     }
 
     #[test]

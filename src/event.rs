@@ -56,7 +56,7 @@ pub struct Event {
 }
 
 /// An event's payload; ids are indices into the [`Grid`](crate::grid::Grid).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Body {
     Generation {
         plant: usize,

@@ -11,7 +11,7 @@ use crate::event::{Body, Event, Origin};
 use crate::grid::{Grid, GridState};
 use crate::reject::Reason;
 use crate::time::{Timestamp, micros};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What became of an offered event.
@@ -48,8 +48,8 @@ impl Target {
 pub struct Ingest {
     grid: Arc<Grid>,
     state: GridState,
-    /// (boundary the event precedes, target) → the newest such event.
-    pending: BTreeMap<(Timestamp, Target), Event>,
+    /// (boundary the event precedes, target) → the newest such reading and its time.
+    pending: BTreeMap<(Timestamp, Target), (Timestamp, Body)>,
     dedupe: Dedupe,
     newest: Option<Timestamp>,
     /// The next tick boundary to evaluate; `None` before the first event.
@@ -76,8 +76,9 @@ impl Ingest {
 
     /// Checks and buffers one decoded event. `wall` is the wall clock for live sources
     /// (events too far beyond it are refused) and `None` in replay, which must not
-    /// depend on when it runs.
-    pub fn offer(&mut self, event: Event, wall: Option<Timestamp>) -> Verdict {
+    /// depend on when it runs. Only the reading is kept, so the caller keeps the event
+    /// (to record it, or to say what was refused).
+    pub fn offer(&mut self, event: &Event, wall: Option<Timestamp>) -> Verdict {
         if let Some(origin) = &event.origin
             && self.dedupe.seen(origin)
         {
@@ -97,7 +98,7 @@ impl Ingest {
         self.newest = Some(self.newest.map_or(event.ts, |n| n.max(event.ts)));
         let interval = self.grid.schedule.interval;
         if interval.is_zero() {
-            self.state.apply(&event);
+            self.state.apply(&event.body);
             self.next_tick = Some(event.ts);
             return Verdict::Accepted;
         }
@@ -107,9 +108,9 @@ impl Ingest {
         if let Some(target) = Target::of(&event.body) {
             let key = (event.ts.next_boundary(interval), target);
             match self.pending.get(&key) {
-                Some(held) if held.ts > event.ts => {}
+                Some((held, _)) if *held > event.ts => {}
                 _ => {
-                    self.pending.insert(key, event);
+                    self.pending.insert(key, (event.ts, event.body));
                 }
             }
         }
@@ -145,7 +146,7 @@ impl Ingest {
                 if entry.key().0 > next {
                     break;
                 }
-                self.state.apply(&entry.remove());
+                self.state.apply(&entry.remove().1);
             }
             tick(next, &self.state);
             next = next.saturating_add(interval);
@@ -159,7 +160,10 @@ impl Ingest {
 /// a sender that restarts its numbering should take a new `source` name.
 #[derive(Default)]
 struct Dedupe {
-    senders: HashMap<Arc<str>, SeqWindow>,
+    /// Looked up for every event with an origin, so hashed with foldhash: several times
+    /// quicker than SipHash on a short name, and still seeded per process; the map
+    /// holds at most [`MAX_SENDERS`].
+    senders: foldhash::HashMap<Arc<str>, SeqWindow>,
     /// Arrival counter, to evict the least recently heard sender when full.
     clock: u64,
 }
@@ -170,7 +174,8 @@ const MAX_SENDERS: usize = 4096;
 
 struct SeqWindow {
     highest: u64,
-    /// Bit i set: `highest - i` was accepted.
+    /// A ring: bit `seq % WINDOW` set means `seq` was accepted, for the [`WINDOW`]
+    /// numbers up to `highest`. Moving `highest` on clears only the slots it passes.
     bits: [u64; (WINDOW / 64) as usize],
     heard: u64,
 }
@@ -180,40 +185,34 @@ impl SeqWindow {
         if seq > self.highest {
             return false;
         }
-        let back = self.highest - seq;
-        back >= WINDOW || self.bits[(back / 64) as usize] & (1 << (back % 64)) != 0
+        let (word, bit) = slot(seq);
+        self.highest - seq >= WINDOW || self.bits[word] & bit != 0
     }
 
     fn insert(&mut self, seq: u64) {
         if seq > self.highest {
-            let shift = seq - self.highest;
-            self.shift(shift);
+            if seq - self.highest >= WINDOW {
+                self.bits = [0; (WINDOW / 64) as usize];
+            } else {
+                // The numbers the window moves onto take the slots of those it leaves.
+                for passed in self.highest + 1..=seq {
+                    let (word, bit) = slot(passed);
+                    self.bits[word] &= !bit;
+                }
+            }
             self.highest = seq;
         }
-        let back = self.highest - seq;
-        if back < WINDOW {
-            self.bits[(back / 64) as usize] |= 1 << (back % 64);
+        if self.highest - seq < WINDOW {
+            let (word, bit) = slot(seq);
+            self.bits[word] |= bit;
         }
     }
+}
 
-    /// Moves every bit `by` places further back, dropping those past the window.
-    fn shift(&mut self, by: u64) {
-        if by >= WINDOW {
-            self.bits = [0; (WINDOW / 64) as usize];
-            return;
-        }
-        let (words, bits) = ((by / 64) as usize, (by % 64) as u32);
-        let n = self.bits.len();
-        for i in (0..n).rev() {
-            let from = i.checked_sub(words);
-            let low = from.map_or(0, |f| self.bits[f]);
-            let carry = match from.and_then(|f| f.checked_sub(1)) {
-                Some(g) if bits > 0 => self.bits[g] >> (64 - bits),
-                _ => 0,
-            };
-            self.bits[i] = (low << bits) | carry;
-        }
-    }
+/// The word and bit of `seq`'s slot in a [`SeqWindow`] ring.
+fn slot(seq: u64) -> (usize, u64) {
+    let at = seq % WINDOW;
+    ((at / 64) as usize, 1 << (at % 64))
 }
 
 impl Dedupe {
@@ -225,7 +224,12 @@ impl Dedupe {
 
     fn record(&mut self, origin: &Origin) {
         self.clock += 1;
-        if !self.senders.contains_key(&origin.source) && self.senders.len() >= MAX_SENDERS {
+        if let Some(window) = self.senders.get_mut(&origin.source) {
+            window.heard = self.clock;
+            window.insert(origin.seq);
+            return;
+        }
+        if self.senders.len() >= MAX_SENDERS {
             let oldest = self
                 .senders
                 .iter()
@@ -234,16 +238,13 @@ impl Dedupe {
                 self.senders.remove(&name);
             }
         }
-        let window = self
-            .senders
-            .entry(origin.source.clone())
-            .or_insert(SeqWindow {
-                highest: origin.seq,
-                bits: [0; (WINDOW / 64) as usize],
-                heard: 0,
-            });
-        window.heard = self.clock;
+        let mut window = SeqWindow {
+            highest: origin.seq,
+            bits: [0; (WINDOW / 64) as usize],
+            heard: self.clock,
+        };
         window.insert(origin.seq);
+        self.senders.insert(origin.source.clone(), window);
     }
 }
 
@@ -281,11 +282,11 @@ mod tests {
         let mut d = Decoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.5", 100.0, 1), None),
+            ingest.offer(&demand(&mut d, "00.5", 100.0, 1), None),
             Verdict::Accepted
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "01.5", 200.0, 2), None),
+            ingest.offer(&demand(&mut d, "01.5", 200.0, 2), None),
             Verdict::Accepted
         );
         assert!(
@@ -294,25 +295,25 @@ mod tests {
         );
         // Out of order but within the lateness: it belongs before tick 1.
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.7", 150.0, 3), None),
+            ingest.offer(&demand(&mut d, "00.7", 150.0, 3), None),
             Verdict::Accepted
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            ingest.offer(&demand(&mut d, "04.2", 400.0, 4), None),
             Verdict::Accepted
         );
         // Watermark 2.2: ticks 1 and 2.
         assert_eq!(ticks(&mut ingest), vec![(1, 150.0), (2, 200.0)]);
         assert_eq!(
-            ingest.offer(demand(&mut d, "02.1", 1.0, 5), None),
+            ingest.offer(&demand(&mut d, "02.1", 1.0, 5), None),
             Verdict::Rejected(Reason::Late)
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "04.2", 400.0, 4), None),
+            ingest.offer(&demand(&mut d, "04.2", 400.0, 4), None),
             Verdict::Duplicate
         );
         assert_eq!(
-            ingest.offer(demand(&mut d, "07.0", 700.0, 6), None),
+            ingest.offer(&demand(&mut d, "07.0", 700.0, 6), None),
             Verdict::Accepted
         );
         assert_eq!(ticks(&mut ingest), vec![(3, 200.0), (4, 200.0), (5, 400.0)]);
@@ -324,10 +325,10 @@ mod tests {
         let mut d = Decoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         let wall = Timestamp::parse("2027-01-10T22:00:00Z");
-        let verdict = ingest.offer(demand(&mut d, "00.0", 1.0, 1), wall);
+        let verdict = ingest.offer(&demand(&mut d, "00.0", 1.0, 1), wall);
         assert_eq!(verdict, Verdict::Rejected(Reason::TooFarAhead));
         assert_eq!(
-            ingest.offer(demand(&mut d, "00.0", 1.0, 1), None),
+            ingest.offer(&demand(&mut d, "00.0", 1.0, 1), None),
             Verdict::Accepted
         );
     }
@@ -359,6 +360,29 @@ mod tests {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(300))]
 
+            /// The window answers as a set of every number inserted would, within
+            /// [`WINDOW`] of the highest, and "seen" further back.
+            #[test]
+            fn the_dedupe_window_remembers_what_a_set_would(
+                steps in proptest::collection::vec((0u64..3000, any::<bool>()), 1..300)
+            ) {
+                let mut window = SeqWindow { highest: 0, bits: [0; 16], heard: 0 };
+                let mut inserted = std::collections::BTreeSet::from([0]);
+                window.insert(0);
+                for (seq, insert) in steps {
+                    if insert {
+                        window.insert(seq);
+                        inserted.insert(seq);
+                    }
+                    let highest = *inserted.last().unwrap();
+                    for probe in seq.saturating_sub(WINDOW + 2)..seq + 2 {
+                        let model = probe <= highest
+                            && (highest - probe >= WINDOW || inserted.contains(&probe));
+                        prop_assert_eq!(window.contains(probe), model, "probe {}", probe);
+                    }
+                }
+            }
+
             /// Whatever the arrival order, each tick sees, for every load, the accepted
             /// reading with the latest `ts` (the later arrival on a tie) among those
             /// before its boundary — what a naive model keeping every event computes.
@@ -384,7 +408,7 @@ mod tests {
                     );
                     let event = decoder.decode(line.as_bytes()).unwrap();
                     let ts = event.ts;
-                    if ingest.offer(event, None) == Verdict::Accepted {
+                    if ingest.offer(&event, None) == Verdict::Accepted {
                         accepted.push((ts, arrival, grid.index.loads[loads[load]], f64::from(mw)));
                     }
                     let mut ticks = Vec::new();

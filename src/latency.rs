@@ -29,7 +29,7 @@ pub enum Stage {
     /// ticks queue and the solve.
     Schedule,
     /// From a decision being built to its being written to every output: its gauges,
-    /// the decisions queue, the write.
+    /// the decisions queue, its JSON line, the write.
     Sink,
     /// From the arrival of the event that made a tick due to the tick's decision being
     /// written: the pipeline end to end, for ticks that gave a decision.
@@ -322,13 +322,19 @@ impl Recorder {
 
     /// Records the time from `since` to `until` for `stage`.
     pub fn record(&mut self, stage: Stage, since: Instant, until: Instant) {
+        self.record_n(stage, since, until, 1);
+    }
+
+    /// Records the time from `since` to `until` for `stage` as `n` samples: the items
+    /// that arrived together, at one go.
+    pub fn record_n(&mut self, stage: Stage, since: Instant, until: Instant, n: u64) {
         if let Some(lane) = &mut self.lanes[stage as usize] {
             let us = u64::try_from(until.saturating_duration_since(since).as_micros())
                 .unwrap_or(u64::MAX);
             lane.fresh
-                .record(us.min(CEILING_US))
+                .record_n(us.min(CEILING_US), n)
                 .expect("an auto-resizing histogram grows to an hour");
-            lane.fresh_us = lane.fresh_us.saturating_add(us);
+            lane.fresh_us = lane.fresh_us.saturating_add(us.saturating_mul(n));
         }
     }
 

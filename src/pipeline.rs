@@ -6,7 +6,7 @@
 //! dropped on the way out.
 
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
-use crate::decision::{Decider, Trigger};
+use crate::decision::{Decided, Decider, Trigger};
 use crate::decode::Decoder;
 use crate::edge::Edge;
 use crate::event::Event;
@@ -137,9 +137,8 @@ impl Status {
 
 /// A decision on its way to the sinks.
 pub struct DecisionOut {
-    /// The JSON line, newline included.
-    pub line: Vec<u8>,
-    pub trigger: Trigger,
+    /// What it says; the sink writes its line.
+    pub decided: Decided,
     /// When the event that made its tick due arrived.
     pub arrived: Instant,
     /// When the scheduler built it.
@@ -208,7 +207,7 @@ pub async fn start(
     let s = &plan.settings;
     let (lines_tx, lines_rx) = bounded::<Batch>(s.lines_capacity);
     let (events_tx, events_rx) = bounded::<Vec<Decoded>>(s.events_capacity);
-    let (ticks_tx, ticks_rx) = bounded::<Tick>(s.ticks_capacity);
+    let (ticks_tx, ticks_rx) = bounded::<Vec<Tick>>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
     let edge = |name: &str| metrics.channel_blocked.with_label_values(&[name]);
@@ -351,10 +350,12 @@ pub async fn start(
         "dead-letter sink",
         tokio::spawn(async move { Ok(sink::dead_letter::run(dead_rx, dead_out).await?) }),
     ));
+    // Replays total their decisions; a live run has no end to total up to.
     let with_totals = !plan.timing.live;
     let decisions = tokio::spawn(sink::decisions::run(
         decisions_rx,
         outputs,
+        plan.grid.clone(),
         metrics,
         status,
         with_totals,
@@ -508,10 +509,12 @@ struct IngestStage {
     recording: Option<Recording>,
 }
 
+/// Sends the ticks an input batch made due as one message, so a replay that makes many
+/// ticks per batch wakes the scheduler once per batch, not once per tick.
 async fn run_ingest(
     stage: IngestStage,
     rx: Receiver<Vec<Decoded>>,
-    tx: Edge<Tick>,
+    tx: Edge<Vec<Tick>>,
     dead: Edge<DeadLetter>,
     metrics: Metrics,
 ) -> anyhow::Result<()> {
@@ -524,7 +527,9 @@ async fn run_ingest(
     // Ticks made due in a batch (boundary, state, arrival of the event that made it
     // due), released when the batch is done.
     let mut due = Vec::new();
-    let mut arrivals = Vec::new();
+    // Arrivals of the batch's events, counted together while equal: the events of a
+    // native log's batch share one.
+    let mut arrivals: Vec<(Instant, u64)> = Vec::new();
     let mut latency = metrics.recorder(&[Stage::Ingest]);
     let mut pace = timing.speed.map(|speed| Pace {
         speed,
@@ -545,12 +550,14 @@ async fn run_ingest(
             }
             let event_type = event.body.event_type();
             let counters = metrics.events(Some(event_type));
-            let kept = (recording.is_some() || line.is_none()).then(|| event.clone());
-            arrivals.push(arrived);
-            match ingest.offer(event, wall) {
+            match arrivals.last_mut() {
+                Some((at, n)) if *at == arrived => *n += 1,
+                _ => arrivals.push((arrived, 1)),
+            }
+            match ingest.offer(&event, wall) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
-                    if let (Some(recording), Some(event)) = (recording.as_mut(), kept) {
+                    if let Some(recording) = recording.as_mut() {
                         accepted.push((recording.next_seq, event));
                         recording.next_seq += 1;
                     }
@@ -562,10 +569,9 @@ async fn run_ingest(
                         Reason::Late => "older than the watermark",
                         _ => "further beyond the wall clock than time.max_ahead",
                     };
-                    let raw = match (&line, &kept) {
-                        (Some(line), _) => String::from_utf8_lossy(line).into_owned(),
-                        (None, Some(event)) => event.to_json(&grid),
-                        (None, None) => String::new(),
+                    let raw = match &line {
+                        Some(line) => String::from_utf8_lossy(line).into_owned(),
+                        None => event.to_json(&grid),
                     };
                     let _ = dead
                         .send(DeadLetter {
@@ -593,19 +599,20 @@ async fn run_ingest(
             anyhow::bail!("the event log writer stopped");
         }
         let released = Instant::now();
-        for arrived in arrivals.drain(..) {
-            latency.record(Stage::Ingest, arrived, released);
+        for (arrived, n) in arrivals.drain(..) {
+            latency.record_n(Stage::Ingest, arrived, released, n);
         }
-        for (ts, state, arrived) in due.drain(..) {
-            let tick = Tick {
+        let ticks: Vec<Tick> = due
+            .drain(..)
+            .map(|(ts, state, arrived)| Tick {
                 ts,
                 state,
                 arrived,
                 released,
-            };
-            if tx.send(tick).await.is_err() {
-                return Ok(());
-            }
+            })
+            .collect();
+        if !ticks.is_empty() && tx.send(ticks).await.is_err() {
+            return Ok(());
         }
     }
     Ok(())
@@ -644,36 +651,37 @@ async fn record(
 
 async fn schedule(
     mut decider: Decider,
-    rx: Receiver<Tick>,
+    rx: Receiver<Vec<Tick>>,
     tx: Edge<DecisionOut>,
     metrics: Metrics,
     status: Arc<Status>,
 ) -> anyhow::Result<()> {
     let mut latency = metrics.recorder(&[Stage::Schedule]);
     let mut gauges = metrics.grid_handles(decider.grid());
-    while let Ok(tick) = latency.wait(rx.recv()).await {
-        metrics.ticks.inc();
-        status
-            .last_tick
-            .store(tick.ts.as_micros(), Ordering::Relaxed);
-        let solving = Instant::now();
-        let decided = decider.tick(tick.ts, &tick.state);
-        let built = Instant::now();
-        metrics.observe_solve(built - solving);
-        latency.record(Stage::Schedule, tick.released, built);
-        let Some(decided) = decided else {
-            continue;
-        };
-        log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
-        gauges.observe(&decided.schedule);
-        let out = DecisionOut {
-            line: decided.line,
-            trigger: decided.trigger,
-            arrived: tick.arrived,
-            built,
-        };
-        if tx.send(out).await.is_err() {
-            break;
+    while let Ok(ticks) = latency.wait(rx.recv()).await {
+        for tick in ticks {
+            metrics.ticks.inc();
+            status
+                .last_tick
+                .store(tick.ts.as_micros(), Ordering::Relaxed);
+            let solving = Instant::now();
+            let decided = decider.tick(tick.ts, &tick.state);
+            let built = Instant::now();
+            metrics.observe_solve(built - solving);
+            latency.record(Stage::Schedule, tick.released, built);
+            let Some(decided) = decided else {
+                continue;
+            };
+            log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
+            gauges.observe(&decided.schedule);
+            let out = DecisionOut {
+                decided,
+                arrived: tick.arrived,
+                built,
+            };
+            if tx.send(out).await.is_err() {
+                return Ok(());
+            }
         }
     }
     Ok(())

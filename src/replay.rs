@@ -158,8 +158,11 @@ pub async fn run(
 /// A progress bar on a terminal (hidden otherwise): events processed of the events in
 /// the inputs, with events/s and the time left.
 fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle<()> {
-    let total = count_events(inputs);
-    let bar = indicatif::ProgressBar::new(total);
+    let bar = indicatif::ProgressBar::new(0);
+    // Counting reads every input an extra time: worth it only for a bar someone sees.
+    if !bar.is_hidden() {
+        bar.set_length(count_events(inputs));
+    }
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} events  {msg}  ETA {eta}",

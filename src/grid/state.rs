@@ -6,7 +6,7 @@
 //! line is in service at its configured capacity, and no contract is nominated.
 
 use super::Grid;
-use crate::event::{Body, Event};
+use crate::event::Body;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PlantReading {
@@ -74,9 +74,10 @@ impl GridState {
         }
     }
 
-    /// Applies one accepted event. Every reading replaces the previous one whole.
-    pub fn apply(&mut self, event: &Event) {
-        match event.body {
+    /// Applies one accepted event's reading. Every reading replaces the previous one
+    /// whole.
+    pub fn apply(&mut self, body: &Body) {
+        match *body {
             Body::Generation {
                 plant,
                 output_mw,

@@ -45,7 +45,7 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
                 return;
             }
             recovered.events += 1;
-            if recovered.ingest.offer(event, None) != Verdict::Accepted {
+            if recovered.ingest.offer(&event, None) != Verdict::Accepted {
                 tracing::warn!(
                     seq,
                     "a logged event is not accepted again; was the configuration changed?"
@@ -61,11 +61,12 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
             } = &mut recovered;
             ingest.run_ticks(|ts, state| {
                 if let Some(decided) = decider.tick(ts, state) {
+                    let line = decided.line(grid);
                     if failure.is_none() {
-                        failure = out.write_all(&decided.line).err();
+                        failure = out.write_all(&line).err();
                     }
                     *decisions += 1;
-                    *last_decision = Some(decided.line);
+                    *last_decision = Some(line);
                 }
             });
         })?;

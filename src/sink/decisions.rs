@@ -1,11 +1,13 @@
 //! Decision lines to every configured output. As each one is handed over, the sink
 //! records its own stage latency (decision built → written) and the pipeline's end to
-//! end (ingest → decision).
+//! end (ingest → decision), and, in a replay, adds the decision to the run's totals. It
+//! writes each decision's line itself, off the scheduler stage's path.
 
+use crate::grid::Grid;
 use crate::latency::Stage;
 use crate::metrics::Metrics;
 use crate::pipeline::{DecisionOut, Status};
-use crate::totals::{Figures, Totals};
+use crate::totals::Totals;
 use async_channel::Receiver;
 use std::io::Write;
 use std::sync::Arc;
@@ -22,6 +24,7 @@ pub struct Written {
 pub async fn run(
     rx: Receiver<DecisionOut>,
     mut outputs: Vec<Box<dyn Write + Send>>,
+    grid: Arc<Grid>,
     metrics: Metrics,
     status: Arc<Status>,
     with_totals: bool,
@@ -32,8 +35,9 @@ pub async fn run(
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
     while let Ok(decision) = latency.wait(rx.recv()).await {
+        let line = decision.decided.line(&grid);
         for out in &mut outputs {
-            out.write_all(&decision.line)?;
+            out.write_all(&line)?;
         }
         if rx.is_empty() {
             for out in &mut outputs {
@@ -43,13 +47,11 @@ pub async fn run(
         let now = Instant::now();
         latency.record(Stage::Sink, decision.built, now);
         latency.record(Stage::IngestToDecision, decision.arrived, now);
-        metrics.decision(decision.trigger).inc();
-        if let Some(totals) = written.totals.as_mut()
-            && let Ok(figures) = Figures::parse(&decision.line)
-        {
-            totals.add(figures);
+        metrics.decision(decision.decided.trigger).inc();
+        if let Some(totals) = written.totals.as_mut() {
+            totals.add(decision.decided.figures(&grid));
         }
-        status.publish(&decision.line);
+        status.publish(&line);
         written.decisions += 1;
     }
     for out in &mut outputs {

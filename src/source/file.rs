@@ -46,11 +46,13 @@ pub async fn read_files(
     Ok(())
 }
 
-/// Sends the events of a native log, in batches, from a blocking thread.
+/// Sends the events of a native log, in batches, from a blocking thread. The events of
+/// a batch are read from memory in one go, so they share one arrival time.
 fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> anyhow::Result<End> {
     for segment in reader::segments(path)? {
         let origin: Arc<str> = Arc::from(format!("log {}", segment.display()));
         let mut batch = Vec::with_capacity(batch_size);
+        let mut arrived = Instant::now();
         let mut closed = false;
         let read = reader::read_segment(&segment, grid, |entry| {
             if closed {
@@ -60,7 +62,7 @@ fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> an
                 reader::Entry::Event { event, .. } => Input::Logged {
                     event,
                     origin: origin.clone(),
-                    arrived: Instant::now(),
+                    arrived,
                 },
                 reader::Entry::Unmapped(unmapped) => Input::Unmapped {
                     event_type: match unmapped.kind {
@@ -78,7 +80,9 @@ fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> an
                 },
             });
             if batch.len() >= batch_size {
-                closed = tx.send_blocking(std::mem::take(&mut batch)).is_err();
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                closed = tx.send_blocking(full).is_err();
+                arrived = Instant::now();
             }
         });
         match read {
