@@ -93,6 +93,36 @@ impl Arc {
     }
 }
 
+/// One column: its entries, bounds, value, and its cost and reduced cost under the
+/// last objective. Kept together because pricing and the ratio test read them
+/// together, column by column.
+#[derive(Debug, Clone, Copy)]
+struct Column {
+    arc: Arc,
+    lo: f64,
+    hi: f64,
+    /// Its upper bound as posed, before any step pinned it; a warm start reads off it
+    /// which bound a non-basic column sits on.
+    posed_hi: f64,
+    x: f64,
+    cost: f64,
+    d: f64,
+    /// Its position in `basis`, or [`NONBASIC`].
+    position: usize,
+}
+
+impl Column {
+    fn bounds(&self) -> (f64, f64) {
+        (self.lo, self.hi)
+    }
+
+    /// Held at its value on the last objective's optimal face: non-basic with a
+    /// non-zero reduced cost.
+    fn held(&self) -> bool {
+        self.position == NONBASIC && self.d.abs() > TOL
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct Engine {
     /// Node rows: the first rows, given at construction.
@@ -100,20 +130,11 @@ pub(super) struct Engine {
     /// All rows: the node rows, then the rows [`Engine::add_row`] appends.
     m: usize,
     rhs: Vec<f64>,
-    /// Per column: its entries in the node rows.
-    arcs: Vec<Arc>,
+    cols: Vec<Column>,
     /// Per appended row: its (column, coefficient) terms, the surplus included.
     extra: Vec<Vec<(usize, f64)>>,
-    lo: Vec<f64>,
-    hi: Vec<f64>,
-    /// Per column: its upper bound as posed, before any step pinned it; a warm start
-    /// reads off it which bound a non-basic column sits on.
-    posed_hi: Vec<f64>,
-    x: Vec<f64>,
     /// Column basic at each position, one position per row.
     basis: Vec<usize>,
-    /// Per column: its position in `basis`, or [`NONBASIC`].
-    position: Vec<usize>,
     /// `B⁻¹`, row-major `m × m`: row = basis position, column = constraint row.
     inv: Vec<f64>,
     pivots: usize,
@@ -122,10 +143,8 @@ pub(super) struct Engine {
     /// Columns that can move (`lo < hi`), the only ones pricing looks at; refreshed
     /// by [`Engine::fix_face`].
     free: Vec<usize>,
-    /// The objective of the last [`Engine::minimise`], its duals and reduced costs.
-    cost: Vec<f64>,
+    /// The duals of the last [`Engine::minimise`]'s objective.
     y: Vec<f64>,
-    d: Vec<f64>,
     /// Scratch: the entering column's image `B⁻¹·a_j`.
     alpha: Vec<f64>,
 }
@@ -140,11 +159,7 @@ impl Engine {
             rhs: vec![0.0; nodes],
             ..Engine::default()
         };
-        for v in [&mut e.lo, &mut e.hi, &mut e.x, &mut e.cost, &mut e.d] {
-            v.reserve(columns + nodes);
-        }
-        e.arcs.reserve(columns + nodes);
-        e.position.reserve(columns + nodes);
+        e.cols.reserve(columns + nodes);
         e
     }
 
@@ -156,12 +171,10 @@ impl Engine {
         self.m = self.nodes;
         self.rhs.clear();
         self.rhs.resize(self.nodes, 0.0);
-        for v in self.per_column() {
-            v.truncate(columns);
+        self.cols.truncate(columns);
+        for col in &mut self.cols {
+            col.position = NONBASIC;
         }
-        self.arcs.truncate(columns);
-        self.position.clear();
-        self.position.resize(columns, NONBASIC);
         self.inv.clear();
         self.extra.clear();
         self.basis.clear();
@@ -169,18 +182,6 @@ impl Engine {
         self.pivots = 0;
         self.structural = 0;
         self
-    }
-
-    /// The figures kept per column, to shorten or clear together.
-    fn per_column(&mut self) -> [&mut Vec<f64>; 6] {
-        [
-            &mut self.lo,
-            &mut self.hi,
-            &mut self.posed_hi,
-            &mut self.x,
-            &mut self.cost,
-            &mut self.d,
-        ]
     }
 
     pub(super) fn set_rhs(&mut self, row: usize, value: f64) {
@@ -207,47 +208,50 @@ impl Engine {
                 }
             }
         }
-        self.arcs.push(arc);
         let hi = hi.max(lo);
-        self.lo.push(lo);
-        self.hi.push(hi);
-        self.posed_hi.push(hi);
-        self.x.push(value.clamp(lo, hi));
-        self.cost.push(0.0);
-        self.d.push(0.0);
-        self.position.push(NONBASIC);
+        self.cols.push(Column {
+            arc,
+            lo,
+            hi,
+            posed_hi: hi,
+            x: value.clamp(lo, hi),
+            cost: 0.0,
+            d: 0.0,
+            position: NONBASIC,
+        });
+        let j = self.cols.len() - 1;
         if lo < hi {
-            self.free.push(self.arcs.len() - 1);
+            self.free.push(j);
         }
-        self.arcs.len() - 1
+        j
     }
 
     pub(super) fn value(&self, col: usize) -> f64 {
-        self.x[col]
+        self.cols[col].x
     }
 
     pub(super) fn bounds(&self, col: usize) -> (f64, f64) {
-        (self.lo[col], self.hi[col])
+        self.cols[col].bounds()
     }
 
     pub(super) fn fixed(&self, col: usize) -> bool {
-        self.lo[col] >= self.hi[col]
+        let (lo, hi) = self.bounds(col);
+        lo >= hi
     }
 
     /// Sets a column's bounds before a start, and puts it at its lower bound.
     pub(super) fn reset_bounds(&mut self, col: usize, lo: f64, hi: f64) {
-        self.lo[col] = lo;
-        self.hi[col] = hi.max(lo);
-        self.posed_hi[col] = self.hi[col];
-        self.x[col] = lo;
+        let col = &mut self.cols[col];
+        (col.lo, col.hi) = (lo, hi.max(lo));
+        col.posed_hi = col.hi;
+        col.x = lo;
     }
 
     /// Sets a column's bounds, widened as needed to contain its current value, so the
     /// current point stays feasible.
     pub(super) fn set_bounds(&mut self, col: usize, lo: f64, hi: f64) {
-        let v = self.x[col];
-        self.lo[col] = lo.min(v);
-        self.hi[col] = hi.max(v);
+        let col = &mut self.cols[col];
+        (col.lo, col.hi) = (lo.min(col.x), hi.max(col.x));
     }
 
     /// Adds the row `Σ coeff·x − s = 0` with a new surplus column `s`, basic at the
@@ -255,7 +259,7 @@ impl Engine {
     /// Returns `s`.
     pub(super) fn add_row(&mut self, terms: &[(usize, f64)], lo: f64, hi: f64) -> usize {
         let m = self.m;
-        let value: f64 = terms.iter().map(|&(col, c)| c * self.x[col]).sum();
+        let value: f64 = terms.iter().map(|&(col, c)| c * self.cols[col].x).sum();
         let s = self.add_column(&[], lo.min(value), hi.max(value), value);
         let mut row: Vec<(usize, f64)> = Vec::with_capacity(terms.len() + 1);
         for &(col, c) in terms {
@@ -271,7 +275,7 @@ impl Engine {
             inv[k * (m + 1)..k * (m + 1) + m].copy_from_slice(&self.inv[k * m..k * m + m]);
         }
         for &(col, c) in &row[..row.len() - 1] {
-            let k = self.position[col];
+            let k = self.cols[col].position;
             if k != NONBASIC {
                 for i in 0..m {
                     inv[m * (m + 1) + i] += c * self.inv[k * m + i];
@@ -283,14 +287,14 @@ impl Engine {
         self.extra.push(row);
         self.m += 1;
         self.rhs.push(0.0);
-        self.position[s] = self.basis.len();
+        self.cols[s].position = self.basis.len();
         self.basis.push(s);
         s
     }
 
     /// Calls `f(row, coefficient)` for every entry of column `j`.
     fn entries(&self, j: usize, mut f: impl FnMut(usize, f64)) {
-        for &(i, c) in self.arcs[j].entries() {
+        for &(i, c) in self.cols[j].arc.entries() {
             f(i as usize, c);
         }
         for (r, row) in self.extra.iter().enumerate() {
@@ -303,17 +307,17 @@ impl Engine {
     /// `b − A·x` over the columns `include` selects.
     fn residual(&self, include: impl Fn(usize) -> bool) -> Vec<f64> {
         let mut r = self.rhs.clone();
-        for (j, arc) in self.arcs.iter().enumerate() {
+        for (j, col) in self.cols.iter().enumerate() {
             if include(j) {
-                for &(i, c) in arc.entries() {
-                    r[i as usize] -= c * self.x[j];
+                for &(i, c) in col.arc.entries() {
+                    r[i as usize] -= c * col.x;
                 }
             }
         }
         for (k, row) in self.extra.iter().enumerate() {
             for &(j, c) in row {
                 if include(j) {
-                    r[self.nodes + k] -= c * self.x[j];
+                    r[self.nodes + k] -= c * self.cols[j].x;
                 }
             }
         }
@@ -331,15 +335,16 @@ impl Engine {
     pub(super) fn start(&mut self) -> Result<(), EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let mut residual = self.residual(|_| true);
-        let structural = self.arcs.len();
+        let structural = self.cols.len();
         self.structural = structural;
         self.free_movable();
         // The row of each column's first entry.
         let first: Vec<u32> = self
-            .arcs
+            .cols
             .iter()
-            .map(|arc| {
-                arc.entries()
+            .map(|col| {
+                col.arc
+                    .entries()
                     .iter()
                     .map(|&(i, _)| i)
                     .min()
@@ -349,22 +354,23 @@ impl Engine {
         for i in 0..self.m {
             let r = residual[i];
             let fits = (0..structural).find(|&j| {
+                let col = &self.cols[j];
                 first[j] as usize == i
-                    && self.arcs[j].entries().iter().any(|&(k, c)| {
-                        let v = self.x[j] + r / c;
-                        k as usize == i && v >= self.lo[j] && v <= self.hi[j]
+                    && col.arc.entries().iter().any(|&(k, c)| {
+                        let v = col.x + r / c;
+                        k as usize == i && v >= col.lo && v <= col.hi
                     })
             });
             let j = match fits {
                 Some(j) => {
-                    let arc = self.arcs[j];
+                    let arc = self.cols[j].arc;
                     let c = arc
                         .entries()
                         .iter()
                         .find(|&&(k, _)| k as usize == i)
                         .map_or(1.0, |e| e.1);
                     let delta = r / c;
-                    self.x[j] += delta;
+                    self.cols[j].x += delta;
                     for &(k, ck) in arc.entries() {
                         residual[k as usize] -= ck * delta;
                     }
@@ -376,23 +382,23 @@ impl Engine {
                     self.add_column(&[(i, sign)], 0.0, f64::INFINITY, r.abs())
                 }
             };
-            self.position[j] = i;
+            self.cols[j].position = i;
             self.basis.push(j);
         }
         self.refactor()?;
         let artificial: Vec<(usize, f64)> =
-            (structural..self.arcs.len()).map(|a| (a, 1.0)).collect();
-        if artificial.iter().any(|&(a, _)| self.x[a] > 0.0) {
+            (structural..self.cols.len()).map(|a| (a, 1.0)).collect();
+        if artificial.iter().any(|&(a, _)| self.cols[a].x > 0.0) {
             self.minimise(artificial.iter().copied())?;
-            let left: f64 = artificial.iter().map(|&(a, _)| self.x[a]).sum();
+            let left: f64 = artificial.iter().map(|&(a, _)| self.cols[a].x).sum();
             if left > INFEASIBLE {
                 return Err(EngineError::Infeasible(left));
             }
         }
         for &(a, _) in &artificial {
-            self.x[a] = 0.0;
-            self.lo[a] = 0.0;
-            self.hi[a] = 0.0;
+            self.cols[a].x = 0.0;
+            self.cols[a].lo = 0.0;
+            self.cols[a].hi = 0.0;
         }
         self.free.retain(|&j| j < structural);
         self.recompute_basic();
@@ -405,15 +411,15 @@ impl Engine {
     /// must still sit at its lower bound, as built.
     pub(super) fn start_from(&mut self, warm: &Warm) -> Result<bool, EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
-        let structural = self.arcs.len();
+        let structural = self.cols.len();
         if warm.upper.len() != structural || warm.basis.len() != self.m {
             return Ok(false);
         }
         self.structural = structural;
         self.free_movable();
-        for (j, &upper) in warm.upper.iter().enumerate() {
+        for (col, &upper) in self.cols.iter_mut().zip(&warm.upper) {
             if upper {
-                self.x[j] = self.hi[j];
+                col.x = col.hi;
             }
         }
         for (i, &basic) in warm.basis.iter().enumerate() {
@@ -421,7 +427,7 @@ impl Engine {
                 Basic::Column(j) => j,
                 Basic::Artificial(row) => self.add_column(&[(row, 1.0)], 0.0, 0.0, 0.0),
             };
-            self.position[j] = i;
+            self.cols[j].position = i;
             self.basis.push(j);
         }
         self.inv.clone_from(&warm.inv);
@@ -429,21 +435,18 @@ impl Engine {
         self.recompute_basic();
         if self.repair() {
             for &j in &self.basis {
-                self.x[j] = self.x[j].clamp(self.lo[j], self.hi[j]);
+                let col = &mut self.cols[j];
+                col.x = col.x.clamp(col.lo, col.hi);
             }
             return Ok(true);
         }
         // Back to the columns as built.
-        for v in self.per_column() {
-            v.truncate(structural);
+        self.cols.truncate(structural);
+        for col in &mut self.cols {
+            col.position = NONBASIC;
+            col.x = col.lo;
         }
-        self.arcs.truncate(structural);
-        self.position.truncate(structural);
-        self.position.iter_mut().for_each(|p| *p = NONBASIC);
         self.basis.clear();
-        for j in 0..structural {
-            self.x[j] = self.lo[j];
-        }
         Ok(false)
     }
 
@@ -456,21 +459,20 @@ impl Engine {
     /// cold. Every bound is as posed again on return.
     fn repair(&mut self) -> bool {
         let outside = |e: &Engine, j: usize, (lo, hi): (f64, f64)| {
-            let x = e.x[j];
+            let x = e.cols[j].x;
             (x < lo - TOL || x > hi + TOL).then_some(if x > hi { 1.0 } else { -1.0 })
         };
         // (column, its bounds as posed, which way it breaks them)
         let mut breached: Vec<(usize, (f64, f64), f64)> = Vec::new();
         for &j in &self.basis {
-            let bounds = (self.lo[j], self.hi[j]);
+            let bounds = self.cols[j].bounds();
             if let Some(side) = outside(self, j, bounds) {
                 breached.push((j, bounds, side));
             }
         }
         while !breached.is_empty() {
             for &(j, (lo, hi), _) in &breached {
-                self.lo[j] = lo.min(self.x[j]);
-                self.hi[j] = hi.max(self.x[j]);
+                self.set_bounds(j, lo, hi);
             }
             let costs: Vec<(usize, f64)> = breached.iter().map(|&(j, _, side)| (j, side)).collect();
             let minimised = self.minimise(costs);
@@ -478,15 +480,13 @@ impl Engine {
             breached.retain(|&(j, (lo, hi), _)| {
                 let back = outside(self, j, (lo, hi)).is_none();
                 if back {
-                    self.lo[j] = lo;
-                    self.hi[j] = hi;
+                    (self.cols[j].lo, self.cols[j].hi) = (lo, hi);
                 }
                 !back
             });
             if minimised.is_err() || breached.len() == before {
                 for &(j, (lo, hi), _) in &breached {
-                    self.lo[j] = lo;
-                    self.hi[j] = hi;
+                    (self.cols[j].lo, self.cols[j].hi) = (lo, hi);
                 }
                 return false;
             }
@@ -496,10 +496,10 @@ impl Engine {
 
     /// Lists the structural columns that can move, for pricing.
     fn free_movable(&mut self) {
-        let (lo, hi) = (&self.lo, &self.hi);
+        let cols = &self.cols[..self.structural];
         self.free.clear();
         self.free
-            .extend((0..self.structural).filter(|&j| lo[j] < hi[j]));
+            .extend((0..cols.len()).filter(|&j| cols[j].lo < cols[j].hi));
     }
 
     /// Where the programme stands, for [`Engine::start_from`]; only before any row has
@@ -513,11 +513,14 @@ impl Engine {
             .iter()
             .map(|&j| match j < self.structural {
                 true => Basic::Column(j),
-                false => Basic::Artificial(self.arcs[j].entries[0].0 as usize),
+                false => Basic::Artificial(self.cols[j].arc.entries[0].0 as usize),
             })
             .collect();
         let upper = (0..self.structural)
-            .map(|j| self.position[j] == NONBASIC && self.x[j] >= self.posed_hi[j])
+            .map(|j| {
+                let col = &self.cols[j];
+                col.position == NONBASIC && col.x >= col.posed_hi
+            })
             .collect();
         Some(Warm {
             basis,
@@ -532,11 +535,13 @@ impl Engine {
         &mut self,
         costs: impl IntoIterator<Item = (usize, f64)>,
     ) -> Result<(), EngineError> {
-        self.cost.iter_mut().for_each(|c| *c = 0.0);
-        for (j, c) in costs {
-            self.cost[j] += c;
+        for col in &mut self.cols {
+            col.cost = 0.0;
         }
-        let limit = 50 * (self.m + self.arcs.len()) + 100;
+        for (j, c) in costs {
+            self.cols[j].cost += c;
+        }
+        let limit = 50 * (self.m + self.cols.len()) + 100;
         let mut degenerate = 0;
         self.price();
         for _ in 0..limit {
@@ -552,22 +557,22 @@ impl Engine {
     /// Whether `col` is held at its current value on the last objective's optimal
     /// face: non-basic with a non-zero reduced cost (see [`Engine::fix_face`]).
     pub(super) fn held(&self, col: usize) -> bool {
-        self.position[col] == NONBASIC && self.d[col].abs() > TOL
+        self.cols[col].held()
     }
 
     /// Pins every non-basic column whose reduced cost under the last objective is not
     /// zero at its current value: what remains is that objective's optimal face.
     /// Relies on the reduced costs [`Engine::minimise`] priced last.
     pub(super) fn fix_face(&mut self) {
-        for k in 0..self.free.len() {
-            let j = self.free[k];
-            if self.held(j) {
-                self.lo[j] = self.x[j];
-                self.hi[j] = self.x[j];
+        let cols = &mut self.cols;
+        self.free.retain(|&j| {
+            let col = &mut cols[j];
+            if col.held() {
+                col.lo = col.x;
+                col.hi = col.x;
             }
-        }
-        let (lo, hi) = (&self.lo, &self.hi);
-        self.free.retain(|&j| lo[j] < hi[j]);
+            col.lo < col.hi
+        });
     }
 
     /// Duals `y = c_B·B⁻¹` and every reduced cost `d = c − y·A`.
@@ -576,25 +581,26 @@ impl Engine {
         self.y.clear();
         self.y.resize(m, 0.0);
         for (k, &col) in self.basis.iter().enumerate() {
-            let c = self.cost[col];
+            let c = self.cols[col].cost;
             if c != 0.0 {
                 for (yi, &v) in self.y.iter_mut().zip(&self.inv[k * m..k * m + m]) {
                     *yi += c * v;
                 }
             }
         }
+        let y = &self.y;
         for &j in &self.free {
-            let mut d = self.cost[j];
-            for &(i, c) in self.arcs[j].entries() {
-                d -= self.y[i as usize] * c;
+            let col = &mut self.cols[j];
+            col.d = col.cost;
+            for &(i, c) in col.arc.entries() {
+                col.d -= y[i as usize] * c;
             }
-            self.d[j] = d;
         }
         for (k, row) in self.extra.iter().enumerate() {
             let y = self.y[self.nodes + k];
             if y != 0.0 {
                 for &(j, c) in row {
-                    self.d[j] -= y * c;
+                    self.cols[j].d -= y * c;
                 }
             }
         }
@@ -603,22 +609,22 @@ impl Engine {
     /// The column to enter: the steepest improving (Dantzig), or with `bland` the
     /// first.
     fn entering(&self, bland: bool) -> Option<usize> {
-        let mut best: Option<usize> = None;
+        let mut best: Option<(usize, f64)> = None;
         for &j in &self.free {
-            let d = self.d[j];
-            let improves = (d < -TOL && self.x[j] < self.hi[j] - TOL)
-                || (d > TOL && self.x[j] > self.lo[j] + TOL);
-            if !improves || self.position[j] != NONBASIC {
+            let col = &self.cols[j];
+            let d = col.d;
+            let improves = (d < -TOL && col.x < col.hi - TOL) || (d > TOL && col.x > col.lo + TOL);
+            if !improves || col.position != NONBASIC {
                 continue;
             }
             if bland {
                 return Some(j);
             }
-            if best.is_none_or(|b| d.abs() > self.d[b].abs()) {
-                best = Some(j);
+            if best.is_none_or(|(_, b)| d.abs() > b) {
+                best = Some((j, d.abs()));
             }
         }
-        best
+        best.map(|(j, _)| j)
     }
 
     /// One primal step with `j` entering; returns whether the point moved.
@@ -633,11 +639,12 @@ impl Engine {
             }
         });
         self.alpha = alpha;
-        let dir = if self.d[j] < 0.0 { 1.0 } else { -1.0 };
+        let entering = &self.cols[j];
+        let dir = if entering.d < 0.0 { 1.0 } else { -1.0 };
         let mut t_max = if dir > 0.0 {
-            self.hi[j] - self.x[j]
+            entering.hi - entering.x
         } else {
-            self.x[j] - self.lo[j]
+            entering.x - entering.lo
         };
         let mut leave: Option<usize> = None;
         for k in 0..m {
@@ -646,10 +653,11 @@ impl Engine {
                 continue;
             }
             let col = self.basis[k];
+            let basic = &self.cols[col];
             let room = if rate < 0.0 {
-                self.x[col] - self.lo[col]
+                basic.x - basic.lo
             } else {
-                self.hi[col] - self.x[col]
+                basic.hi - basic.x
             };
             let t = room.max(0.0) / rate.abs();
             let better = match leave {
@@ -669,22 +677,22 @@ impl Engine {
             return Err(EngineError::Unbounded);
         }
         let t = t_max.max(0.0);
-        self.x[j] += dir * t;
-        for k in 0..m {
-            let col = self.basis[k];
-            self.x[col] -= dir * t * self.alpha[k];
+        self.cols[j].x += dir * t;
+        for (&col, &a) in self.basis.iter().zip(&self.alpha) {
+            self.cols[col].x -= dir * t * a;
         }
         match leave {
             None => {
                 // The entering column crossed to its other bound.
-                self.x[j] = if dir > 0.0 { self.hi[j] } else { self.lo[j] };
+                let col = &mut self.cols[j];
+                col.x = if dir > 0.0 { col.hi } else { col.lo };
             }
             Some(r) => {
-                let out = self.basis[r];
-                self.x[out] = if -dir * self.alpha[r] < 0.0 {
-                    self.lo[out]
+                let out = &mut self.cols[self.basis[r]];
+                out.x = if -dir * self.alpha[r] < 0.0 {
+                    out.lo
                 } else {
-                    self.hi[out]
+                    out.hi
                 };
                 self.pivot(r, j)?;
             }
@@ -717,9 +725,10 @@ impl Engine {
                     .for_each(|(v, &p)| *v -= a * p);
             }
         }
-        self.position[self.basis[r]] = NONBASIC;
+        let out = self.basis[r];
+        self.cols[out].position = NONBASIC;
         self.basis[r] = j;
-        self.position[j] = r;
+        self.cols[j].position = r;
         self.pivots += 1;
         if self.pivots >= REFACTOR {
             self.refactor()?;
@@ -736,28 +745,29 @@ impl Engine {
     /// `y += d_j·ρ` and `d_k −= d_j·(ρ·a_k)`.
     fn reprice(&mut self, r: usize, j: usize) {
         let m = self.m;
-        let dj = self.d[j];
+        let dj = self.cols[j].d;
         let rho = &self.inv[r * m..r * m + m];
         for (yi, &v) in self.y.iter_mut().zip(rho) {
             *yi += dj * v;
         }
         for &k in &self.free {
-            let a: f64 = self.arcs[k]
+            let a: f64 = self.cols[k]
+                .arc
                 .entries()
                 .iter()
                 .map(|&(i, c)| rho[i as usize] * c)
                 .sum();
-            self.d[k] -= dj * a;
+            self.cols[k].d -= dj * a;
         }
         for (e, row) in self.extra.iter().enumerate() {
             let w = dj * rho[self.nodes + e];
             if w != 0.0 {
                 for &(k, c) in row {
-                    self.d[k] -= w * c;
+                    self.cols[k].d -= w * c;
                 }
             }
         }
-        self.d[j] = 0.0;
+        self.cols[j].d = 0.0;
     }
 
     /// Rebuilds `B⁻¹` from the basis by Gauss–Jordan elimination with partial pivoting.
@@ -807,10 +817,11 @@ impl Engine {
     /// `x_B = B⁻¹·(b − N·x_N)`, clearing the drift of product-form updates.
     fn recompute_basic(&mut self) {
         let m = self.m;
-        let residual = self.residual(|j| self.position[j] == NONBASIC);
+        let residual = self.residual(|j| self.cols[j].position == NONBASIC);
         for k in 0..m {
             let v: f64 = (0..m).map(|i| self.inv[k * m + i] * residual[i]).sum();
-            self.x[self.basis[k]] = v;
+            let j = self.basis[k];
+            self.cols[j].x = v;
         }
     }
 }
