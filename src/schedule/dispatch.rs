@@ -106,8 +106,8 @@ pub(super) struct Run {
     pub figures: Dispatch,
     /// Taken before the step of the first tier at or above the run's `keep_from`.
     pub checkpoint: Option<Checkpoint>,
-    /// Where the rules ended, or the tier steps if a fair share added rows, for the
-    /// next tick to start from.
+    /// Where the rules ended, or where the first fair-share row was added, for the next
+    /// tick to start from.
     pub warm: Option<Warm>,
     /// The network, done with: its buffers serve the next tick.
     pub spent: Option<Network>,
@@ -140,17 +140,13 @@ pub(super) fn dispatch(
         }
     };
     let mut short = Vec::new();
-    let (mut checkpoint, mut warm) = (None, None);
+    let mut checkpoint = None;
     let refined = tiers(inputs, &mut net, 0, &mut short, keep_from).and_then(|kept| {
         checkpoint = kept;
-        warm = net.engine.warm();
         finish(inputs, &mut net, &short)
     });
-    // The end of every rule is the nearest start for the next tick, if no row was
-    // added on the way (the next tick's programme has none).
-    if refined.is_ok() {
-        warm = net.engine.warm().or(warm);
-    }
+    // Where the rules ended is the nearest start for the next tick.
+    let warm = refined.is_ok().then(|| net.engine.warm()).flatten();
     Run {
         figures: outcome(grid, inputs, &net, refined),
         checkpoint,

@@ -147,6 +147,8 @@ pub(super) struct Engine {
     y: Vec<f64>,
     /// Scratch: the entering column's image `B⁻¹·a_j`.
     alpha: Vec<f64>,
+    /// Where the programme stood when its first row was added (see [`Engine::warm`]).
+    rowless: Option<Warm>,
 }
 
 impl Engine {
@@ -176,6 +178,7 @@ impl Engine {
             col.position = NONBASIC;
         }
         self.inv.clear();
+        self.rowless = None;
         self.extra.clear();
         self.basis.clear();
         self.free.clear();
@@ -258,6 +261,9 @@ impl Engine {
     /// row's current value, with bounds `[lo, hi]` (widened to contain that value).
     /// Returns `s`.
     pub(super) fn add_row(&mut self, terms: &[(usize, f64)], lo: f64, hi: f64) -> usize {
+        if self.extra.is_empty() {
+            self.rowless = self.here();
+        }
         let m = self.m;
         let value: f64 = terms.iter().map(|&(col, c)| c * self.cols[col].x).sum();
         let s = self.add_column(&[], lo.min(value), hi.max(value), value);
@@ -502,9 +508,17 @@ impl Engine {
             .extend((0..cols.len()).filter(|&j| cols[j].lo < cols[j].hi));
     }
 
-    /// Where the programme stands, for [`Engine::start_from`]; only before any row has
-    /// been added.
-    pub(super) fn warm(&self) -> Option<Warm> {
+    /// Where the programme stands, for [`Engine::start_from`]; once rows have been
+    /// added, where it stood when the first was (the next programme has none of them).
+    pub(super) fn warm(&mut self) -> Option<Warm> {
+        match self.extra.is_empty() {
+            true => self.here(),
+            false => self.rowless.take(),
+        }
+    }
+
+    /// Where the programme stands, while it has no added row.
+    fn here(&self) -> Option<Warm> {
         if !self.extra.is_empty() || self.basis.len() != self.m {
             return None;
         }
