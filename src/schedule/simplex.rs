@@ -130,6 +130,8 @@ pub(super) struct Engine {
     /// All rows: the node rows, then the rows [`Engine::add_row`] appends.
     m: usize,
     rhs: Vec<f64>,
+    /// The network's arcs, then the columns added later (fair-share levels and
+    /// surpluses, phase-1 artificials).
     cols: Vec<Column>,
     /// Per appended row: its (column, coefficient) terms, the surplus included.
     extra: Vec<Vec<(usize, f64)>>,
@@ -402,9 +404,8 @@ impl Engine {
             }
         }
         for &(a, _) in &artificial {
-            self.cols[a].x = 0.0;
-            self.cols[a].lo = 0.0;
-            self.cols[a].hi = 0.0;
+            let col = &mut self.cols[a];
+            (col.x, col.lo, col.hi) = (0.0, 0.0, 0.0);
         }
         self.free.retain(|&j| j < structural);
         self.recompute_basic();
@@ -412,9 +413,10 @@ impl Engine {
     }
 
     /// Starts from where a similar programme ended: its basis, and each non-basic
-    /// column on the same bound as there. Returns `false`, with nothing changed, when that
-    /// point is not feasible here (then [`Engine::start`] is the way in). Every column
-    /// must still sit at its lower bound, as built.
+    /// column on the same bound as there, mended by [`Engine::repair`] if a basic value
+    /// breaks its bounds here. Returns `false`, with nothing changed, when it cannot be
+    /// mended (then [`Engine::start`] is the way in). Every column must still sit at its
+    /// lower bound, as built.
     pub(super) fn start_from(&mut self, warm: &Warm) -> Result<bool, EngineError> {
         debug_assert!(self.extra.is_empty() && self.basis.is_empty());
         let structural = self.cols.len();
