@@ -596,9 +596,11 @@ impl Engine {
         let m = self.m;
         self.y.clear();
         self.y.resize(m, 0.0);
+        let mut priced = false;
         for (k, &col) in self.basis.iter().enumerate() {
             let c = self.cols[col].cost;
             if c != 0.0 {
+                priced = true;
                 for (yi, &v) in self.y.iter_mut().zip(&self.inv[k * m..k * m + m]) {
                     *yi += c * v;
                 }
@@ -608,8 +610,11 @@ impl Engine {
         for &j in &self.free {
             let col = &mut self.cols[j];
             col.d = col.cost;
-            for &(i, c) in col.arc.entries() {
-                col.d -= y[i as usize] * c;
+            // No basic column in the objective: every dual is 0, and d = c.
+            if priced {
+                for &(i, c) in col.arc.entries() {
+                    col.d -= y[i as usize] * c;
+                }
             }
         }
         for (k, row) in self.extra.iter().enumerate() {
