@@ -10,7 +10,6 @@ use crate::schedule::{Balance, Schedule, Scheduler, Served};
 use crate::time::{Timestamp, micros};
 use crate::totals::{self, Figures};
 use serde::Serialize;
-use std::io::Write;
 use std::sync::Arc;
 
 /// What made a tick's schedule a decision.
@@ -84,8 +83,8 @@ pub struct Decider {
     emitter: Emitter,
 }
 
-/// An emitted decision: what it says. Its line is written by whoever outputs it
-/// ([`Decided::line`]), so that the scheduler stage spends its time on schedules.
+/// An emitted decision: what it says. Its line is laid out by whoever outputs it
+/// ([`Decided::wire`]), so that the scheduler stage spends its time on schedules.
 pub struct Decided {
     pub ts: Timestamp,
     pub seq: u64,
@@ -94,86 +93,9 @@ pub struct Decided {
 }
 
 impl Decided {
-    /// The decision's JSON line, newline included.
-    pub fn line(&self, grid: &Grid) -> Vec<u8> {
-        let mut line = Vec::with_capacity(4096);
-        write(
-            &mut line,
-            grid,
-            self.ts,
-            self.seq,
-            self.trigger,
-            &self.schedule,
-        )
-        .expect("writing to memory cannot fail");
-        line
-    }
-
-    /// The decision's figures exactly as [`Figures::parse`] reads them from its line
-    /// (the rounded values round-trip through JSON unchanged), without writing and
-    /// reparsing the line: what a replay's totals integrate.
-    pub fn figures(&self, grid: &Grid) -> Figures {
-        let wire = wire(grid, self.ts, self.seq, self.trigger, &self.schedule);
-        let b = &wire.balance;
-        Figures {
-            ts: wire.ts.to_string(),
-            seq: wire.seq,
-            state: wire.state.to_string(),
-            balance: Balance {
-                generation_mw: b.generation_mw,
-                domestic_served_mw: b.domestic_served_mw,
-                exports_mw: b.exports_mw,
-                transit_mw: b.transit_mw,
-                losses_mw: b.losses_mw,
-                spill_mw: b.spill_mw,
-                unserved_mw: b.unserved_mw,
-            },
-            contracts: wire
-                .contracts
-                .iter()
-                .map(|c| totals::Contract {
-                    contract: c.contract.to_string(),
-                    requested_mw: c.requested_mw,
-                    scheduled_mw: c.scheduled_mw,
-                    reason: c.reason.to_string(),
-                })
-                .collect(),
-            tiers: wire
-                .tiers
-                .iter()
-                .map(|t| totals::Tier {
-                    tier: t.tier,
-                    requested_mw: t.requested_mw,
-                    served_mw: t.served_mw,
-                })
-                .collect(),
-            loads: wire
-                .loads
-                .into_iter()
-                .map(|l| totals::Load {
-                    load: l.load.into_owned(),
-                    requested_mw: l.requested_mw,
-                    served_mw: l.served_mw,
-                })
-                .collect(),
-            plants: wire
-                .plants
-                .iter()
-                .map(|p| totals::Plant {
-                    plant: p.plant.to_string(),
-                    setpoint_mw: p.setpoint_mw,
-                })
-                .collect(),
-            lines: wire
-                .lines
-                .iter()
-                .map(|l| totals::Line {
-                    line: l.line.to_string(),
-                    flow_mw: l.flow_mw,
-                })
-                .collect(),
-            reserve_mw: wire.reserve_mw,
-        }
+    /// The decision as its line lays it out: ids named, figures rounded.
+    pub fn wire<'a>(&self, grid: &'a Grid) -> Wire<'a> {
+        wire(grid, self.ts, self.seq, self.trigger, &self.schedule)
     }
 }
 
@@ -242,31 +164,22 @@ fn mw(value: f64) -> f64 {
     if rounded == 0.0 { 0.0 } else { rounded }
 }
 
+/// A decision in the shape of its line, its figures rounded: what is written, and
+/// what a replay's totals integrate.
 #[derive(Serialize)]
-struct Wire<'a> {
+pub struct Wire<'a> {
     ts: Timestamp,
     seq: u64,
     state: &'static str,
     trigger: &'static str,
     reserve_mw: f64,
     reserve_required_mw: f64,
-    balance: WireBalance,
+    balance: Balance,
     plants: Vec<WirePlant<'a>>,
     loads: Vec<WireLoad<'a>>,
     contracts: Vec<WireContract<'a>>,
     lines: Vec<WireLine<'a>>,
     tiers: Vec<WireTier>,
-}
-
-#[derive(Serialize)]
-struct WireBalance {
-    generation_mw: f64,
-    domestic_served_mw: f64,
-    exports_mw: f64,
-    transit_mw: f64,
-    losses_mw: f64,
-    spill_mw: f64,
-    unserved_mw: f64,
 }
 
 #[derive(Serialize)]
@@ -303,20 +216,72 @@ struct WireTier {
     served_mw: f64,
 }
 
-/// Writes one decision as a JSON line (with its newline) in the format of the spec.
-pub fn write(
-    out: &mut impl Write,
-    grid: &Grid,
-    ts: Timestamp,
-    seq: u64,
-    trigger: Trigger,
-    s: &Schedule,
-) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, &wire(grid, ts, seq, trigger, s))?;
-    out.write_all(b"\n")
+impl Wire<'_> {
+    /// The JSON line in the format of the spec, newline included.
+    pub fn line(&self) -> Vec<u8> {
+        let mut line = Vec::with_capacity(4096);
+        serde_json::to_writer(&mut line, self).expect("writing to memory cannot fail");
+        line.push(b'\n');
+        line
+    }
+
+    /// The figures exactly as [`Figures::parse`] reads them from the line (the rounded
+    /// values round-trip through JSON unchanged), without writing and reparsing it.
+    pub fn figures(self) -> Figures {
+        Figures {
+            ts: self.ts.to_string(),
+            seq: self.seq,
+            state: self.state.to_string(),
+            balance: self.balance,
+            contracts: self
+                .contracts
+                .iter()
+                .map(|c| totals::Contract {
+                    contract: c.contract.to_string(),
+                    requested_mw: c.requested_mw,
+                    scheduled_mw: c.scheduled_mw,
+                    reason: c.reason.to_string(),
+                })
+                .collect(),
+            tiers: self
+                .tiers
+                .iter()
+                .map(|t| totals::Tier {
+                    tier: t.tier,
+                    requested_mw: t.requested_mw,
+                    served_mw: t.served_mw,
+                })
+                .collect(),
+            loads: self
+                .loads
+                .into_iter()
+                .map(|l| totals::Load {
+                    load: l.load.into_owned(),
+                    requested_mw: l.requested_mw,
+                    served_mw: l.served_mw,
+                })
+                .collect(),
+            plants: self
+                .plants
+                .iter()
+                .map(|p| totals::Plant {
+                    plant: p.plant.to_string(),
+                    setpoint_mw: p.setpoint_mw,
+                })
+                .collect(),
+            lines: self
+                .lines
+                .iter()
+                .map(|l| totals::Line {
+                    line: l.line.to_string(),
+                    flow_mw: l.flow_mw,
+                })
+                .collect(),
+            reserve_mw: self.reserve_mw,
+        }
+    }
 }
 
-/// A decision in the shape of its line, its figures rounded.
 fn wire<'a>(grid: &'a Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Schedule) -> Wire<'a> {
     fn load<'a>(id: std::borrow::Cow<'a, str>, x: &Served) -> WireLoad<'a> {
         WireLoad {
@@ -343,7 +308,7 @@ fn wire<'a>(grid: &'a Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Sched
         trigger: trigger.as_str(),
         reserve_mw: mw(s.reserve_mw),
         reserve_required_mw: mw(s.reserve_required_mw),
-        balance: WireBalance {
+        balance: Balance {
             generation_mw: mw(b.generation_mw),
             domestic_served_mw: mw(b.domestic_served_mw),
             exports_mw: mw(b.exports_mw),
@@ -488,22 +453,16 @@ mod tests {
             trigger: Trigger::Change,
             schedule: schedule(1.0 / 3.0),
         };
-        let line = decided.line(&grid);
-        assert_eq!(decided.figures(&grid), Figures::parse(&line).unwrap());
+        let line = decided.wire(&grid).line();
+        assert_eq!(
+            decided.wire(&grid).figures(),
+            Figures::parse(&line).unwrap()
+        );
     }
 
     #[test]
     fn writes_the_documented_format() {
-        let mut out = Vec::new();
-        write(
-            &mut out,
-            &grid(),
-            at(0),
-            7,
-            Trigger::Change,
-            &schedule(1.0 / 3.0),
-        )
-        .unwrap();
+        let out = wire(&grid(), at(0), 7, Trigger::Change, &schedule(1.0 / 3.0)).line();
         let golden = include_str!("../tests/data/decision.golden.json");
         assert_eq!(String::from_utf8(out).unwrap(), golden);
     }

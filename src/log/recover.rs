@@ -61,7 +61,7 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
             } = &mut recovered;
             ingest.run_ticks(|ts, state| {
                 if let Some(decided) = decider.tick(ts, state) {
-                    let line = decided.line(grid);
+                    let line = decided.wire(grid).line();
                     if failure.is_none() {
                         failure = out.write_all(&line).err();
                     }

@@ -136,8 +136,8 @@ pub struct ContractSchedule {
     pub reason: Reason,
 }
 
-/// Also read back from decision lines (see `totals`), hence `Deserialize`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize)]
+/// Written in decision lines and read back from them (see `totals`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Balance {
     /// Sum of plant setpoints: what the plants deliver to the grid.
     pub generation_mw: f64,

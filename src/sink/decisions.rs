@@ -35,7 +35,8 @@ pub async fn run(
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
     while let Ok(decision) = latency.wait(rx.recv()).await {
-        let line = decision.decided.line(&grid);
+        let wire = decision.decided.wire(&grid);
+        let line = wire.line();
         for out in &mut outputs {
             out.write_all(&line)?;
         }
@@ -49,7 +50,7 @@ pub async fn run(
         latency.record(Stage::IngestToDecision, decision.arrived, now);
         metrics.decision(decision.decided.trigger).inc();
         if let Some(totals) = written.totals.as_mut() {
-            totals.add(decision.decided.figures(&grid));
+            totals.add(wire.figures());
         }
         status.publish(&line);
         written.decisions += 1;
