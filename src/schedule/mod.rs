@@ -270,7 +270,7 @@ impl Scheduler {
             _ => build(&grid, ts, emitted, &inputs, &unrestricted),
         };
         self.memory.last_tick = Some(ts);
-        self.memory.line_flows = schedule.lines.clone();
+        self.memory.line_flows.clone_from(&schedule.lines);
         schedule
     }
 }
