@@ -175,14 +175,10 @@ impl Engine {
         self.m = self.nodes;
         self.rhs.clear();
         self.rhs.resize(self.nodes, 0.0);
-        self.cols.truncate(columns);
-        for col in &mut self.cols {
-            col.position = NONBASIC;
-        }
+        self.drop_basis(columns);
         self.inv.clear();
         self.rowless = None;
         self.extra.clear();
-        self.basis.clear();
         self.free.clear();
         self.pivots = 0;
         self.structural = 0;
@@ -448,14 +444,18 @@ impl Engine {
             }
             return Ok(true);
         }
-        // Back to the columns as built.
-        self.cols.truncate(structural);
+        self.drop_basis(structural);
+        Ok(false)
+    }
+
+    /// Keeps the first `columns` columns, each non-basic at its lower bound, as built.
+    fn drop_basis(&mut self, columns: usize) {
+        self.cols.truncate(columns);
         for col in &mut self.cols {
             col.position = NONBASIC;
             col.x = col.lo;
         }
         self.basis.clear();
-        Ok(false)
     }
 
     /// Phase 1 from a warm basis whose basic values break their bounds: each such
