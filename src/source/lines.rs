@@ -1,13 +1,14 @@
 //! Reading newline-delimited input with a line-size limit, in batches.
 //!
-//! A batch is sent when it is full or when the reader has nothing more buffered, so
-//! a busy stream travels in large batches and a quiet one without delay.
+//! A batch is sent when it is full or when the reader has nothing more buffered: the
+//! lines already there travel together, and a line is never held back waiting for the
+//! next one, so a busy stream moves in large batches and a quiet one without delay.
 
 use super::{Batch, Input, RawLine};
 use crate::edge::Edge;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 
 /// How much of an oversized line is kept for the dead-letter file.
 const KEPT_OF_OVERSIZED: usize = 1024;
@@ -22,8 +23,8 @@ pub enum End {
 }
 
 /// Reads lines until EOF, sending them in batches of up to `batch_size`.
-pub async fn forward<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
+pub async fn forward<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
     origin: &Arc<str>,
     max_line_bytes: usize,
     batch_size: usize,
@@ -42,7 +43,9 @@ pub async fn forward<R: AsyncBufRead + Unpin>(
         if !line.bytes.is_empty() || line.too_large {
             batch.push(Input::Line(line));
         }
-        if (batch.len() >= batch_size || reader.fill_buf().await?.is_empty())
+        // Only whole lines already buffered may join the batch: waiting on the socket
+        // here would hold a persistent connection's lines until more arrive.
+        if (batch.len() >= batch_size || memchr(reader.buffer()).is_none())
             && !send(tx, &mut batch).await
         {
             return Ok(End::Closed);
@@ -115,7 +118,6 @@ fn memchr(haystack: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::BufReader;
 
     async fn lines(input: &[u8], max: usize) -> Vec<(String, bool)> {
         let mut reader = BufReader::with_capacity(4, input);
@@ -125,6 +127,40 @@ mod tests {
             out.push((String::from_utf8(line.bytes).unwrap(), line.too_large));
         }
         out
+    }
+
+    /// A connection that stays open: each line must reach the pipeline before the next
+    /// one is written, whether it arrives alone or after half a line.
+    #[tokio::test]
+    async fn a_line_is_sent_without_waiting_for_the_next() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        let (tx, rx) = async_channel::bounded(16);
+        let blocked = prometheus::Counter::new("blocked", "test").unwrap();
+        let tx = Edge::new(tx, blocked);
+        let reader = tokio::spawn(async move {
+            let mut reader = BufReader::new(server);
+            forward(&mut reader, &Arc::from("test"), 100, 256, &tx).await
+        });
+        use tokio::io::AsyncWriteExt;
+        for (written, expected) in [
+            ("a\n", vec!["a"]),
+            ("b\nc", vec!["b"]),
+            ("\nd\n", vec!["c", "d"]),
+        ] {
+            client.write_all(written.as_bytes()).await.unwrap();
+            let mut got = Vec::new();
+            while got.len() < expected.len() {
+                for input in rx.recv().await.unwrap() {
+                    let Input::Line(line) = input else {
+                        panic!("not a line")
+                    };
+                    got.push(String::from_utf8(line.bytes).unwrap());
+                }
+            }
+            assert_eq!(got, expected, "after writing {written:?}");
+        }
+        drop(client);
+        assert_eq!(reader.await.unwrap().unwrap(), End::Eof);
     }
 
     #[tokio::test]
