@@ -31,6 +31,7 @@ struct Wire<'a> {
     #[serde(borrow)]
     source: Option<Cow<'a, str>>,
     seq: Option<u64>,
+    epoch: Option<u64>,
     #[serde(borrow)]
     plant: Option<Cow<'a, str>>,
     output_mw: Option<f64>,
@@ -61,6 +62,9 @@ pub struct Decoder {
 
 /// Senders beyond this many distinct names are not interned (still decoded).
 const MAX_INTERNED_SOURCES: usize = 4096;
+/// The longest sender name taken: a name identifies a gateway, and the tables keyed by
+/// it are bounded in count, so a bound on length bounds their memory.
+pub const MAX_SOURCE_BYTES: usize = 256;
 
 impl Decoder {
     pub fn new(grid: Arc<Grid>) -> Self {
@@ -104,9 +108,21 @@ impl Decoder {
             })?,
         };
         let body = check.body(&wire)?;
+        if let Some(source) = wire.source.as_deref()
+            && source.len() > MAX_SOURCE_BYTES
+        {
+            return Err(check.error(
+                Reason::InvalidValue,
+                format!(
+                    "source is {} bytes long, more than {MAX_SOURCE_BYTES}",
+                    source.len()
+                ),
+            ));
+        }
         let origin = match (wire.source.as_deref(), wire.seq) {
             (Some(source), Some(seq)) => Some(Origin {
                 source: intern(&mut self.sources, source),
+                epoch: wire.epoch.unwrap_or(0),
                 seq,
             }),
             _ => None,
@@ -220,24 +236,20 @@ impl Check<'_> {
             }
             EventType::Demand => {
                 let load = self.id(&w.load, "load", &grid.index.loads)?;
-                let mw = self.mw(self.required(w.mw, "mw")?, "mw", None)?;
+                let limit = Some(grid.loads[load].max_mw);
+                let mw = self.mw(self.required(w.mw, "mw")?, "mw", limit)?;
                 Body::Demand { load, mw }
             }
             EventType::DcDemand => {
                 let site = self.id(&w.site, "site", &grid.index.data_centers)?;
-                let firm_mw = self.mw(self.required(w.firm_mw, "firm_mw")?, "firm_mw", None)?;
+                let limit = Some(grid.data_centers[site].max_mw);
+                let firm_mw = self.mw(self.required(w.firm_mw, "firm_mw")?, "firm_mw", limit)?;
                 let flexible_mw = self.mw(
                     self.required(w.flexible_mw, "flexible_mw")?,
                     "flexible_mw",
-                    None,
+                    limit,
                 )?;
-                if let Some(capacity) = grid.data_centers[site].capacity_mw {
-                    self.mw(
-                        firm_mw + flexible_mw,
-                        "firm_mw + flexible_mw",
-                        Some(capacity),
-                    )?;
-                }
+                self.mw(firm_mw + flexible_mw, "firm_mw + flexible_mw", limit)?;
                 Body::DcDemand {
                     site,
                     firm_mw,
@@ -365,6 +377,23 @@ mod tests {
                 r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z"}"#,
                 Reason::Malformed,
             ),
+            // No load is bigger than the whole fleet; a figure that would be is a fault.
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":1e20}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":1e308}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":1e308,"flexible_mw":1e308}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","line":"casa-1000","in_service":true,"capacity_mw":1e20}"#,
+                Reason::AboveCapacity,
+            ),
         ];
         for (line, expected) in cases {
             assert_eq!(reason(line), expected, "{line}");
@@ -373,5 +402,25 @@ mod tests {
             decoder().decode(b"\xff\xfe").unwrap_err().reason,
             Reason::Malformed
         );
+        let long = format!(
+            r#"{{"type":"heartbeat","ts":"2027-01-11T00:00:00Z","source":"{}","seq":1}}"#,
+            "x".repeat(MAX_SOURCE_BYTES + 1)
+        );
+        assert_eq!(
+            reason(&long),
+            Reason::InvalidValue,
+            "a source name is bounded"
+        );
+    }
+
+    #[test]
+    fn a_sender_epoch_is_part_of_its_origin() {
+        let line =
+            r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z","source":"gw","epoch":3,"seq":0}"#;
+        let mut d = decoder();
+        let event = d.decode(line.as_bytes()).unwrap();
+        let origin = event.origin.as_ref().unwrap();
+        assert_eq!((&*origin.source, origin.epoch, origin.seq), ("gw", 3, 0));
+        assert_eq!(event.to_json(&d.grid), line);
     }
 }

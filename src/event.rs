@@ -41,10 +41,13 @@ impl EventType {
     }
 }
 
-/// The sender's sequence: a repeated (`source`, `seq`) is a duplicate.
+/// The sender's sequence: a repeated (`source`, `epoch`, `seq`) is a duplicate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub source: Arc<str>,
+    /// The sender's numbering: a sender that restarts its `seq` raises its epoch, and
+    /// the numbers of an earlier epoch are then stale. 0 when the line has none.
+    pub epoch: u64,
     pub seq: u64,
 }
 
@@ -108,6 +111,8 @@ struct Wire<'a> {
     ts: crate::time::Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    epoch: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seq: Option<u64>,
     #[serde(flatten)]
@@ -205,6 +210,7 @@ impl Event {
             kind: self.body.event_type().as_str(),
             ts: self.ts,
             source,
+            epoch: self.origin.as_ref().map(|o| o.epoch).filter(|&e| e != 0),
             seq: self.origin.as_ref().map(|o| o.seq),
             body,
         };

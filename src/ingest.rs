@@ -68,17 +68,32 @@ impl Ingest {
         }
     }
 
+    /// The highest `seq` accepted from `source` (in its first epoch), so that a source
+    /// of this process's own, restarted, continues its numbering instead of repeating
+    /// numbers its recovered duplicate window holds.
+    pub fn highest_seq(&self, source: &str) -> Option<u64> {
+        self.dedupe.highest(source)
+    }
+
+    /// The newest accepted event time, the reference a replay of event files judges
+    /// `too_far_ahead` against.
+    pub fn newest(&self) -> Option<Timestamp> {
+        self.newest
+    }
+
     /// The newest accepted event time minus the allowed lateness.
     pub fn watermark(&self) -> Option<Timestamp> {
         self.newest
             .map(|n| n.saturating_sub(self.grid.time.allowed_lateness))
     }
 
-    /// Checks and buffers one decoded event. `wall` is the wall clock for live sources
-    /// (events too far beyond it are refused) and `None` in replay, which must not
-    /// depend on when it runs. Only the reading is kept, so the caller keeps the event
-    /// (to record it, or to say what was refused).
-    pub fn offer(&mut self, event: &Event, wall: Option<Timestamp>) -> Verdict {
+    /// Checks and buffers one decoded event. `now` is what "the present" means for the
+    /// `too_far_ahead` check: the wall clock for live sources, the newest accepted event
+    /// time in a replay of event files (which must not depend on when it runs), and
+    /// `None` for events read back from the log, which were judged when recorded. Only
+    /// the reading is kept, so the caller keeps the event (to record it, or to say what
+    /// was refused).
+    pub fn offer(&mut self, event: &Event, now: Option<Timestamp>) -> Verdict {
         if let Some(origin) = &event.origin
             && self.dedupe.seen(origin)
         {
@@ -87,8 +102,8 @@ impl Ingest {
         if self.watermark().is_some_and(|w| event.ts < w) {
             return Verdict::Rejected(Reason::Late);
         }
-        if let Some(wall) = wall
-            && event.ts > wall.saturating_add(self.grid.time.max_ahead)
+        if let Some(now) = now
+            && event.ts > now.saturating_add(self.grid.time.max_ahead)
         {
             return Verdict::Rejected(Reason::TooFarAhead);
         }
@@ -155,9 +170,12 @@ impl Ingest {
     }
 }
 
-/// Remembers, per sender, which sequence numbers were accepted: the highest, and a
-/// window of the [`WINDOW`] below it. A number further back than that counts as seen:
-/// a sender that restarts its numbering should take a new `source` name.
+/// Remembers, per sender, which sequence numbers were accepted: the newest epoch, the
+/// highest number in it, and a window of the [`WINDOW`] below that. A number of an
+/// earlier epoch is stale and counts as seen. A number further back than the window is
+/// not known to be seen: the sender has restarted its numbering without saying so, or
+/// once sent a wild one, and the window starts again from it; a genuine repeat from that
+/// far back is older than any allowed lateness and is refused as late.
 #[derive(Default)]
 struct Dedupe {
     /// Looked up for every event with an origin, so hashed with foldhash: several times
@@ -173,6 +191,7 @@ const WINDOW: u64 = 1024;
 const MAX_SENDERS: usize = 4096;
 
 struct SeqWindow {
+    epoch: u64,
     highest: u64,
     /// A ring: bit `seq % WINDOW` set means `seq` was accepted, for the [`WINDOW`]
     /// numbers up to `highest`. Moving `highest` on clears only the slots it passes.
@@ -181,15 +200,36 @@ struct SeqWindow {
 }
 
 impl SeqWindow {
-    fn contains(&self, seq: u64) -> bool {
-        if seq > self.highest {
+    /// A window holding only `seq` of `epoch`.
+    fn starting_at(epoch: u64, seq: u64, heard: u64) -> Self {
+        let mut window = SeqWindow {
+            epoch,
+            highest: seq,
+            bits: [0; (WINDOW / 64) as usize],
+            heard,
+        };
+        let (word, bit) = slot(seq);
+        window.bits[word] |= bit;
+        window
+    }
+
+    fn contains(&self, epoch: u64, seq: u64) -> bool {
+        if epoch != self.epoch {
+            return epoch < self.epoch;
+        }
+        if seq > self.highest || self.highest - seq >= WINDOW {
             return false;
         }
         let (word, bit) = slot(seq);
-        self.highest - seq >= WINDOW || self.bits[word] & bit != 0
+        self.bits[word] & bit != 0
     }
 
-    fn insert(&mut self, seq: u64) {
+    fn insert(&mut self, epoch: u64, seq: u64) {
+        let restarted = epoch > self.epoch || (seq < self.highest && self.highest - seq >= WINDOW);
+        if restarted {
+            *self = SeqWindow::starting_at(epoch, seq, self.heard);
+            return;
+        }
         if seq > self.highest {
             if seq - self.highest >= WINDOW {
                 self.bits = [0; (WINDOW / 64) as usize];
@@ -202,10 +242,8 @@ impl SeqWindow {
             }
             self.highest = seq;
         }
-        if self.highest - seq < WINDOW {
-            let (word, bit) = slot(seq);
-            self.bits[word] |= bit;
-        }
+        let (word, bit) = slot(seq);
+        self.bits[word] |= bit;
     }
 }
 
@@ -219,14 +257,22 @@ impl Dedupe {
     fn seen(&self, origin: &Origin) -> bool {
         self.senders
             .get(&origin.source)
-            .is_some_and(|w| w.contains(origin.seq))
+            .is_some_and(|w| w.contains(origin.epoch, origin.seq))
+    }
+
+    /// The highest number accepted from `source` in its epoch 0, if it is remembered.
+    fn highest(&self, source: &str) -> Option<u64> {
+        self.senders
+            .get(source)
+            .filter(|w| w.epoch == 0)
+            .map(|w| w.highest)
     }
 
     fn record(&mut self, origin: &Origin) {
         self.clock += 1;
         if let Some(window) = self.senders.get_mut(&origin.source) {
             window.heard = self.clock;
-            window.insert(origin.seq);
+            window.insert(origin.epoch, origin.seq);
             return;
         }
         if self.senders.len() >= MAX_SENDERS {
@@ -238,12 +284,7 @@ impl Dedupe {
                 self.senders.remove(&name);
             }
         }
-        let mut window = SeqWindow {
-            highest: origin.seq,
-            bits: [0; (WINDOW / 64) as usize],
-            heard: self.clock,
-        };
-        window.insert(origin.seq);
+        let window = SeqWindow::starting_at(origin.epoch, origin.seq, self.clock);
         self.senders.insert(origin.source.clone(), window);
     }
 }
@@ -335,22 +376,47 @@ mod tests {
 
     #[test]
     fn dedupe_window_tracks_recent_sequence_numbers() {
-        let mut w = SeqWindow {
-            highest: 10,
-            bits: [0; 16],
-            heard: 0,
-        };
-        w.insert(10);
-        w.insert(8);
-        assert!(w.contains(10) && w.contains(8) && !w.contains(9));
-        w.insert(100);
-        assert!(w.contains(10) && w.contains(8) && !w.contains(9) && w.contains(100));
-        w.insert(100 + WINDOW);
+        let mut w = SeqWindow::starting_at(0, 10, 0);
+        w.insert(0, 8);
+        assert!(w.contains(0, 10) && w.contains(0, 8) && !w.contains(0, 9));
+        w.insert(0, 100);
+        assert!(w.contains(0, 10) && w.contains(0, 8) && !w.contains(0, 9) && w.contains(0, 100));
+        w.insert(0, 100 + WINDOW);
+        assert!(w.contains(0, 100 + WINDOW) && !w.contains(0, 100 + WINDOW - 1));
         assert!(
-            w.contains(100 + WINDOW) && w.contains(100),
-            "beyond the window counts as seen"
+            !w.contains(0, 100),
+            "beyond the window is not known: a restarted numbering is taken"
         );
-        assert!(!w.contains(100 + WINDOW - 1));
+        w.insert(0, 3);
+        assert!(
+            w.contains(0, 3) && !w.contains(0, 100 + WINDOW),
+            "the window starts again at 3"
+        );
+        w.insert(2, 0);
+        assert!(w.contains(2, 0) && !w.contains(2, 3));
+        assert!(
+            w.contains(0, 3) && w.contains(1, 77),
+            "an earlier epoch is stale"
+        );
+    }
+
+    /// A wild number does not silence its sender: the next number from its own range
+    /// starts the window again, and repeats of it are caught from then on.
+    #[test]
+    fn a_wild_sequence_number_does_not_silence_a_sender() {
+        let grid = grid();
+        let mut d = Decoder::new(grid.clone());
+        let mut ingest = Ingest::new(grid);
+        let wild = demand(&mut d, "00.0", 1.0, u64::MAX);
+        assert_eq!(ingest.offer(&wild, None), Verdict::Accepted);
+        let next = demand(&mut d, "00.1", 2.0, 5);
+        assert_eq!(ingest.offer(&next, None), Verdict::Accepted);
+        assert_eq!(ingest.offer(&next, None), Verdict::Duplicate);
+        assert_eq!(
+            ingest.offer(&demand(&mut d, "00.2", 3.0, 6), None),
+            Verdict::Accepted
+        );
+        assert_eq!(ingest.highest_seq("s"), Some(6));
     }
 
     mod properties {
@@ -361,24 +427,29 @@ mod tests {
             #![proptest_config(ProptestConfig::with_cases(300))]
 
             /// The window answers as a set of every number inserted would, within
-            /// [`WINDOW`] of the highest, and "seen" further back.
+            /// [`WINDOW`] of the highest; further back nothing is known, and a number
+            /// inserted from there starts the set again.
             #[test]
             fn the_dedupe_window_remembers_what_a_set_would(
                 steps in proptest::collection::vec((0u64..3000, any::<bool>()), 1..300)
             ) {
-                let mut window = SeqWindow { highest: 0, bits: [0; 16], heard: 0 };
+                let mut window = SeqWindow::starting_at(0, 0, 0);
                 let mut inserted = std::collections::BTreeSet::from([0]);
-                window.insert(0);
                 for (seq, insert) in steps {
-                    if insert {
-                        window.insert(seq);
+                    let highest = *inserted.last().unwrap();
+                    if insert && !window.contains(0, seq) {
+                        window.insert(0, seq);
+                        if seq < highest && highest - seq >= WINDOW {
+                            inserted.clear();
+                        }
                         inserted.insert(seq);
                     }
                     let highest = *inserted.last().unwrap();
                     for probe in seq.saturating_sub(WINDOW + 2)..seq + 2 {
                         let model = probe <= highest
-                            && (highest - probe >= WINDOW || inserted.contains(&probe));
-                        prop_assert_eq!(window.contains(probe), model, "probe {}", probe);
+                            && highest - probe < WINDOW
+                            && inserted.contains(&probe);
+                        prop_assert_eq!(window.contains(0, probe), model, "probe {}", probe);
                     }
                 }
             }

@@ -284,9 +284,13 @@ pub async fn start(
     }
     if let Some(sim) = plan.inputs.simulator.clone() {
         let (tx, shutdown, grid) = (lines_tx.clone(), shutdown.clone(), plan.grid.clone());
+        // A restarted simulator numbers on from where the log says it stopped.
+        let numbered = ingest.highest_seq(source::sim::SOURCE).unwrap_or(0);
         tasks.push((
             "simulator",
-            tokio::spawn(async move { source::sim::live(&grid, &sim, tx, shutdown).await }),
+            tokio::spawn(
+                async move { source::sim::live(&grid, &sim, numbered, tx, shutdown).await },
+            ),
         ));
     }
     if !plan.inputs.files.is_empty() || plan.inputs.stdin {
@@ -554,7 +558,14 @@ async fn run_ingest(
                 Some((at, n)) if *at == arrived => *n += 1,
                 _ => arrivals.push((arrived, 1)),
             }
-            match ingest.offer(&event, wall) {
+            // Event files have no wall clock: one from a broken clock is judged
+            // against the newest event before it. Logged events were judged already.
+            let now = match (wall, &line) {
+                (Some(wall), _) => Some(wall),
+                (None, Some(_)) => ingest.newest(),
+                (None, None) => None,
+            };
+            match ingest.offer(&event, now) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
                     if let Some(recording) = recording.as_mut() {
@@ -565,9 +576,10 @@ async fn run_ingest(
                 Verdict::Duplicate => counters.duplicate.inc(),
                 Verdict::Rejected(reason) => {
                     counters.rejected(reason).inc();
-                    let detail = match reason {
-                        Reason::Late => "older than the watermark",
-                        _ => "further beyond the wall clock than time.max_ahead",
+                    let detail = match (reason, wall) {
+                        (Reason::Late, _) => "older than the watermark",
+                        (_, Some(_)) => "further beyond the wall clock than time.max_ahead",
+                        (_, None) => "further beyond the newest accepted event than time.max_ahead",
                     };
                     let raw = match &line {
                         Some(line) => String::from_utf8_lossy(line).into_owned(),

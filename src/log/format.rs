@@ -27,6 +27,8 @@ const TAG_SOURCE: u8 = 16;
 const HAS_ORIGIN: u8 = 1;
 const HAS_FIRST: u8 = 2;
 const HAS_SECOND: u8 = 4;
+/// The origin carries a non-zero epoch, written after its `seq`.
+const HAS_EPOCH: u8 = 8;
 
 /// The kinds of object whose ids the dictionary lists, in the order it lists them.
 pub const KINDS: [&str; 5] = ["plant", "load", "data_center", "line", "contract"];
@@ -153,7 +155,7 @@ impl Encoder {
         let origin = event
             .origin
             .as_ref()
-            .map(|o| (self.source(out, &o.source), o.seq));
+            .map(|o| (self.source(out, &o.source), o.epoch, o.seq));
         record(out, |p| {
             let (tag, first, second) = match &event.body {
                 Body::Generation {
@@ -167,15 +169,20 @@ impl Encoder {
                 Body::Nomination { mw, .. } => (TAG_NOMINATION, *mw, None),
                 Body::Heartbeat => (TAG_HEARTBEAT, None, None),
             };
+            let epoch = origin.map_or(0, |(_, epoch, _)| epoch);
             let flags = if origin.is_some() { HAS_ORIGIN } else { 0 }
+                | if epoch != 0 { HAS_EPOCH } else { 0 }
                 | if first.is_some() { HAS_FIRST } else { 0 }
                 | if second.is_some() { HAS_SECOND } else { 0 };
             p.extend_from_slice(&[tag, flags]);
             p.extend_from_slice(&seq.to_le_bytes());
             p.extend_from_slice(&event.ts.as_micros().to_le_bytes());
-            if let Some((index, seq)) = origin {
+            if let Some((index, _, seq)) = origin {
                 p.extend_from_slice(&index.to_le_bytes());
                 p.extend_from_slice(&seq.to_le_bytes());
+                if epoch != 0 {
+                    p.extend_from_slice(&epoch.to_le_bytes());
+                }
             }
             let index = |p: &mut Vec<u8>, i: usize| p.extend_from_slice(&(i as u32).to_le_bytes());
             let mw = |p: &mut Vec<u8>, v: f64| p.extend_from_slice(&v.to_le_bytes());
@@ -335,10 +342,9 @@ impl Decoder {
                 .get(index as usize)
                 .cloned()
                 .ok_or(FormatError::Source(index))?;
-            Some(Origin {
-                source,
-                seq: c.u64()?,
-            })
+            let seq = c.u64()?;
+            let epoch = if flags & HAS_EPOCH != 0 { c.u64()? } else { 0 };
+            Some(Origin { source, epoch, seq })
         } else {
             None
         };

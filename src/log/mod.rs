@@ -100,6 +100,7 @@ mod tests {
         ];
         let origin = proptest::option::of((
             prop_oneof![Just("scada-1"), Just("scada-2"), Just("sim")],
+            prop_oneof![Just(0u64), any::<u64>()],
             any::<u64>(),
         ));
         (
@@ -109,8 +110,9 @@ mod tests {
         )
             .prop_map(|(body, ts, origin)| Event {
                 ts: Timestamp::from_micros(ts),
-                origin: origin.map(|(source, seq)| Origin {
+                origin: origin.map(|(source, epoch, seq)| Origin {
                     source: Arc::from(source),
+                    epoch,
                     seq,
                 }),
                 body,
@@ -151,6 +153,7 @@ mod tests {
             ts: Timestamp::from_micros(1_800_000_000_000_000 + i as i64),
             origin: Some(Origin {
                 source: Arc::from("gw"),
+                epoch: 0,
                 seq: i,
             }),
             body: Body::Demand {
@@ -235,6 +238,7 @@ mod tests {
             ts: Timestamp::parse("2027-01-11T08:00:00Z").unwrap(),
             origin: Some(Origin {
                 source: Arc::from("gw"),
+                epoch: 0,
                 seq: 7,
             }),
             body: Body::Demand { load: 8, mw: 420.5 },

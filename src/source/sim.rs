@@ -110,6 +110,8 @@ struct Params {
 
 /// The scenarios are set at UTC+5 (Central Asia): demand shapes are in local hours.
 const LOCAL_OFFSET_S: i64 = 5 * 3600;
+/// The `source` of every simulated event.
+pub const SOURCE: &str = "sim";
 const NOMINATION_PERIOD_S: i64 = 900;
 /// Live storage between dead level and the top of the rule curve, in hours of full
 /// output: an estimate that turns MW of net draw into metres (Nurek holds about
@@ -246,6 +248,11 @@ fn json_string(text: &str) -> String {
 }
 
 impl Simulator {
+    /// Numbers the next event `seq + 1`, as a sender that goes on from an earlier run.
+    pub fn number_after(&mut self, seq: u64) {
+        self.seq = seq;
+    }
+
     pub fn new(grid: &Grid, scenario: Scenario, seed: u64, start: Timestamp) -> Self {
         let params = scenario.params();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -454,7 +461,7 @@ impl Simulator {
         let mut line = String::with_capacity(160);
         let _ = write!(
             line,
-            "{{\"type\":\"{kind}\",\"ts\":\"{ts_text}\",\"source\":\"sim\",\"seq\":{}",
+            "{{\"type\":\"{kind}\",\"ts\":\"{ts_text}\",\"source\":\"{SOURCE}\",\"seq\":{}",
             self.seq
         );
         line
