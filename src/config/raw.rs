@@ -42,6 +42,8 @@ pub struct Load {
     pub class: String,
     #[serde(default)]
     pub peak_mw: Option<f64>,
+    #[serde(default)]
+    pub max_mw: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,7 +168,7 @@ impl Time {
         "5s".into()
     }
     fn default_max_ahead() -> String {
-        "1h".into()
+        "10s".into()
     }
 }
 

@@ -17,6 +17,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Tables a configuration may contain; anything else at the top level is unknown.
+/// The shortest tick but "after every event": every tick in the allowed lateness and
+/// `max_ahead` is evaluated when event time jumps, so a tick of microseconds would make
+/// one event cost millions of schedules.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
 const SECTIONS: [&str; 17] = [
     "areas",
     "plants",
@@ -54,6 +59,13 @@ impl Checker<'_> {
     fn non_negative(&mut self, path: String, value: f64) -> f64 {
         if !(value.is_finite() && value >= 0.0) {
             self.error(path, value, "must be a finite number of at least 0");
+        }
+        value
+    }
+
+    fn positive(&mut self, path: String, value: f64) -> f64 {
+        if !(value.is_finite() && value > 0.0) {
+            self.error(path, value, "must be a finite number above 0");
         }
         value
     }
@@ -311,6 +323,8 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     }
     index.plants = plant_ids;
 
+    // What no single load or site can exceed when it declares no bound of its own.
+    let installed_mw: f64 = plants.iter().map(|p| p.capacity_mw).sum();
     let mut loads = Vec::new();
     for (path, l) in raw_loads.into_iter().filter_map(|(p, a)| Some((p, a?))) {
         c.register(&mut index.loads, format!("{path}.id"), &l.id, loads.len());
@@ -333,12 +347,16 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
         let peak_mw = l
             .peak_mw
             .map(|v| c.non_negative(format!("{path}.peak_mw"), v));
+        let max_mw = l
+            .max_mw
+            .map_or(installed_mw, |v| c.positive(format!("{path}.max_mw"), v));
         loads.push(Load {
             id: l.id,
             area,
             tier,
             class,
             peak_mw,
+            max_mw,
         });
     }
 
@@ -369,6 +387,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
             firm_tier,
             flexible_tier,
             capacity_mw,
+            max_mw: capacity_mw.unwrap_or(installed_mw),
         });
     }
 
@@ -522,6 +541,16 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
         deadband_mw: c.non_negative("schedule.deadband_mw".into(), raw_schedule.deadband_mw),
         heartbeat: c.duration("schedule.heartbeat".into(), &raw_schedule.heartbeat),
     };
+    if !schedule.interval.is_zero() && schedule.interval < MIN_INTERVAL {
+        c.error(
+            "schedule.interval".into(),
+            format!("{:?}", raw_schedule.interval),
+            format!(
+                "must be \"0s\" (after every event) or at least {}",
+                humantime::format_duration(MIN_INTERVAL)
+            ),
+        );
+    }
     if schedule.heartbeat.is_zero() {
         c.error(
             "schedule.heartbeat".into(),

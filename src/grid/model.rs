@@ -71,6 +71,10 @@ pub struct Load {
     /// not this figure, is what the scheduler serves. `None` lets the simulator derive
     /// a size from the area's plant capacity and the load's class.
     pub peak_mw: Option<f64>,
+    /// The most this load can draw: a reading above it is `above_capacity`, so one bad
+    /// figure cannot put the grid in a state it is not in. Configured, or the sum of
+    /// every plant's capacity.
+    pub max_mw: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +86,9 @@ pub struct DataCenter {
     pub flexible_tier: u32,
     /// Upper bound on firm + flexible demand, when the site declares one.
     pub capacity_mw: Option<f64>,
+    /// The bound readings are held to: `capacity_mw`, or the sum of every plant's
+    /// capacity when the site declares none.
+    pub max_mw: f64,
 }
 
 #[derive(Debug, Clone)]
