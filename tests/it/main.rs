@@ -5,6 +5,7 @@ mod crash;
 mod daemon;
 mod determinism;
 mod latency;
+mod live;
 #[path = "../oracle/mod.rs"]
 mod oracle;
 mod prometheus;

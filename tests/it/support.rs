@@ -7,6 +7,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Held by a test that floods the machine or measures latency, so that two such tests
+/// never run at once and one does not slow the other down.
+pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vakhsh"))
 }
