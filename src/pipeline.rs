@@ -31,6 +31,11 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// Refused lines waiting for the dead-letter file. A line may be 64 KiB, so this bounds
+/// the edge at 16 MiB; a flood of bad lines then slows decoding instead of filling
+/// memory.
+const DEAD_LETTERS_WAITING: usize = 256;
+
 /// Where a run reads events from.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
@@ -209,7 +214,7 @@ pub async fn start(
     let (events_tx, events_rx) = bounded::<Vec<Decoded>>(s.events_capacity);
     let (ticks_tx, ticks_rx) = bounded::<Vec<Tick>>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
-    let (dead_tx, dead_rx) = bounded::<DeadLetter>(s.events_capacity * s.batch_size);
+    let (dead_tx, dead_rx) = bounded::<DeadLetter>(DEAD_LETTERS_WAITING);
     let edge = |name: &str| metrics.channel_blocked.with_label_values(&[name]);
     let lines_tx = Edge::new(lines_tx, edge("lines"));
     let events_tx = Edge::new(events_tx, edge("events"));

@@ -12,6 +12,10 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 
 /// How much of an oversized line is kept for the dead-letter file.
 const KEPT_OF_OVERSIZED: usize = 1024;
+/// A batch is sent once its lines hold this many bytes, whatever their number: the
+/// pipeline's edges are bounded in batches, so this bounds them in memory too when
+/// lines are long.
+pub const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Why reading stopped.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,6 +35,7 @@ pub async fn forward<R: AsyncRead + Unpin>(
     tx: &Edge<Batch>,
 ) -> std::io::Result<End> {
     let mut batch = Vec::with_capacity(batch_size);
+    let mut batch_bytes = 0;
     loop {
         let line = read_line(reader, origin, max_line_bytes).await?;
         let Some(line) = line else {
@@ -41,14 +46,17 @@ pub async fn forward<R: AsyncRead + Unpin>(
             });
         };
         if !line.bytes.is_empty() || line.too_large {
+            batch_bytes += line.bytes.len();
             batch.push(Input::Line(line));
         }
         // Only whole lines already buffered may join the batch: waiting on the socket
         // here would hold a persistent connection's lines until more arrive.
-        if (batch.len() >= batch_size || memchr(reader.buffer()).is_none())
-            && !send(tx, &mut batch).await
-        {
-            return Ok(End::Closed);
+        let full = batch.len() >= batch_size || batch_bytes >= MAX_BATCH_BYTES;
+        if full || memchr(reader.buffer()).is_none() {
+            batch_bytes = 0;
+            if !send(tx, &mut batch).await {
+                return Ok(End::Closed);
+            }
         }
     }
 }

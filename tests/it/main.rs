@@ -4,6 +4,7 @@ mod check_config;
 mod crash;
 mod daemon;
 mod determinism;
+mod hostile;
 mod latency;
 mod live;
 #[path = "../oracle/mod.rs"]
