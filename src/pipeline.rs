@@ -24,7 +24,7 @@ use async_channel::{Receiver, bounded};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -221,7 +221,9 @@ pub async fn start(
     let ticks_tx = Edge::new(ticks_tx, edge("ticks"));
     let decisions_tx = Edge::new(decisions_tx, edge("decisions"));
     let dead_tx = Edge::new(dead_tx, edge("dead_letters"));
-    let depths = sample_depths(
+    // The watermark as the ingest stage last moved it, for the lag a live run shows.
+    let watermark = plan.timing.live.then(|| Arc::new(AtomicI64::new(i64::MIN)));
+    let depths = sample_gauges(
         metrics.clone(),
         vec![
             ("lines", depth(&lines_rx)),
@@ -230,6 +232,7 @@ pub async fn start(
             ("decisions", depth(&decisions_rx)),
             ("dead_letters", depth(&dead_rx)),
         ],
+        watermark.clone(),
     );
 
     let dead_out: Option<Box<dyn Write + Send>> = match &plan.outputs.dead_letter {
@@ -342,8 +345,12 @@ pub async fn start(
     if plan.outputs.stdout {
         outputs.push(Box::new(std::io::stdout()));
     }
+    if let (Some(published), Some(recovered)) = (&watermark, ingest.watermark()) {
+        published.store(recovered.as_micros(), Ordering::Relaxed);
+    }
     let stage = IngestStage {
         ingest,
+        watermark,
         grid: plan.grid.clone(),
         timing: plan.timing,
         recording,
@@ -513,6 +520,8 @@ struct Recording {
 /// What the ingest stage owns: the ordering core, and how it records and paces.
 struct IngestStage {
     ingest: Ingest,
+    /// Where a live run publishes its watermark (microseconds) for the lag gauge.
+    watermark: Option<Arc<AtomicI64>>,
     grid: Arc<Grid>,
     timing: Timing,
     recording: Option<Recording>,
@@ -529,6 +538,7 @@ async fn run_ingest(
 ) -> anyhow::Result<()> {
     let IngestStage {
         mut ingest,
+        watermark,
         grid,
         timing,
         mut recording,
@@ -603,10 +613,8 @@ async fn run_ingest(
             }
             ingest.run_ticks(|ts, state| due.push((ts, state.clone(), arrived)));
         }
-        if let (Some(wall), Some(watermark)) = (wall, ingest.watermark()) {
-            metrics
-                .watermark_lag
-                .set(wall.micros_since(watermark) as f64 / 1e6);
+        if let (Some(published), Some(moved)) = (&watermark, ingest.watermark()) {
+            published.store(moved.as_micros(), Ordering::Relaxed);
         }
         // The log hears of a batch before the scheduler does.
         if let Some(recording) = &recording
@@ -712,8 +720,14 @@ fn depth<T: Send + 'static>(rx: &Receiver<T>) -> Depth {
     Box::new(move || weak.upgrade().map(|rx| rx.len()))
 }
 
-/// Publishes every edge's depth twice a second; ends with the run.
-fn sample_depths(metrics: Metrics, edges: Vec<(&'static str, Depth)>) -> JoinHandle<()> {
+/// Publishes every edge's depth, and in a live run the watermark's lag behind the wall
+/// clock, twice a second; ends with the run. The lag is sampled here rather than when
+/// events arrive so that it grows while telemetry has stopped, which is when it matters.
+fn sample_gauges(
+    metrics: Metrics,
+    edges: Vec<(&'static str, Depth)>,
+    watermark: Option<Arc<AtomicI64>>,
+) -> JoinHandle<()> {
     let gauges: Vec<_> = edges
         .iter()
         .map(|(name, _)| metrics.channel_depth.with_label_values(&[name]))
@@ -722,6 +736,11 @@ fn sample_depths(metrics: Metrics, edges: Vec<(&'static str, Depth)>) -> JoinHan
         loop {
             for ((_, probe), gauge) in edges.iter().zip(&gauges) {
                 gauge.set(probe().unwrap_or(0) as i64);
+            }
+            let moved = watermark.as_ref().map(|w| w.load(Ordering::Relaxed));
+            if let Some(micros) = moved.filter(|&m| m != i64::MIN) {
+                let lag = Timestamp::now().micros_since(Timestamp::from_micros(micros));
+                metrics.watermark_lag.set(lag as f64 / 1e6);
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }

@@ -297,3 +297,22 @@ fn a_flood_on_three_connections_keeps_memory_flat_and_loses_nothing() {
     let logged = std::fs::read_to_string(exported).unwrap().lines().count();
     assert_eq!(logged as f64, accepted, "accepted = logged = exported");
 }
+
+/// When the gateways fall silent the watermark stands still and its lag behind the wall
+/// clock grows, so the alert on it can fire.
+#[test]
+fn the_watermark_lag_grows_while_telemetry_has_stopped() {
+    let daemon = Daemon::start(&[]);
+    daemon.send(&[demand(&now_plus(0), 200.0, 1)]);
+    let first = daemon.wait_for_metrics("the lag of the first watermark", |m| {
+        m.sum("vakhsh_events_accepted_total") == 1.0 && m.sum("vakhsh_watermark_lag_seconds") > 0.0
+    });
+    let lag = first.sum("vakhsh_watermark_lag_seconds");
+    assert!(
+        lag < 10.0,
+        "the lag starts near the allowed lateness: {lag}"
+    );
+    daemon.wait_for_metrics("the lag to grow by two seconds with nothing sent", |m| {
+        m.sum("vakhsh_watermark_lag_seconds") >= lag + 2.0
+    });
+}
