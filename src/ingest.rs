@@ -95,7 +95,7 @@ impl Ingest {
     /// was refused).
     pub fn offer(&mut self, event: &Event, now: Option<Timestamp>) -> Verdict {
         if let Some(origin) = &event.origin
-            && self.dedupe.seen(origin)
+            && self.dedupe.seen(origin, event.ts)
         {
             return Verdict::Duplicate;
         }
@@ -108,7 +108,7 @@ impl Ingest {
             return Verdict::Rejected(Reason::TooFarAhead);
         }
         if let Some(origin) = &event.origin {
-            self.dedupe.record(origin);
+            self.dedupe.record(origin, event.ts);
         }
         self.newest = Some(self.newest.map_or(event.ts, |n| n.max(event.ts)));
         let interval = self.grid.schedule.interval;
@@ -171,11 +171,12 @@ impl Ingest {
 }
 
 /// Remembers, per sender, which sequence numbers were accepted: the newest epoch, the
-/// highest number in it, and a window of the [`WINDOW`] below that. A number of an
-/// earlier epoch is stale and counts as seen. A number further back than the window is
-/// not known to be seen: the sender has restarted its numbering without saying so, or
-/// once sent a wild one, and the window starts again from it; a genuine repeat from that
-/// far back is older than any allowed lateness and is refused as late.
+/// highest number in it with its event time, and a window of the [`WINDOW`] numbers
+/// below that. A number of an earlier epoch is stale and counts as seen. A number
+/// further back than the window tells apart by its time: no newer than the highest
+/// number's event, it is an old line sent again and counts as seen; newer, the sender
+/// has restarted its numbering without saying so (or once sent a wild number), and the
+/// window starts again from it, so no single line can silence a sender.
 #[derive(Default)]
 struct Dedupe {
     /// Looked up for every event with an origin, so hashed with foldhash: several times
@@ -190,9 +191,29 @@ const WINDOW: u64 = 1024;
 /// Senders remembered at once; beyond this the least recently heard is forgotten.
 const MAX_SENDERS: usize = 4096;
 
+/// Where one line stands in its sender's numbering.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    epoch: u64,
+    seq: u64,
+    ts: Timestamp,
+}
+
+impl Mark {
+    fn of(origin: &Origin, ts: Timestamp) -> Self {
+        Mark {
+            epoch: origin.epoch,
+            seq: origin.seq,
+            ts,
+        }
+    }
+}
+
 struct SeqWindow {
     epoch: u64,
     highest: u64,
+    /// Event time of the line that set `highest`.
+    highest_ts: Timestamp,
     /// A ring: bit `seq % WINDOW` set means `seq` was accepted, for the [`WINDOW`]
     /// numbers up to `highest`. Moving `highest` on clears only the slots it passes.
     bits: [u64; (WINDOW / 64) as usize],
@@ -200,49 +221,59 @@ struct SeqWindow {
 }
 
 impl SeqWindow {
-    /// A window holding only `seq` of `epoch`.
-    fn starting_at(epoch: u64, seq: u64, heard: u64) -> Self {
+    /// A window holding only `mark`.
+    fn starting_at(mark: Mark, heard: u64) -> Self {
         let mut window = SeqWindow {
-            epoch,
-            highest: seq,
+            epoch: mark.epoch,
+            highest: mark.seq,
+            highest_ts: mark.ts,
             bits: [0; (WINDOW / 64) as usize],
             heard,
         };
-        let (word, bit) = slot(seq);
+        let (word, bit) = slot(mark.seq);
         window.bits[word] |= bit;
         window
     }
 
-    fn contains(&self, epoch: u64, seq: u64) -> bool {
-        if epoch != self.epoch {
-            return epoch < self.epoch;
+    /// Further back than the window reaches: a number it cannot answer for by bits.
+    fn beyond(&self, seq: u64) -> bool {
+        seq < self.highest && self.highest - seq >= WINDOW
+    }
+
+    fn contains(&self, mark: Mark) -> bool {
+        if mark.epoch != self.epoch {
+            return mark.epoch < self.epoch;
         }
-        if seq > self.highest || self.highest - seq >= WINDOW {
+        if mark.seq > self.highest {
             return false;
         }
-        let (word, bit) = slot(seq);
+        if self.beyond(mark.seq) {
+            return mark.ts <= self.highest_ts;
+        }
+        let (word, bit) = slot(mark.seq);
         self.bits[word] & bit != 0
     }
 
-    fn insert(&mut self, epoch: u64, seq: u64) {
-        let restarted = epoch > self.epoch || (seq < self.highest && self.highest - seq >= WINDOW);
-        if restarted {
-            *self = SeqWindow::starting_at(epoch, seq, self.heard);
+    /// Records an accepted `mark` (one [`SeqWindow::contains`] said was new).
+    fn insert(&mut self, mark: Mark) {
+        if mark.epoch > self.epoch || self.beyond(mark.seq) {
+            *self = SeqWindow::starting_at(mark, self.heard);
             return;
         }
-        if seq > self.highest {
-            if seq - self.highest >= WINDOW {
+        if mark.seq > self.highest {
+            if mark.seq - self.highest >= WINDOW {
                 self.bits = [0; (WINDOW / 64) as usize];
             } else {
                 // The numbers the window moves onto take the slots of those it leaves.
-                for passed in self.highest + 1..=seq {
+                for passed in self.highest + 1..=mark.seq {
                     let (word, bit) = slot(passed);
                     self.bits[word] &= !bit;
                 }
             }
-            self.highest = seq;
+            self.highest = mark.seq;
+            self.highest_ts = mark.ts;
         }
-        let (word, bit) = slot(seq);
+        let (word, bit) = slot(mark.seq);
         self.bits[word] |= bit;
     }
 }
@@ -254,10 +285,10 @@ fn slot(seq: u64) -> (usize, u64) {
 }
 
 impl Dedupe {
-    fn seen(&self, origin: &Origin) -> bool {
+    fn seen(&self, origin: &Origin, ts: Timestamp) -> bool {
         self.senders
             .get(&origin.source)
-            .is_some_and(|w| w.contains(origin.epoch, origin.seq))
+            .is_some_and(|w| w.contains(Mark::of(origin, ts)))
     }
 
     /// The highest number accepted from `source` in its epoch 0, if it is remembered.
@@ -268,11 +299,12 @@ impl Dedupe {
             .map(|w| w.highest)
     }
 
-    fn record(&mut self, origin: &Origin) {
+    fn record(&mut self, origin: &Origin, ts: Timestamp) {
         self.clock += 1;
+        let mark = Mark::of(origin, ts);
         if let Some(window) = self.senders.get_mut(&origin.source) {
             window.heard = self.clock;
-            window.insert(origin.epoch, origin.seq);
+            window.insert(mark);
             return;
         }
         if self.senders.len() >= MAX_SENDERS {
@@ -284,7 +316,7 @@ impl Dedupe {
                 self.senders.remove(&name);
             }
         }
-        let window = SeqWindow::starting_at(origin.epoch, origin.seq, self.clock);
+        let window = SeqWindow::starting_at(mark, self.clock);
         self.senders.insert(origin.source.clone(), window);
     }
 }
@@ -374,28 +406,38 @@ mod tests {
         );
     }
 
+    fn mark(epoch: u64, seq: u64, second: i64) -> Mark {
+        Mark {
+            epoch,
+            seq,
+            ts: Timestamp::from_micros(second * 1_000_000),
+        }
+    }
+
     #[test]
     fn dedupe_window_tracks_recent_sequence_numbers() {
-        let mut w = SeqWindow::starting_at(0, 10, 0);
-        w.insert(0, 8);
-        assert!(w.contains(0, 10) && w.contains(0, 8) && !w.contains(0, 9));
-        w.insert(0, 100);
-        assert!(w.contains(0, 10) && w.contains(0, 8) && !w.contains(0, 9) && w.contains(0, 100));
-        w.insert(0, 100 + WINDOW);
-        assert!(w.contains(0, 100 + WINDOW) && !w.contains(0, 100 + WINDOW - 1));
+        let mut w = SeqWindow::starting_at(mark(0, 10, 1), 0);
+        w.insert(mark(0, 8, 1));
+        let seen = |w: &SeqWindow, seq| w.contains(mark(0, seq, 2));
+        assert!(seen(&w, 10) && seen(&w, 8) && !seen(&w, 9));
+        w.insert(mark(0, 100, 2));
+        assert!(seen(&w, 10) && seen(&w, 8) && !seen(&w, 9) && seen(&w, 100));
+        w.insert(mark(0, 100 + WINDOW, 3));
+        assert!(w.contains(mark(0, 100 + WINDOW, 3)) && !w.contains(mark(0, 99 + WINDOW, 3)));
         assert!(
-            !w.contains(0, 100),
-            "beyond the window is not known: a restarted numbering is taken"
+            w.contains(mark(0, 100, 2)),
+            "beyond the window and no newer than the highest: sent again"
         );
-        w.insert(0, 3);
         assert!(
-            w.contains(0, 3) && !w.contains(0, 100 + WINDOW),
-            "the window starts again at 3"
+            !w.contains(mark(0, 100, 4)),
+            "beyond the window and newer: a restarted numbering"
         );
-        w.insert(2, 0);
-        assert!(w.contains(2, 0) && !w.contains(2, 3));
+        w.insert(mark(0, 3, 4));
+        assert!(w.contains(mark(0, 3, 4)) && !w.contains(mark(0, 100 + WINDOW, 5)));
+        w.insert(mark(2, 0, 5));
+        assert!(w.contains(mark(2, 0, 5)) && !w.contains(mark(2, 3, 5)));
         assert!(
-            w.contains(0, 3) && w.contains(1, 77),
+            w.contains(mark(0, 3, 6)) && w.contains(mark(1, 77, 6)),
             "an earlier epoch is stale"
         );
     }
@@ -426,19 +468,20 @@ mod tests {
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(300))]
 
-            /// The window answers as a set of every number inserted would, within
-            /// [`WINDOW`] of the highest; further back nothing is known, and a number
-            /// inserted from there starts the set again.
+            /// For lines that come in time order, the window answers as a set of every
+            /// number inserted would, within [`WINDOW`] of the highest; further back a
+            /// newer line is a restart, and a number inserted from there starts the set
+            /// again.
             #[test]
             fn the_dedupe_window_remembers_what_a_set_would(
                 steps in proptest::collection::vec((0u64..3000, any::<bool>()), 1..300)
             ) {
-                let mut window = SeqWindow::starting_at(0, 0, 0);
+                let mut window = SeqWindow::starting_at(mark(0, 0, 0), 0);
                 let mut inserted = std::collections::BTreeSet::from([0]);
-                for (seq, insert) in steps {
+                for (step, (seq, insert)) in (1..).zip(steps) {
                     let highest = *inserted.last().unwrap();
-                    if insert && !window.contains(0, seq) {
-                        window.insert(0, seq);
+                    if insert && !window.contains(mark(0, seq, step)) {
+                        window.insert(mark(0, seq, step));
                         if seq < highest && highest - seq >= WINDOW {
                             inserted.clear();
                         }
@@ -449,7 +492,11 @@ mod tests {
                         let model = probe <= highest
                             && highest - probe < WINDOW
                             && inserted.contains(&probe);
-                        prop_assert_eq!(window.contains(0, probe), model, "probe {}", probe);
+                        prop_assert_eq!(window.contains(mark(0, probe, step + 1)), model, "probe {}", probe);
+                        // A line sent again keeps its old time: from beyond the window
+                        // it is a repeat, never a restart.
+                        let beyond = probe < highest && highest - probe >= WINDOW;
+                        prop_assert_eq!(window.contains(mark(0, probe, 0)), model || beyond, "old probe {}", probe);
                     }
                 }
             }

@@ -16,12 +16,12 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// Tables a configuration may contain; anything else at the top level is unknown.
 /// The shortest tick but "after every event": every tick in the allowed lateness and
 /// `max_ahead` is evaluated when event time jumps, so a tick of microseconds would make
 /// one event cost millions of schedules.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
+/// Tables a configuration may contain; anything else at the top level is unknown.
 const SECTIONS: [&str; 17] = [
     "areas",
     "plants",
