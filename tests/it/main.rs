@@ -10,4 +10,5 @@ mod oracle;
 mod prometheus;
 mod replay;
 mod schedule_oracle;
+mod storage;
 mod support;
