@@ -5,11 +5,12 @@
 //! The full-disk tests mount a small tmpfs, so they need root (CI runs them as root);
 //! elsewhere they say they are skipped and pass.
 
-use crate::support::{Daemon, Metrics, binary, default_config, simulate};
+use crate::support::{Daemon, Metrics, binary, default_config, replay, simulate};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A 2 MiB tmpfs, unmounted when dropped (a failing test included).
@@ -92,11 +93,11 @@ fn telemetry(dir: &Path) -> Vec<String> {
 
 /// Sends `lines` over one connection from a thread of its own: a daemon holding ingest
 /// back stops reading, and the writes wait.
-fn send_in_background(daemon: &Daemon, lines: &[String]) -> std::thread::JoinHandle<()> {
+fn send_in_background(daemon: &Daemon, lines: &[String]) -> JoinHandle<std::io::Result<()>> {
     let mut text = lines.join("\n");
     text.push('\n');
     let mut stream = TcpStream::connect(daemon.tcp).unwrap();
-    std::thread::spawn(move || stream.write_all(text.as_bytes()).unwrap())
+    std::thread::spawn(move || stream.write_all(text.as_bytes()))
 }
 
 /// Polls `/readyz` until `done` holds for its status and body.
@@ -154,53 +155,123 @@ fn logged_events(dir: &Path, scratch: &Path) -> usize {
     json_lines(&out)
 }
 
-/// Runs a daemon whose output `file` (its metric label, and as `/readyz` describes
-/// it) is `name` on a tmpfs, set by the environment variable `key`; fills the tmpfs,
-/// then frees it, and checks that every output holds exactly what was counted.
-fn fill_and_free(file: &str, described: &str, key: &str, name: &str) {
-    let Some(tmpfs) = Tmpfs::mount() else {
+/// One output file: its metric label, how `/readyz` names it, the environment
+/// variable that places it, and its name on the tmpfs.
+struct Output {
+    file: &'static str,
+    described: &'static str,
+    key: &'static str,
+    name: &'static str,
+}
+
+const EVENT_LOG: Output = Output {
+    file: "event_log",
+    described: "the event log",
+    key: "VAKHSH__LOG__DIR",
+    name: "log",
+};
+
+const DECISIONS: Output = Output {
+    file: "decisions",
+    described: "the decision file",
+    key: "VAKHSH__OUTPUT__DECISIONS",
+    name: "decisions.jsonl",
+};
+
+const DEAD_LETTER: Output = Output {
+    file: "dead_letter",
+    described: "the dead-letter file",
+    key: "VAKHSH__OUTPUT__DEAD_LETTER",
+    name: "dead-letter.jsonl",
+};
+
+/// A daemon with one output on a tmpfs that filled while telemetry was sent:
+/// `/readyz` names the output and its failed writes are counted.
+struct Filled {
+    /// Declared first, so dropped (killed) before the tmpfs is unmounted.
+    daemon: Daemon,
+    tmpfs: Tmpfs,
+    scratch: tempfile::TempDir,
+    /// The output's name on the tmpfs.
+    name: &'static str,
+    filler: PathBuf,
+    lines: Vec<String>,
+    sender: JoinHandle<std::io::Result<()>>,
+}
+
+impl Filled {
+    /// `None` when not running as root.
+    fn new(output: &Output, env: &[(&str, &str)]) -> Option<Filled> {
+        let tmpfs = Tmpfs::mount()?;
+        let scratch = tempfile::tempdir().unwrap();
+        let lines = telemetry(scratch.path());
+        let path = tmpfs.path().join(output.name);
+        let mut env = env.to_vec();
+        env.push((output.key, path.to_str().unwrap()));
+        let daemon = Daemon::start_in(scratch.path(), &env);
+        let filler = tmpfs.fill();
+        let sender = send_in_background(&daemon, &lines);
+        wait_for_readyz(&daemon, "503 naming the full file", |status, body| {
+            status == 503 && body.contains(output.described)
+        });
+        daemon.wait_for_metrics("the write errors counted", |m| {
+            m.sum(&errors(output)) > 0.0 && m.sum(&writable(output)) == 0.0
+        });
+        Some(Filled {
+            daemon,
+            tmpfs,
+            scratch,
+            name: output.name,
+            filler,
+            lines,
+            sender,
+        })
+    }
+
+    /// Where the daemon writes `name`: on the tmpfs or beside it.
+    fn output(&self, name: &str) -> PathBuf {
+        if name == self.name {
+            self.tmpfs.path().join(name)
+        } else {
+            self.scratch.path().join(name)
+        }
+    }
+}
+
+fn errors(output: &Output) -> String {
+    format!(
+        "vakhsh_output_write_errors_total{{file=\"{}\"}}",
+        output.file
+    )
+}
+
+fn writable(output: &Output) -> String {
+    format!("vakhsh_output_writable{{file=\"{}\"}}", output.file)
+}
+
+/// Fills the tmpfs under `output` while the daemon is fed, then frees it, and checks
+/// that every output holds exactly what was counted, with no torn line.
+fn fill_and_free(output: &Output) {
+    let Some(mut filled) = Filled::new(output, &[]) else {
         return;
     };
-    let scratch = tempfile::tempdir().unwrap();
-    let lines = telemetry(scratch.path());
-    let path = tmpfs.path().join(name);
-    let mut daemon = Daemon::start_in(scratch.path(), &[(key, path.to_str().unwrap())]);
-    let filler = tmpfs.fill();
-    let sender = send_in_background(&daemon, &lines);
-
-    let errors = format!("vakhsh_output_write_errors_total{{file=\"{file}\"}}");
-    let writable = format!("vakhsh_output_writable{{file=\"{file}\"}}");
-    wait_for_readyz(&daemon, "503 naming the full file", |status, body| {
-        status == 503 && body.contains(described)
-    });
-    daemon.wait_for_metrics("the write errors counted", |m| {
-        m.sum(&errors) > 0.0 && m.sum(&writable) == 0.0
-    });
-
-    std::fs::remove_file(filler).unwrap();
-    wait_for_readyz(&daemon, "ready again", |status, _| status == 200);
-    let total = lines.len() as f64;
-    let output = |own: &str| {
-        if own == name {
-            path.clone()
-        } else {
-            scratch.path().join(own)
-        }
-    };
-    let (dead_letters, decisions) = (output("dead-letter.jsonl"), output("decisions.jsonl"));
+    std::fs::remove_file(&filled.filler).unwrap();
+    let daemon = &filled.daemon;
+    wait_for_readyz(daemon, "ready again", |status, _| status == 200);
+    let total = filled.lines.len() as f64;
+    let dead_letters = filled.output(DEAD_LETTER.name);
+    let decisions = filled.output(DECISIONS.name);
     let settled = |m: &Metrics| {
         let outcomes = m.sum("vakhsh_events_accepted_total")
             + m.sum("vakhsh_events_rejected_total")
             + m.sum("vakhsh_events_duplicate_total");
         m.sum("vakhsh_events_received_total") == total
             && outcomes == total
-            && m.sum(&writable) == 1.0
+            && m.sum(&writable(output)) == 1.0
             && complete_lines(&dead_letters) as f64 == m.sum("vakhsh_events_rejected_total")
-            && complete_lines(&decisions) as f64 == m.sum("vakhsh_decisions_total")
     };
     let metrics = daemon.wait_for_metrics("every line taken and written", settled);
-    sender.join().unwrap();
-    let (exit, log) = daemon.stop("-TERM");
+    let (exit, log) = filled.daemon.stop("-TERM");
     assert!(exit.success(), "daemon exit {exit:?}:\n{}", log.join("\n"));
 
     assert!(metrics.sum("vakhsh_events_rejected_total") > 0.0);
@@ -208,41 +279,53 @@ fn fill_and_free(file: &str, described: &str, key: &str, name: &str) {
         json_lines(&dead_letters) as f64,
         metrics.sum("vakhsh_events_rejected_total")
     );
-    assert!(metrics.sum("vakhsh_decisions_total") > 0.0);
+    let log = filled.output(EVENT_LOG.name);
     assert_eq!(
-        json_lines(&decisions) as f64,
-        metrics.sum("vakhsh_decisions_total")
-    );
-    assert_eq!(
-        logged_events(&output("log"), scratch.path()) as f64,
+        logged_events(&log, filled.scratch.path()) as f64,
         metrics.sum("vakhsh_events_accepted_total"),
         "accepted events missing from the log"
     );
+    // The decisions still being made when the counters settled are written by the
+    // drain: the file then holds exactly the decisions the log implies.
+    assert!(json_lines(&decisions) > 0);
+    let replayed = filled.scratch.path().join("replayed.jsonl");
+    replay(&log, &replayed);
+    assert!(
+        std::fs::read(&replayed).unwrap() == std::fs::read(&decisions).unwrap(),
+        "the decision file differs from a replay of the log"
+    );
+    filled.sender.join().unwrap().unwrap();
 }
 
 #[test]
 fn a_full_event_log_holds_ingest_back_and_loses_nothing() {
-    fill_and_free("event_log", "the event log", "VAKHSH__LOG__DIR", "log");
+    fill_and_free(&EVENT_LOG);
 }
 
 #[test]
 fn a_full_decision_file_holds_ingest_back_and_tears_no_line() {
-    fill_and_free(
-        "decisions",
-        "the decision file",
-        "VAKHSH__OUTPUT__DECISIONS",
-        "decisions.jsonl",
-    );
+    fill_and_free(&DECISIONS);
 }
 
 #[test]
 fn a_full_dead_letter_file_holds_ingest_back_and_loses_no_reject() {
-    fill_and_free(
-        "dead_letter",
-        "the dead-letter file",
-        "VAKHSH__OUTPUT__DEAD_LETTER",
-        "dead-letter.jsonl",
+    fill_and_free(&DEAD_LETTER);
+}
+
+#[test]
+fn a_shutdown_on_a_full_disk_retries_until_the_grace_period_then_exits_non_zero() {
+    let grace = [("VAKHSH__PIPELINE__SHUTDOWN_GRACE", "2s")];
+    let Some(mut filled) = Filled::new(&DECISIONS, &grace) else {
+        return;
+    };
+    let (exit, log) = filled.daemon.stop("-TERM");
+    assert_eq!(exit.code(), Some(1), "{}", log.join("\n"));
+    assert!(
+        log.iter().any(|l| l.contains("draining took longer")),
+        "{}",
+        log.join("\n")
     );
+    json_lines(&filled.output(DECISIONS.name));
 }
 
 #[test]
