@@ -107,7 +107,7 @@ pub struct Status {
     /// The latest decision line, shared with `/v1/schedule`.
     latest: Mutex<Option<Arc<[u8]>>>,
     /// Per output file (indexed by [`OutputFile`]), set while it cannot be written.
-    unwritable: [AtomicBool; 3],
+    unwritable: [AtomicBool; OutputFile::ALL.len()],
 }
 
 impl Status {
