@@ -70,6 +70,28 @@ impl Daemon {
         daemon
     }
 
+    /// The `vakhsh run` command `start_in` spawns, its stderr piped.
+    pub fn command_in(dir: &Path, env: &[(&str, &str)]) -> Command {
+        let mut command = binary();
+        command
+            .args(["run", "--config"])
+            .arg(default_config())
+            .env("RUST_LOG", "vakhsh=info")
+            .env("VAKHSH__SIMULATOR__ENABLED", "false")
+            .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
+            .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
+            .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
+            .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
+            .env("VAKHSH__LOG__DIR", dir.join("log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command
+    }
+
     /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
     pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         let mut child = Daemon::command_in(dir, env).spawn().unwrap();
@@ -106,28 +128,6 @@ impl Daemon {
             http: http.unwrap(),
             log,
         }
-    }
-
-    /// The `vakhsh run` command `start_in` spawns, its stderr piped.
-    pub fn command_in(dir: &Path, env: &[(&str, &str)]) -> Command {
-        let mut command = binary();
-        command
-            .args(["run", "--config"])
-            .arg(default_config())
-            .env("RUST_LOG", "vakhsh=info")
-            .env("VAKHSH__SIMULATOR__ENABLED", "false")
-            .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
-            .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
-            .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
-            .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
-            .env("VAKHSH__LOG__DIR", dir.join("log"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        command
     }
 
     pub fn pid(&self) -> u32 {
