@@ -49,7 +49,14 @@ async fn metrics_text(State(shared): State<Shared>) -> Response {
         .into_response()
 }
 
+/// 503 naming the output files that cannot be written while any cannot: ingest is
+/// held back until they can.
 async fn readyz(State(shared): State<Shared>) -> Response {
+    let unwritable: Vec<&str> = shared.status.unwritable().map(|f| f.describe()).collect();
+    if !unwritable.is_empty() {
+        let body = format!("not ready: cannot write {}\n", unwritable.join(" or "));
+        return (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    }
     if shared.status.ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {

@@ -12,6 +12,7 @@ use crate::latency::collector::LatencyCollector;
 use crate::latency::{Latency, Recorder, Stage};
 use crate::reject::Reason;
 use crate::schedule::{OperatingState, Schedule};
+use crate::sink::retry::OutputFile;
 use prometheus::{
     CounterVec, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec,
     IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
@@ -56,6 +57,10 @@ pub struct Metrics {
     pub channel_blocked: CounterVec,
     /// Wall clock minus the watermark, in a live run.
     pub watermark_lag: Gauge,
+    /// Failed attempts to write each output file, retries included.
+    output_write_errors: IntCounterVec,
+    /// 1 while each output file can be written, 0 while its writes fail.
+    output_writable: IntGaugeVec,
 }
 
 /// Gauges with the figures of the latest decision, in watts (Prometheus base units;
@@ -209,6 +214,26 @@ impl Metrics {
             "vakhsh_watermark_lag_seconds",
             "Wall clock minus the watermark (newest event time minus the allowed lateness), live runs.",
         );
+        let output_write_errors = counter_vec(
+            "vakhsh_output_write_errors_total",
+            "Failed attempts to write an output file (retries included), by file.",
+            &["file"],
+        );
+        let output_writable = IntGaugeVec::new(
+            Opts::new(
+                "vakhsh_output_writable",
+                "1 while an output file can be written, 0 while its writes fail and ingest is held back.",
+            ),
+            &["file"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(output_writable.clone()))
+            .expect("metric registered once");
+        for file in OutputFile::ALL {
+            output_write_errors.with_label_values(&[file.label()]);
+            output_writable.with_label_values(&[file.label()]).set(1);
+        }
         // Memory, CPU, open files of this process, as process_* (Linux).
         #[cfg(target_os = "linux")]
         registry
@@ -286,9 +311,20 @@ impl Metrics {
             channel_blocked,
             watermark_lag,
             log_synced,
+            output_write_errors,
+            output_writable,
             latency,
             registry,
         }
+    }
+
+    /// The write-error counter and the writable gauge of `file`.
+    pub fn output(&self, file: OutputFile) -> (IntCounter, IntGauge) {
+        let label = [file.label()];
+        (
+            self.output_write_errors.with_label_values(&label),
+            self.output_writable.with_label_values(&label),
+        )
     }
 
     /// The counters of `event_type`, or of `unknown` for lines without one.

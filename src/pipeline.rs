@@ -17,13 +17,14 @@ use crate::log::{LogSettings, LogWriter};
 use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};
 use crate::sink;
+use crate::sink::retry::{OutputFile, RetriedFile, Retry};
 use crate::source::{self, Batch, Input};
 use crate::time::Timestamp;
 use anyhow::Context;
 use async_channel::{Receiver, bounded};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -110,6 +111,8 @@ pub struct Status {
     last_tick: std::sync::atomic::AtomicI64,
     /// The latest decision line, shared with `/v1/schedule`.
     latest: Mutex<Option<Arc<[u8]>>>,
+    /// Per output file (indexed by [`OutputFile`]), set while it cannot be written.
+    unwritable: [AtomicBool; OutputFile::ALL.len()],
 }
 
 impl Status {
@@ -134,9 +137,28 @@ impl Status {
         self.draining.store(true, Ordering::Relaxed);
     }
 
-    /// Ready once a decision exists and until shutdown begins.
+    /// Marks `file` as writable again or not; readiness follows.
+    pub fn set_writable(&self, file: OutputFile, writable: bool) {
+        self.unwritable[file as usize].store(!writable, Ordering::Relaxed);
+    }
+
+    /// The output files that cannot be written now.
+    pub fn unwritable(&self) -> impl Iterator<Item = OutputFile> + '_ {
+        OutputFile::ALL
+            .into_iter()
+            .filter(|file| self.unwritable[*file as usize].load(Ordering::Relaxed))
+    }
+
+    /// True while every output file can be written, so an event offered now can be
+    /// recorded.
+    pub fn storage_ok(&self) -> bool {
+        self.unwritable().next().is_none()
+    }
+
+    /// Ready once a decision exists, while every output can be written, and until
+    /// shutdown begins.
     pub fn ready(&self) -> bool {
-        !self.draining.load(Ordering::Relaxed) && self.latest().is_some()
+        !self.draining.load(Ordering::Relaxed) && self.latest().is_some() && self.storage_ok()
     }
 }
 
@@ -235,10 +257,15 @@ pub async fn start(
         watermark.clone(),
     );
 
-    let dead_out: Option<Box<dyn Write + Send>> = match &plan.outputs.dead_letter {
-        Some(path) => Some(Box::new(sink::append(path)?)),
-        None => None,
+    let retried = |file: OutputFile, path: &Path, truncate: bool| {
+        RetriedFile::open(file, path, truncate, &metrics, status.clone())
     };
+    let dead_out = plan
+        .outputs
+        .dead_letter
+        .as_deref()
+        .map(|path| retried(OutputFile::DeadLetter, path, false))
+        .transpose()?;
 
     let mut tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)> = Vec::new();
     // State is rebuilt from the log before any source starts.
@@ -333,18 +360,15 @@ pub async fn start(
         "decoder",
         tokio::spawn(decode(grid, lines_rx, events_tx, dead, m, timing)),
     ));
-    let mut outputs: Vec<Box<dyn Write + Send>> = Vec::new();
-    if let Some(path) = &plan.outputs.decisions {
-        let file = if truncate {
-            sink::create(path)?
-        } else {
-            sink::append(path)?
-        };
-        outputs.push(Box::new(file));
-    }
-    if plan.outputs.stdout {
-        outputs.push(Box::new(std::io::stdout()));
-    }
+    let outputs = sink::decisions::Outputs {
+        file: plan
+            .outputs
+            .decisions
+            .as_deref()
+            .map(|path| retried(OutputFile::Decisions, path, truncate))
+            .transpose()?,
+        stdout: plan.outputs.stdout,
+    };
     if let (Some(published), Some(recovered)) = (&watermark, ingest.watermark()) {
         published.store(recovered.as_micros(), Ordering::Relaxed);
     }
@@ -391,11 +415,11 @@ fn open_log(
     settings: &LogSettings,
     plan: &Plan,
     metrics: &Metrics,
-    status: &Status,
+    status: &Arc<Status>,
 ) -> anyhow::Result<(crate::log::recover::Recovered, LogWriter, u64)> {
     let dir = &settings.dir;
-    let (writer, opened) = LogWriter::open(settings.clone(), &plan.grid)
-        .with_context(|| format!("cannot open the event log in {}", dir.display()))?;
+    let retry = Retry::new(OutputFile::EventLog, dir, metrics, status.clone());
+    let (writer, opened) = LogWriter::open(settings.clone(), &plan.grid, retry)?;
     let mut out: Box<dyn Write> = match &plan.outputs.decisions {
         Some(path) => Box::new(sink::create(path)?),
         None => Box::new(std::io::sink()),
@@ -644,7 +668,9 @@ async fn run_ingest(
 }
 
 /// Appends accepted events to the log off the async threads, syncing as the policy
-/// says — also when no new batch comes to trigger it.
+/// says — also when no new batch comes to trigger it. While the log cannot be written
+/// the writer retries and this task takes no batch: its channel fills and holds ingest
+/// back.
 async fn record(
     mut writer: LogWriter,
     rx: Receiver<Vec<(u64, Event)>>,
@@ -657,18 +683,20 @@ async fn record(
             _ = async { tokio::time::sleep(wait.unwrap_or_default()).await }, if wait.is_some() => None,
         };
         let closed = batch.is_none() && wait.is_none();
+        let last = closed || (rx.is_closed() && rx.is_empty());
         writer = tokio::task::spawn_blocking(move || {
             match batch {
-                Some(batch) => writer.append(&batch)?,
-                None => writer.sync()?,
+                Some(batch) => writer.append(&batch),
+                None => writer.sync(),
             }
-            Ok::<_, std::io::Error>(writer)
+            if last {
+                writer.sync();
+            }
+            writer
         })
-        .await??;
+        .await?;
         metrics.log_synced.set(writer.synced_seq() as i64);
-        if closed || (rx.is_closed() && rx.is_empty()) {
-            writer.sync()?;
-            metrics.log_synced.set(writer.synced_seq() as i64);
+        if last {
             return Ok(());
         }
     }

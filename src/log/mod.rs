@@ -2,9 +2,11 @@
 //! sequence, in append-only, checksummed segments that survive a crash.
 //!
 //! [`format`] is the bytes, [`segment`] the files, [`writer`] appending with a sync
-//! policy and torn-tail repair, [`reader`] reading back and verifying.
+//! policy and torn-tail repair, [`lock`] its one writer, [`reader`] reading back and
+//! verifying.
 
 pub mod format;
+pub mod lock;
 pub mod reader;
 pub mod recover;
 pub mod segment;
@@ -35,6 +37,18 @@ mod tests {
             sync: SyncPolicy::EachBatch,
             segment_bytes: 4096,
         }
+    }
+
+    /// How a writer under test reports its faults: to metrics and a status of its own.
+    fn retry(dir: &Path) -> crate::sink::retry::Retry {
+        use crate::sink::retry::{OutputFile, Retry};
+        let status = Arc::new(crate::pipeline::Status::default());
+        Retry::new(
+            OutputFile::EventLog,
+            dir,
+            &crate::metrics::Metrics::new(),
+            status,
+        )
     }
 
     fn events_of(path: &Path, grid: &Grid) -> Vec<(u64, Event)> {
@@ -127,11 +141,11 @@ mod tests {
         fn events_survive_the_log_and_json(events in proptest::collection::vec(event_strategy(&grid()), 1..60)) {
             let grid = grid();
             let dir = tempfile::tempdir().unwrap();
-            let (mut writer, opened) = LogWriter::open(settings(dir.path()), &grid).unwrap();
+            let (mut writer, opened) = LogWriter::open(settings(dir.path()), &grid, retry(dir.path())).unwrap();
             prop_assert_eq!(opened.last_seq, 0);
             let numbered: Vec<(u64, Event)> = events.iter().cloned().zip(1..).map(|(e, s)| (s, e)).collect();
             for chunk in numbered.chunks(7) {
-                writer.append(chunk).unwrap();
+                writer.append(chunk);
             }
             prop_assert_eq!(events_of(dir.path(), &grid), numbered);
             let mut decoder = crate::decode::Decoder::new(Arc::new(grid.clone()));
@@ -163,9 +177,10 @@ mod tests {
         };
         let batch: Vec<(u64, Event)> = (1..=200).map(|i| (i, event(i))).collect();
         {
-            let (mut writer, _) = LogWriter::open(settings(dir.path()), &grid).unwrap();
+            let (mut writer, _) =
+                LogWriter::open(settings(dir.path()), &grid, retry(dir.path())).unwrap();
             for chunk in batch.chunks(10) {
-                writer.append(chunk).unwrap();
+                writer.append(chunk);
             }
         }
         let segments = segment::list(dir.path()).unwrap();
@@ -187,13 +202,14 @@ mod tests {
         let (path, offset, _) = verified.first_error.expect("verify finds the torn tail");
         assert_eq!((&path, offset), (last, good_len));
 
-        let (mut writer, opened) = LogWriter::open(settings(dir.path()), &grid).unwrap();
+        let (mut writer, opened) =
+            LogWriter::open(settings(dir.path()), &grid, retry(dir.path())).unwrap();
         assert_eq!(opened.last_seq, 200);
         assert_eq!(
             opened.cut.as_ref().map(|c| (&c.0, c.1)),
             Some((last, good_len))
         );
-        writer.append(&[(201, event(201))]).unwrap();
+        writer.append(&[(201, event(201))]);
         let mut expected = batch;
         expected.push((201, event(201)));
         assert_eq!(events_of(dir.path(), &grid), expected);
@@ -204,7 +220,8 @@ mod tests {
     fn verify_reports_the_first_corrupt_byte() {
         let grid = grid();
         let dir = tempfile::tempdir().unwrap();
-        let (mut writer, _) = LogWriter::open(settings(dir.path()), &grid).unwrap();
+        let (mut writer, _) =
+            LogWriter::open(settings(dir.path()), &grid, retry(dir.path())).unwrap();
         let events: Vec<(u64, Event)> = (1..=5)
             .map(|i| {
                 (
@@ -217,7 +234,7 @@ mod tests {
                 )
             })
             .collect();
-        writer.append(&events).unwrap();
+        writer.append(&events);
         let segment = segment::list(dir.path()).unwrap().remove(0);
         let header_len = format::header(&Dictionary::of(&grid)).len() as u64;
         let mut bytes = std::fs::read(&segment).unwrap();

@@ -1,10 +1,14 @@
 //! Appending accepted events to the log: batched writes, a sync policy, segments
-//! rotated by size, and repair of a torn tail when a log is reopened.
+//! rotated by size, and repair of a torn tail when a log is reopened. The writer holds
+//! the log's lock, and retries a failed write, sync or rotation until it succeeds
+//! (see [`crate::sink::retry`]), so a full disk holds ingest back and loses nothing.
 
 use super::format::{self, Dictionary, Encoder};
+use super::lock::{self, Lock, LockError};
 use super::segment;
 use crate::event::Event;
 use crate::grid::Grid;
+use crate::sink::retry::{Appender, Retry};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,12 +41,26 @@ pub struct Opened {
     pub cut: Option<(PathBuf, u64, String)>,
 }
 
+/// Why a log could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Locked(#[from] LockError),
+    #[error("cannot open the event log in {}: {source}", dir.display())]
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
 pub struct LogWriter {
     settings: LogSettings,
     header: Vec<u8>,
     encoder: Encoder,
-    file: File,
-    segment_len: u64,
+    segment: Appender,
+    retry: Retry,
+    /// Held for the writer's life: a second writer would interleave its records.
+    _lock: Lock,
     buffer: Vec<u8>,
     last_sync: Instant,
     unsynced: bool,
@@ -52,10 +70,26 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Opens (creating) the log directory, cuts a torn tail off the last segment, and
+    /// Locks (creating) the log directory, cuts a torn tail off the last segment, and
     /// starts a new segment for this run's records, whose dictionary is `grid`'s.
-    pub fn open(settings: LogSettings, grid: &Grid) -> std::io::Result<(LogWriter, Opened)> {
-        std::fs::create_dir_all(&settings.dir)?;
+    /// `retry` reports the faults of later writes.
+    pub fn open(
+        settings: LogSettings,
+        grid: &Grid,
+        retry: Retry,
+    ) -> Result<(LogWriter, Opened), OpenError> {
+        let lock = lock::acquire(&settings.dir)?;
+        let dir = settings.dir.clone();
+        Self::open_locked(settings, grid, retry, lock)
+            .map_err(|source| OpenError::Io { dir, source })
+    }
+
+    fn open_locked(
+        settings: LogSettings,
+        grid: &Grid,
+        retry: Retry,
+        lock: Lock,
+    ) -> std::io::Result<(LogWriter, Opened)> {
         let mut opened = Opened::default();
         if let Some(last) = segment::list(&settings.dir)?.pop() {
             let bytes = std::fs::read(&last)?;
@@ -75,14 +109,14 @@ impl LogWriter {
             opened.last_seq = last_seq.max(first_seq_of(&last).saturating_sub(1));
         }
         let header = format::header(&Dictionary::of(grid));
-        let (file, segment_len) = create_segment(&settings.dir, opened.last_seq + 1, &header)?;
-        sync_dir(&settings.dir)?;
+        let segment = create_segment(&settings.dir, opened.last_seq + 1, &header)?;
         let writer = LogWriter {
             settings,
             header,
             encoder: Encoder::default(),
-            file,
-            segment_len,
+            segment,
+            retry,
+            _lock: lock,
             buffer: Vec::with_capacity(1 << 16),
             last_sync: Instant::now(),
             unsynced: false,
@@ -93,43 +127,47 @@ impl LogWriter {
     }
 
     /// Appends a batch of (ingest sequence, event) in one write, then syncs as the
-    /// policy says.
-    pub fn append(&mut self, batch: &[(u64, Event)]) -> std::io::Result<()> {
+    /// policy says. Blocks until that has succeeded, however many attempts it takes:
+    /// the batch is encoded once, and a failed write is cut back and written again.
+    pub fn append(&mut self, batch: &[(u64, Event)]) {
         let Some((first, _)) = batch.first() else {
-            return Ok(());
+            return;
         };
-        if self.segment_len >= self.settings.segment_bytes {
-            self.sync()?;
-            let (file, len) = create_segment(&self.settings.dir, *first, &self.header)?;
-            sync_dir(&self.settings.dir)?;
-            self.file = file;
-            self.segment_len = len;
-            self.encoder.new_segment();
+        if self.segment.end() >= self.settings.segment_bytes {
+            self.rotate(*first);
         }
         self.buffer.clear();
         for (seq, event) in batch {
             self.encoder.encode(&mut self.buffer, *seq, event);
         }
-        self.file.write_all(&self.buffer)?;
-        self.segment_len += self.buffer.len() as u64;
+        let (segment, buffer) = (&mut self.segment, &self.buffer);
+        self.retry.run(|| segment.append(buffer));
         self.unsynced = true;
         self.written_seq = batch.last().map_or(self.written_seq, |(seq, _)| *seq);
         match self.settings.sync {
             SyncPolicy::EachBatch => self.sync(),
             SyncPolicy::Every(period) if self.last_sync.elapsed() >= period => self.sync(),
-            SyncPolicy::Every(_) => Ok(()),
+            SyncPolicy::Every(_) => {}
         }
     }
 
-    /// Forces everything written to stable storage.
-    pub fn sync(&mut self) -> std::io::Result<()> {
+    /// Closes the current segment and starts one whose first record is `first_seq`.
+    fn rotate(&mut self, first_seq: u64) {
+        self.sync();
+        let (dir, header) = (&self.settings.dir, &self.header);
+        self.segment = self.retry.run(|| create_segment(dir, first_seq, header));
+        self.encoder.new_segment();
+    }
+
+    /// Forces everything written to stable storage, retrying until it succeeds.
+    pub fn sync(&mut self) {
         if self.unsynced {
-            self.file.sync_data()?;
+            let segment = &mut self.segment;
+            self.retry.run(|| segment.sync());
             self.unsynced = false;
         }
         self.synced_seq = self.written_seq;
         self.last_sync = Instant::now();
-        Ok(())
     }
 
     /// The ingest sequence up to which the log is on stable storage.
@@ -155,7 +193,9 @@ fn first_seq_of(path: &Path) -> u64 {
         .unwrap_or(1)
 }
 
-fn create_segment(dir: &Path, first_seq: u64, header: &[u8]) -> std::io::Result<(File, u64)> {
+/// Creates (or, when an earlier attempt failed part-way, starts again) the segment
+/// whose first record is `first_seq`, durable with its directory entry.
+fn create_segment(dir: &Path, first_seq: u64, header: &[u8]) -> std::io::Result<Appender> {
     let path = segment::path(dir, first_seq);
     let mut file = OpenOptions::new()
         .create(true)
@@ -164,7 +204,8 @@ fn create_segment(dir: &Path, first_seq: u64, header: &[u8]) -> std::io::Result<
         .open(&path)?;
     file.write_all(header)?;
     file.sync_all()?;
-    Ok((file, header.len() as u64))
+    sync_dir(dir)?;
+    Ok(Appender::new(file, header.len() as u64))
 }
 
 /// Makes a new segment's directory entry durable.

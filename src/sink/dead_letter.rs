@@ -1,25 +1,33 @@
 //! The dead-letter file: one JSON line per refused event, with its reason and raw text.
+//!
+//! The sink never gives up on a letter: a failed write is retried until it lands, and
+//! meanwhile the letters queue up and hold the decoder and ingest back.
 
+use super::retry::RetriedFile;
 use crate::reject::DeadLetter;
 use async_channel::Receiver;
-use std::io::Write;
 
-/// Writes every dead letter to `out` (or only drains them when there is no file).
+/// Writes every dead letter to `file` (or only drains them when there is no file),
+/// what is queued in one write, off the async threads.
 pub async fn run(
     rx: Receiver<DeadLetter>,
-    mut out: Option<Box<dyn Write + Send>>,
-) -> std::io::Result<()> {
-    while let Ok(letter) = rx.recv().await {
-        if let Some(out) = out.as_mut() {
-            serde_json::to_writer(&mut *out, &letter)?;
-            out.write_all(b"\n")?;
-            if rx.is_empty() {
-                out.flush()?;
-            }
+    file: Option<RetriedFile>,
+) -> Result<(), tokio::task::JoinError> {
+    let Some(mut file) = file else {
+        while rx.recv().await.is_ok() {}
+        return Ok(());
+    };
+    while let Ok(first) = rx.recv().await {
+        let mut lines = Vec::new();
+        for letter in std::iter::once(first).chain(super::queued(&rx)) {
+            serde_json::to_writer(&mut lines, &letter).expect("writing to memory cannot fail");
+            lines.push(b'\n');
         }
-    }
-    if let Some(out) = out.as_mut() {
-        out.flush()?;
+        file = tokio::task::spawn_blocking(move || {
+            file.append(&lines);
+            file
+        })
+        .await?;
     }
     Ok(())
 }

@@ -1,8 +1,11 @@
 //! Decision lines to every configured output. As each one is handed over, the sink
 //! records its own stage latency (decision built → written) and the pipeline's end to
 //! end (ingest → decision), and, in a replay, adds the decision to the run's totals. It
-//! writes each decision's line itself, off the scheduler stage's path.
+//! writes each decision's line itself, off the scheduler stage's path, and what is
+//! queued in one write, off the async threads: a line to the decision file is written
+//! whole or retried until it is (see [`super::retry`]).
 
+use super::retry::RetriedFile;
 use crate::grid::Grid;
 use crate::latency::Stage;
 use crate::metrics::Metrics;
@@ -21,9 +24,15 @@ pub struct Written {
     pub totals: Option<Totals>,
 }
 
+/// Where decision lines go.
+pub struct Outputs {
+    pub file: Option<RetriedFile>,
+    pub stdout: bool,
+}
+
 pub async fn run(
     rx: Receiver<DecisionOut>,
-    mut outputs: Vec<Box<dyn Write + Send>>,
+    mut outputs: Outputs,
     grid: Arc<Grid>,
     metrics: Metrics,
     status: Arc<Status>,
@@ -34,29 +43,44 @@ pub async fn run(
         totals: with_totals.then(Totals::default),
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
-    while let Ok(decision) = latency.wait(rx.recv()).await {
-        let wire = decision.decided.wire(&grid);
-        let line = wire.line();
-        for out in &mut outputs {
-            out.write_all(&line)?;
-        }
-        if rx.is_empty() {
-            for out in &mut outputs {
-                out.flush()?;
+    while let Ok(first) = latency.wait(rx.recv()).await {
+        let batch: Vec<DecisionOut> = std::iter::once(first).chain(super::queued(&rx)).collect();
+        let mut lines = Vec::new();
+        let mut last = 0..0;
+        for decision in &batch {
+            let wire = decision.decided.wire(&grid);
+            let start = lines.len();
+            lines.extend_from_slice(&wire.line());
+            last = start..lines.len();
+            if let Some(totals) = written.totals.as_mut() {
+                totals.add(wire.figures());
             }
         }
+        (outputs, lines) = write(outputs, lines).await?;
         let now = Instant::now();
-        latency.record(Stage::Sink, decision.built, now);
-        latency.record(Stage::IngestToDecision, decision.arrived, now);
-        metrics.decision(decision.decided.trigger).inc();
-        if let Some(totals) = written.totals.as_mut() {
-            totals.add(wire.figures());
+        for decision in &batch {
+            latency.record(Stage::Sink, decision.built, now);
+            latency.record(Stage::IngestToDecision, decision.arrived, now);
+            metrics.decision(decision.decided.trigger).inc();
         }
-        status.publish(&line);
-        written.decisions += 1;
-    }
-    for out in &mut outputs {
-        out.flush()?;
+        status.publish(&lines[last]);
+        written.decisions += batch.len() as u64;
     }
     Ok(written)
+}
+
+/// Writes `lines` to every output off the async threads; gives both back for reuse.
+async fn write(mut outputs: Outputs, lines: Vec<u8>) -> std::io::Result<(Outputs, Vec<u8>)> {
+    tokio::task::spawn_blocking(move || {
+        if let Some(file) = outputs.file.as_mut() {
+            file.append(&lines);
+        }
+        if outputs.stdout {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&lines)?;
+            stdout.flush()?;
+        }
+        Ok((outputs, lines))
+    })
+    .await?
 }

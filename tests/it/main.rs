@@ -12,4 +12,5 @@ mod oracle;
 mod prometheus;
 mod replay;
 mod schedule_oracle;
+mod storage;
 mod support;

@@ -77,8 +77,8 @@ impl Daemon {
         daemon
     }
 
-    /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
-    pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+    /// The `vakhsh run` command `start_in` spawns, its stderr piped.
+    pub fn command_in(dir: &Path, env: &[(&str, &str)]) -> Command {
         let mut command = binary();
         command
             .args(["run", "--config"])
@@ -96,7 +96,12 @@ impl Daemon {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().unwrap();
+        command
+    }
+
+    /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
+    pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+        let mut child = Daemon::command_in(dir, env).spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, log) = mpsc::channel();
         std::thread::spawn(move || {
@@ -130,6 +135,10 @@ impl Daemon {
             http: http.unwrap(),
             log,
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
