@@ -3,6 +3,7 @@
 //! Exit codes: 0 ok, 2 usage, 78 bad configuration, 1 any other failure.
 
 use crate::config::{self, Config};
+use crate::sink::Replacement;
 use crate::source::sim::{self, Scenario};
 use crate::time::Timestamp;
 use crate::{daemon, replay};
@@ -85,7 +86,7 @@ enum Command {
         /// Decision file to write (replaced); decisions go to stdout when absent.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Where to write refused lines with their reasons.
+        /// Where to write refused lines with their reasons (replaced).
         #[arg(long)]
         dead_letter: Option<PathBuf>,
         /// Pace by event time: `max` (as fast as possible), `1x` (real time), `60x`, …
@@ -243,9 +244,17 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let start = start.unwrap_or_else(|| scenario.default_start());
-            let mut file = crate::sink::create(&out)?;
-            let events = sim::write_log(&config.grid, scenario, seed, start, duration, &mut file)
-                .with_context(|| format!("writing {}", out.display()))?;
+            let file = Replacement::new(&out)?;
+            let events = sim::write_log(
+                &config.grid,
+                scenario,
+                seed,
+                start,
+                duration,
+                &mut file.writer(),
+            )
+            .with_context(|| format!("writing {}", out.display()))?;
+            file.commit()?;
             eprintln!(
                 "wrote {events} events ({}, seed {seed}, from {start}) to {}",
                 scenario.name(),
@@ -298,8 +307,9 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let request = replay::Request {
                 timing,
                 logs,
-                out: out.clone(),
+                out,
                 dead_letter,
+                report: report.clone(),
                 metrics: !no_metrics,
             };
             let summary = runtime(async {
@@ -313,9 +323,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 replay::run(config, request, shutdown).await
             })?;
             eprintln!("{summary}");
-            if let (Some(report), Some(out)) = (report, out) {
-                let end = summary.end.map_or(0, |t| t.as_micros());
-                crate::report::write_svg(&out, end, &report)?;
+            if let Some(report) = report {
                 eprintln!("report: {}", report.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -347,7 +355,8 @@ fn log_verify(log: &Path) -> anyhow::Result<ExitCode> {
 fn log_export(log: &Path, config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
     use crate::log::reader::{self, Entry};
     let grid = &config.grid;
-    let mut file = crate::sink::create(out)?;
+    let replacement = Replacement::new(out)?;
+    let mut file = replacement.writer();
     let (mut events, mut skipped) = (0u64, 0u64);
     let mut failure = None;
     for segment in reader::segments(log)? {
@@ -365,6 +374,8 @@ fn log_export(log: &Path, config: &Config, out: &Path) -> anyhow::Result<ExitCod
         return Err(e).with_context(|| format!("writing {}", out.display()));
     }
     file.flush()?;
+    drop(file);
+    replacement.commit()?;
     eprintln!("wrote {events} events to {}", out.display());
     if skipped > 0 {
         eprintln!("skipped {skipped} events for objects this configuration lacks");

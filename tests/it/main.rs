@@ -11,3 +11,4 @@ mod prometheus;
 mod replay;
 mod schedule_oracle;
 mod support;
+mod tools;
