@@ -106,16 +106,14 @@ enum Command {
         #[arg(long)]
         no_metrics: bool,
     },
-    /// Compare two decision logs: energy per contract and tier, hours per state, and
-    /// the first and the largest divergence between the schedules.
+    /// Compare two decision logs over the event time both cover: energy per contract
+    /// and tier, hours per state, and the first and the largest divergence between the
+    /// schedules. Files whose windows do not overlap are refused.
     Diff {
         /// Decision file A (e.g. the baseline replay).
         a: PathBuf,
         /// Decision file B (e.g. the what-if replay).
         b: PathBuf,
-        /// How long the last decision holds after the later of the two logs ends.
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
-        tail: Duration,
     },
     /// Inspect the daemon's event log (a log directory or one segment file).
     Log {
@@ -265,12 +263,12 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Log {
             command: LogCommand::Verify { log },
         } => log_verify(&log),
-        Command::Diff { a, b, tail } => {
+        Command::Diff { a, b } => {
             let read = |p: &Path| {
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
             };
-            let report = crate::diff::diff(&read(&a)?, &read(&b)?, crate::time::micros(tail))
-                .map_err(anyhow::Error::msg)?;
+            let report = crate::diff::diff(&read(&a)?, &read(&b)?)
+                .with_context(|| format!("comparing {} with {}", a.display(), b.display()))?;
             println!("A: {}\nB: {}\n{report}", a.display(), b.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -40,12 +40,10 @@ pub struct Summary {
     pub rejected: Vec<(Reason, u64)>,
     pub decisions: u64,
     pub seconds: f64,
-    /// Energy and time totals, integrated to the end of the last tick.
+    /// Energy and time totals of the decisions, by the rule of [`crate::totals`].
     pub totals: Totals,
     /// Every stage's latency over the run, when measured.
     pub latency: Option<Vec<StageLatency>>,
-    /// Event time at which the run's last tick ends.
-    pub end: Option<crate::time::Timestamp>,
 }
 
 impl std::fmt::Display for Summary {
@@ -127,27 +125,20 @@ pub async fn run(
         timing: request.timing,
         log: None,
     };
-    let interval = plan.grid.schedule.interval;
     let progress = progress_bar(&plan.inputs.files, metrics.clone());
     let status = Arc::new(Status::default());
-    let running = pipeline::start(plan, metrics.clone(), status.clone(), shutdown.clone()).await?;
+    let running = pipeline::start(plan, metrics.clone(), status, shutdown.clone()).await?;
     let report = running.finish().await;
     progress.abort();
     let report = report?;
     if shutdown.is_cancelled() {
         anyhow::bail!("interrupted: the output files are left as they were");
     }
-    let mut totals = report.totals.unwrap_or_default();
-    let end = status.last_tick().map(|last| last.saturating_add(interval));
-    if let Some(end) = end {
-        totals.finish(end.as_micros());
-    }
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
-        totals,
+        totals: report.totals.unwrap_or_default(),
         latency: metrics.latency().map(|l| l.read()),
-        end,
         ..Summary::default()
     };
     let types = EventType::ALL.map(Some).into_iter().chain([None]);
@@ -168,8 +159,7 @@ pub async fn run(
         .collect();
     let report = match (&request.report, &out) {
         (Some(path), Some(decisions)) => {
-            let end = summary.end.map_or(0, |t| t.as_micros());
-            let svg = crate::report::svg(decisions.path(), end)?;
+            let svg = crate::report::svg(decisions.path())?;
             let report = Replacement::new(path)?;
             let mut writer = report.writer();
             writer.write_all(svg.as_bytes())?;

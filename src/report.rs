@@ -25,21 +25,16 @@ struct Slice {
     state: u8,
 }
 
-/// Draws the decisions in `decisions` (JSON Lines), held until `end` (event time,
-/// microseconds), as an SVG document.
-pub fn svg(decisions: &Path, end: i64) -> anyhow::Result<String> {
+/// Draws the decisions in `decisions` (JSON Lines) as an SVG document, over the same
+/// window as the run's totals: from the first decision to the last.
+pub fn svg(decisions: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(decisions)
         .with_context(|| format!("reading {}", decisions.display()))?;
-    let figures: Vec<Figures> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| Figures::parse(l.as_bytes()))
-        .collect::<Result<_, _>>()
-        .context("reading decisions")?;
+    let figures = Figures::parse_lines(&text).context("reading decisions")?;
     let (Some(first), Some(last)) = (figures.first(), figures.last()) else {
         anyhow::bail!("no decisions to draw");
     };
-    let (start, end) = (first.micros(), end.max(last.micros() + 1));
+    let (start, end) = (first.micros(), last.micros().max(first.micros() + 1));
     let span = (end - start) as f64;
     let mut slices = vec![Slice::default(); COLUMNS];
     for (i, f) in figures.iter().enumerate() {

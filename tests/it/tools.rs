@@ -2,7 +2,7 @@
 //! were, `diff` and `replay` agree on energy and refuse what they cannot compare, and a
 //! log damaged in the middle has a way out.
 
-use crate::support::{binary, default_config};
+use crate::support::{binary, default_config, replay, simulate};
 use std::path::Path;
 use std::process::Output;
 
@@ -78,4 +78,110 @@ fn a_simulation_whose_write_fails_leaves_neither_a_partial_file_nor_a_temporary(
         "last week's events\n"
     );
     assert_eq!(names(dir.path()), ["events.jsonl"]);
+}
+
+/// Ten minutes of a winter shortage replayed: the replay's summary and its decisions.
+fn replayed(dir: &Path) -> (String, Vec<String>) {
+    let events = dir.join("events.jsonl");
+    let args = ["--scenario", "winter-shortage", "--duration", "10m"];
+    simulate(&[&args[..], &["--seed", "7"]].concat(), &events);
+    let out = dir.join("decisions.jsonl");
+    let summary = replay(&events, &out);
+    let decisions = std::fs::read_to_string(&out).unwrap();
+    (summary, decisions.lines().map(str::to_string).collect())
+}
+
+/// `vakhsh diff` of two decision files given as lines.
+fn diff(dir: &Path, a: &[String], b: &[String]) -> Output {
+    let (path_a, path_b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    std::fs::write(&path_a, a.join("\n")).unwrap();
+    std::fs::write(&path_b, b.join("\n")).unwrap();
+    binary()
+        .arg("diff")
+        .arg(path_a)
+        .arg(path_b)
+        .output()
+        .unwrap()
+}
+
+/// The `ts` of a decision line.
+fn ts(line: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    value["ts"].as_str().unwrap().to_string()
+}
+
+/// The MWh rows of a report, from "exported MWh per contract:" up to the hours per
+/// state: each row's name and its figure, the `from_end`-th word from the end.
+fn mwh_rows(report: &str, from_end: usize) -> Vec<(String, String)> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with("exported MWh per contract:"))
+        .take_while(|l| !l.starts_with("hours in each state"))
+        .map(|l| l.replacen("spilled MWh:", "  spilled MWh", 1))
+        .filter(|l| l.starts_with("  "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let (name, figures) = words.split_at(words.len() - from_end);
+            (name.join(" "), figures[0].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn replay_and_diff_agree_on_every_mwh_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, decisions) = replayed(dir.path());
+    let output = diff(dir.path(), &decisions, &decisions);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let replayed = mwh_rows(&summary, 1);
+    assert!(
+        replayed.iter().any(|(name, _)| name == "tier 6") && replayed.len() > 8,
+        "{summary}"
+    );
+    assert_eq!(replayed, mwh_rows(&report, 3), "{summary}\n{report}");
+}
+
+#[test]
+fn diff_refuses_decision_files_whose_windows_do_not_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, decisions) = replayed(dir.path());
+    let third = decisions.len() / 3;
+    let (a, b) = (&decisions[..third], &decisions[2 * third..]);
+    let output = diff(dir.path(), a, b);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    let window = |lines: &[String]| format!("{} to {}", ts(&lines[0]), ts(&lines[lines.len() - 1]));
+    assert!(
+        message.contains("do not overlap")
+            && message.contains(&format!("A {}", window(a)))
+            && message.contains(&format!("B {}", window(b))),
+        "{message}"
+    );
+}
+
+#[test]
+fn diff_of_windows_that_overlap_in_part_compares_only_the_common_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, decisions) = replayed(dir.path());
+    let third = decisions.len() / 3;
+    let (a, b) = (&decisions[..2 * third], &decisions[third..]);
+    let output = diff(dir.path(), a, b);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (start, end) = (ts(&decisions[third]), ts(&decisions[2 * third - 1]));
+    let (first, last) = (ts(&decisions[0]), ts(&decisions[decisions.len() - 1]));
+    for expected in [
+        format!("A covers {first} to {end}"),
+        format!("B covers {start} to {last}"),
+        format!("compared: only the window both cover, {start} to {end}"),
+        "the schedules are identical".to_string(),
+    ] {
+        assert!(report.contains(&expected), "{expected:?} in\n{report}");
+    }
+    let changes = mwh_rows(&report, 1);
+    assert!(
+        changes.len() > 8 && changes.iter().all(|(_, change)| change == "+0.000"),
+        "the same decisions over the same window:\n{report}"
+    );
 }
