@@ -1,4 +1,4 @@
-//! The command line: `run`, `check-config`, `simulate`, `replay`.
+//! The command line: `run`, `check-config`, `simulate`, `replay`, `diff`, `log`.
 //!
 //! Exit codes: 0 ok, 2 usage, 78 bad configuration, 1 any other failure.
 
@@ -136,10 +136,24 @@ enum LogCommand {
         out: PathBuf,
     },
     /// Check every checksum and the order of ingest sequences; report the first bad
-    /// byte. Exits 0 when the log is intact, 1 when not.
+    /// byte and the `log truncate` command that gets past it. Exits 0 when the log is
+    /// intact, 1 when not.
     Verify {
         /// Log directory (e.g. var/log) or segment file.
         log: PathBuf,
+    },
+    /// Get past damage: cut a segment at a byte offset and move every later segment,
+    /// with the cut segment as it was, into LOG/damaged-<segment>/. Nothing is deleted.
+    /// Run it with the daemon stopped, as the daemon's start error or `log verify` says.
+    Truncate {
+        /// Log directory (e.g. var/log).
+        log: PathBuf,
+        /// The damaged segment's file name, e.g. 00000000000000052417.vlog.
+        #[arg(long)]
+        segment: String,
+        /// Where its first bad record starts (0 moves the whole segment aside).
+        #[arg(long)]
+        offset: u64,
     },
 }
 
@@ -263,6 +277,23 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Log {
             command: LogCommand::Verify { log },
         } => log_verify(&log),
+        Command::Log {
+            command:
+                LogCommand::Truncate {
+                    log,
+                    segment,
+                    offset,
+                },
+        } => {
+            let done = crate::log::repair::truncate(&log, &segment, offset)?;
+            println!(
+                "{}: kept {segment} up to byte {offset}; moved {} segments (the damaged one as it was, and every later one) to {}",
+                log.display(),
+                done.moved,
+                done.aside.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff { a, b } => {
             let read = |p: &Path| {
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
@@ -346,6 +377,22 @@ fn log_verify(log: &Path) -> anyhow::Result<ExitCode> {
         "{}: bad at byte {offset}: {error} ({} good records before it)",
         segment.display(),
         verified.records
+    );
+    let dir = if log.is_dir() {
+        log
+    } else {
+        let parent = segment.parent().filter(|p| !p.as_os_str().is_empty());
+        parent.unwrap_or(Path::new("."))
+    };
+    let damage = crate::log::repair::Damage {
+        dir: dir.to_path_buf(),
+        segment: segment.clone(),
+        offset,
+        error,
+    };
+    println!(
+        "to keep the events before it and move the rest aside: {}",
+        damage.command()
     );
     Ok(ExitCode::FAILURE)
 }

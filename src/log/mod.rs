@@ -2,11 +2,13 @@
 //! sequence, in append-only, checksummed segments that survive a crash.
 //!
 //! [`format`] is the bytes, [`segment`] the files, [`writer`] appending with a sync
-//! policy and torn-tail repair, [`reader`] reading back and verifying.
+//! policy and torn-tail repair, [`reader`] reading back and verifying, [`repair`] the
+//! way past damage before the end.
 
 pub mod format;
 pub mod reader;
 pub mod recover;
+pub mod repair;
 pub mod segment;
 pub mod writer;
 

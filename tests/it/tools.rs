@@ -2,7 +2,7 @@
 //! were, `diff` and `replay` agree on energy and refuse what they cannot compare, and a
 //! log damaged in the middle has a way out.
 
-use crate::support::{binary, default_config, replay, simulate};
+use crate::support::{Daemon, binary, default_config, replay, simulate};
 use std::path::Path;
 use std::process::Output;
 
@@ -183,5 +183,128 @@ fn diff_of_windows_that_overlap_in_part_compares_only_the_common_window() {
     assert!(
         changes.len() > 8 && changes.iter().all(|(_, change)| change == "+0.000"),
         "the same decisions over the same window:\n{report}"
+    );
+}
+
+/// `vakhsh run` with the environment of [`Daemon::start_in`], to see a start fail.
+fn run_in(dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = binary();
+    command
+        .args(["run", "--config"])
+        .arg(default_config())
+        .env("VAKHSH__SIMULATOR__ENABLED", "false")
+        .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
+        .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
+        .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
+        .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
+        .env("VAKHSH__LOG__DIR", dir.join("log"))
+        .envs(env.iter().copied());
+    command.output().unwrap()
+}
+
+#[test]
+fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let args = ["--scenario", "winter-shortage", "--duration", "2m"];
+    simulate(
+        &[&args[..], &["--start", "2026-01-11T00:00:00Z"]].concat(),
+        &events,
+    );
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+
+    // Small segments, so that the daemon's batches fill several.
+    let env = [("VAKHSH__LOG__SEGMENT_BYTES", "4096")];
+    let state = dir.path().join("daemon");
+    std::fs::create_dir(&state).unwrap();
+    let mut daemon = Daemon::start_in(&state, &env);
+    daemon.send(&lines);
+    let all = lines.len() as f64;
+    daemon.wait_for_metrics("every line to be logged", |m| {
+        m.sum("vakhsh_event_log_synced_sequence") == all
+    });
+    let (exit, _) = daemon.stop("-TERM");
+    assert!(exit.success());
+
+    let log = state.join("log");
+    let segments: Vec<String> = names(&log)
+        .into_iter()
+        .filter(|n| n.ends_with(".vlog"))
+        .collect();
+    assert!(segments.len() > 3, "{segments:?}");
+    let first = log.join(&segments[0]);
+    let mut bytes = std::fs::read(&first).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&first, &bytes).unwrap();
+
+    // `log verify` finds the damage and names the same way out as the failed start.
+    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert_eq!(verify.status.code(), Some(1), "{verified}");
+    let offset: u64 = verified
+        .split("bad at byte ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no offset in {verified:?}"));
+    assert!(offset > 0 && offset <= middle as u64, "{verified}");
+    let command = format!(
+        "vakhsh log truncate {} --segment {} --offset {offset}",
+        log.display(),
+        segments[0]
+    );
+    assert!(verified.contains(&command), "{command:?} in {verified}");
+
+    let failed = run_in(&state, &env);
+    let message = stderr(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{message}");
+    for expected in [
+        format!("segment {} at byte {offset}", first.display()),
+        command.clone(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in {message}");
+    }
+
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    let truncate = binary().args(&words).output().unwrap();
+    assert!(truncate.status.success(), "{}", stderr(&truncate));
+    let aside = log.join(format!("damaged-{}", segments[0].trim_end_matches(".vlog")));
+    // The failed start opened a segment of its own after them.
+    let moved = names(&aside);
+    assert!(
+        segments.iter().all(|s| moved.contains(s)),
+        "nothing is deleted: {moved:?}"
+    );
+    assert_eq!(std::fs::read(aside.join(&segments[0])).unwrap(), bytes);
+
+    // The daemon starts on the events before the damage, and its decisions are those
+    // of a replay of exactly those events.
+    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{verified}");
+    let kept: usize = verified
+        .split("last ingest sequence ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no sequence in {verified:?}"));
+    assert!(kept > 0 && kept < lines.len(), "{verified}");
+    let mut daemon = Daemon::start_in(&state, &env);
+    let recovered = daemon.wait_for_metrics("the log gauge", |_| true);
+    assert_eq!(
+        recovered.sum("vakhsh_event_log_synced_sequence"),
+        kept as f64
+    );
+    let (exit, _) = daemon.stop("-TERM");
+    assert!(exit.success());
+    let before = dir.path().join("before.jsonl");
+    std::fs::write(&before, lines[..kept].join("\n") + "\n").unwrap();
+    let reference = dir.path().join("reference.jsonl");
+    replay(&before, &reference);
+    assert!(
+        std::fs::read(state.join("decisions.jsonl")).unwrap() == std::fs::read(&reference).unwrap(),
+        "the recovered decisions are those of the events before the damage"
     );
 }
