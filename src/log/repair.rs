@@ -164,3 +164,91 @@ fn quote(text: &std::ffi::OsStr) -> String {
         format!("'{}'", text.replace('\'', r"'\''"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Body, Event};
+    use crate::log::{LogSettings, LogWriter, SyncPolicy, reader};
+    use crate::time::Timestamp;
+
+    /// A log of 200 heartbeats in 1 KiB segments, with a lock file beside them.
+    fn log(dir: &Path) -> Vec<PathBuf> {
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
+        let grid = crate::config::load(&config).unwrap().grid;
+        let settings = LogSettings {
+            dir: dir.to_path_buf(),
+            sync: SyncPolicy::EachBatch,
+            segment_bytes: 1024,
+        };
+        let (mut writer, _) = LogWriter::open(settings, &grid).unwrap();
+        let events: Vec<(u64, Event)> = (1..=200)
+            .map(|i| {
+                let ts = Timestamp::from_micros(i as i64);
+                let event = Event {
+                    ts,
+                    origin: None,
+                    body: Body::Heartbeat,
+                };
+                (i, event)
+            })
+            .collect();
+        for chunk in events.chunks(20) {
+            writer.append(chunk).unwrap();
+        }
+        std::fs::write(dir.join("LOCK"), "").unwrap();
+        segment::list(dir).unwrap()
+    }
+
+    #[test]
+    fn cuts_at_a_record_and_moves_every_later_segment_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let segments = log(dir.path());
+        assert!(segments.len() > 2, "{segments:?}");
+        let name = segments[1].file_name().unwrap().to_str().unwrap();
+        let original = std::fs::read(&segments[1]).unwrap();
+        let mut starts = Vec::new();
+        segment::scan(&original, |_, _, start| starts.push(start));
+
+        let refused = truncate(dir.path(), name, starts[2] + 1).unwrap_err();
+        assert!(
+            matches!(refused, RepairError::NotABoundary { .. }),
+            "{refused}"
+        );
+        let done = truncate(dir.path(), name, starts[2]).unwrap();
+
+        assert_eq!(done.moved, segments.len() - 1);
+        assert_eq!(std::fs::metadata(&segments[1]).unwrap().len(), starts[2]);
+        let aside: Vec<PathBuf> = segments[1..]
+            .iter()
+            .map(|s| done.aside.join(s.file_name().unwrap()))
+            .collect();
+        assert_eq!(segment::list(&done.aside).unwrap(), aside);
+        assert_eq!(std::fs::read(&aside[0]).unwrap(), original);
+        assert_eq!(segment::list(dir.path()).unwrap(), segments[..2]);
+        assert!(dir.path().join("LOCK").exists());
+        assert!(reader::verify(dir.path()).unwrap().first_error.is_none());
+
+        let again = truncate(dir.path(), name, starts[1]).unwrap_err();
+        assert!(matches!(again, RepairError::AsideExists(_)), "{again}");
+        let missing = truncate(dir.path(), "LOCK", 0).unwrap_err();
+        assert!(
+            matches!(missing, RepairError::NoSegment { .. }),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn the_command_is_one_shell_word_per_argument() {
+        let damage = Damage {
+            dir: PathBuf::from("/srv/grid's log"),
+            segment: PathBuf::from("/srv/grid's log/00000000000000000001.vlog"),
+            offset: 7582,
+            error: "checksum mismatch".into(),
+        };
+        assert_eq!(
+            damage.command(),
+            r"vakhsh log truncate '/srv/grid'\''s log' --segment 00000000000000000001.vlog --offset 7582"
+        );
+    }
+}
