@@ -1,8 +1,9 @@
-//! The command line: `run`, `check-config`, `simulate`, `replay`.
+//! The command line: `run`, `check-config`, `simulate`, `replay`, `diff`, `log`.
 //!
 //! Exit codes: 0 ok, 2 usage, 78 bad configuration, 1 any other failure.
 
 use crate::config::{self, Config};
+use crate::sink::Replacement;
 use crate::source::sim::{self, Scenario};
 use crate::time::Timestamp;
 use crate::{daemon, replay};
@@ -85,7 +86,7 @@ enum Command {
         /// Decision file to write (replaced); decisions go to stdout when absent.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Where to write refused lines with their reasons.
+        /// Where to write refused lines with their reasons (replaced).
         #[arg(long)]
         dead_letter: Option<PathBuf>,
         /// Pace by event time: `max` (as fast as possible), `1x` (real time), `60x`, …
@@ -105,16 +106,14 @@ enum Command {
         #[arg(long)]
         no_metrics: bool,
     },
-    /// Compare two decision logs: energy per contract and tier, hours per state, and
-    /// the first and the largest divergence between the schedules.
+    /// Compare two decision logs over the event time both cover: energy per contract
+    /// and tier, hours per state, and the first and the largest divergence between the
+    /// schedules. Files whose windows do not overlap are refused.
     Diff {
         /// Decision file A (e.g. the baseline replay).
         a: PathBuf,
         /// Decision file B (e.g. the what-if replay).
         b: PathBuf,
-        /// How long the last decision holds after the later of the two logs ends.
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "1s")]
-        tail: Duration,
     },
     /// Inspect the daemon's event log (a log directory or one segment file).
     Log {
@@ -137,10 +136,24 @@ enum LogCommand {
         out: PathBuf,
     },
     /// Check every checksum and the order of ingest sequences; report the first bad
-    /// byte. Exits 0 when the log is intact, 1 when not.
+    /// byte and the `log truncate` command that gets past it. Exits 0 when the log is
+    /// intact, 1 when not.
     Verify {
         /// Log directory (e.g. var/log) or segment file.
         log: PathBuf,
+    },
+    /// Get past damage: cut a segment at a byte offset and move every later segment,
+    /// with the cut segment as it was, into LOG/damaged-<segment>/. Nothing is deleted.
+    /// Run it with the daemon stopped, as the daemon's start error or `log verify` says.
+    Truncate {
+        /// Log directory (e.g. var/log).
+        log: PathBuf,
+        /// The damaged segment's file name, e.g. 00000000000000052417.vlog.
+        #[arg(long)]
+        segment: String,
+        /// Where its first bad record starts (0 moves the whole segment aside).
+        #[arg(long)]
+        offset: u64,
     },
 }
 
@@ -243,9 +256,17 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let start = start.unwrap_or_else(|| scenario.default_start());
-            let mut file = crate::sink::create(&out)?;
-            let events = sim::write_log(&config.grid, scenario, seed, start, duration, &mut file)
-                .with_context(|| format!("writing {}", out.display()))?;
+            let file = Replacement::new(&out)?;
+            let events = sim::write_log(
+                &config.grid,
+                scenario,
+                seed,
+                start,
+                duration,
+                &mut file.writer(),
+            )
+            .with_context(|| format!("writing {}", out.display()))?;
+            file.commit()?;
             eprintln!(
                 "wrote {events} events ({}, seed {seed}, from {start}) to {}",
                 scenario.name(),
@@ -256,12 +277,29 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Log {
             command: LogCommand::Verify { log },
         } => log_verify(&log),
-        Command::Diff { a, b, tail } => {
+        Command::Log {
+            command:
+                LogCommand::Truncate {
+                    log,
+                    segment,
+                    offset,
+                },
+        } => {
+            let done = crate::log::repair::truncate(&log, &segment, offset)?;
+            println!(
+                "{}: kept {segment} up to byte {offset}; moved {} segments (the damaged one as it was, and every later one) to {}",
+                log.display(),
+                done.moved,
+                done.aside.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b } => {
             let read = |p: &Path| {
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))
             };
-            let report = crate::diff::diff(&read(&a)?, &read(&b)?, crate::time::micros(tail))
-                .map_err(anyhow::Error::msg)?;
+            let report = crate::diff::diff(&read(&a)?, &read(&b)?)
+                .with_context(|| format!("comparing {} with {}", a.display(), b.display()))?;
             println!("A: {}\nB: {}\n{report}", a.display(), b.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -298,8 +336,9 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let request = replay::Request {
                 timing,
                 logs,
-                out: out.clone(),
+                out,
                 dead_letter,
+                report: report.clone(),
                 metrics: !no_metrics,
             };
             let summary = runtime(async {
@@ -313,9 +352,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 replay::run(config, request, shutdown).await
             })?;
             eprintln!("{summary}");
-            if let (Some(report), Some(out)) = (report, out) {
-                let end = summary.end.map_or(0, |t| t.as_micros());
-                crate::report::write_svg(&out, end, &report)?;
+            if let Some(report) = report {
                 eprintln!("report: {}", report.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -341,13 +378,30 @@ fn log_verify(log: &Path) -> anyhow::Result<ExitCode> {
         segment.display(),
         verified.records
     );
+    let dir = if log.is_dir() {
+        log
+    } else {
+        let parent = segment.parent().filter(|p| !p.as_os_str().is_empty());
+        parent.unwrap_or(Path::new("."))
+    };
+    let damage = crate::log::repair::Damage {
+        dir: dir.to_path_buf(),
+        segment: segment.clone(),
+        offset,
+        error,
+    };
+    println!(
+        "to keep the events before it and move the rest aside: {}",
+        damage.command()
+    );
     Ok(ExitCode::FAILURE)
 }
 
 fn log_export(log: &Path, config: &Config, out: &Path) -> anyhow::Result<ExitCode> {
     use crate::log::reader::{self, Entry};
     let grid = &config.grid;
-    let mut file = crate::sink::create(out)?;
+    let replacement = Replacement::new(out)?;
+    let mut file = replacement.writer();
     let (mut events, mut skipped) = (0u64, 0u64);
     let mut failure = None;
     for segment in reader::segments(log)? {
@@ -365,6 +419,8 @@ fn log_export(log: &Path, config: &Config, out: &Path) -> anyhow::Result<ExitCod
         return Err(e).with_context(|| format!("writing {}", out.display()));
     }
     file.flush()?;
+    drop(file);
+    replacement.commit()?;
     eprintln!("wrote {events} events to {}", out.display());
     if skipped > 0 {
         eprintln!("skipped {skipped} events for objects this configuration lacks");

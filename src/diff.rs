@@ -2,16 +2,33 @@
 //! and per tier, hours per state, and when and where the schedules first and most
 //! diverged.
 //!
-//! Decisions are compared as step functions of event time: at every instant at which
-//! either log has a decision, the decisions in force in A and in B are compared figure
-//! by figure (state, balance, each plant, load, contract, line and tier).
+//! Decisions are compared as step functions of event time, over the window both files
+//! cover (each covers its first decision to its last): at every instant of that window
+//! at which either log has a decision, the decisions in force in A and in B are compared
+//! figure by figure (state, balance, each plant, load, contract, line and tier). Energy
+//! is totalled by the rule of [`crate::totals`] over the same window, so that a file
+//! compared with itself shows the MWh its replay printed.
 
-use crate::totals::{Figures, Totals};
+use crate::totals::{Figures, LineError, Totals, Window};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// Figures closer than this (MW) are equal: the logs are rounded to 1e-6.
 const EQUAL: f64 = 1e-6;
+
+/// Why two decision files cannot be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("{side}: {source}")]
+    Line {
+        side: &'static str,
+        source: LineError,
+    },
+    #[error("{side} has no decisions")]
+    Empty { side: &'static str },
+    #[error("the decision files cover windows of event time that do not overlap: A {a}, B {b}")]
+    Disjoint { a: Window, b: Window },
+}
 
 /// One figure that differs at one instant.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,12 +37,17 @@ pub struct Divergence {
     pub figure: String,
     pub a: String,
     pub b: String,
-    /// |a − b| in MW, or infinity for a different state or a figure only one side has.
+    /// |a − b| in MW, or infinity for a different state.
     pub size: f64,
 }
 
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// The event time each file covers, and the part of it compared.
+    pub window_a: Window,
+    pub window_b: Window,
+    pub compared: Window,
+    /// Totals over the compared window.
     pub a: Totals,
     pub b: Totals,
     pub first: Option<Divergence>,
@@ -35,31 +57,45 @@ pub struct Report {
     pub differing: usize,
 }
 
-/// Compares two decision logs over the same span: both end `tail_micros` after the
-/// later of their last decisions.
-pub fn diff(a: &str, b: &str, tail_micros: i64) -> Result<Report, String> {
-    let last = |text: &str| -> Result<i64, String> {
-        let line = text.lines().rfind(|l| !l.trim().is_empty());
-        line.map_or(Ok(0), |l| {
-            Figures::parse(l.as_bytes())
-                .map(|f| f.micros())
-                .map_err(|e| e.to_string())
-        })
+/// The decisions of one side, and the window they cover.
+fn decisions(side: &'static str, text: &str) -> Result<(Vec<Figures>, Window), DiffError> {
+    let decisions =
+        Figures::parse_lines(text).map_err(|source| DiffError::Line { side, source })?;
+    let window = Window::of(&decisions).ok_or(DiffError::Empty { side })?;
+    Ok((decisions, window))
+}
+
+/// Compares two decision logs over the window of event time both cover; refuses two
+/// that share no length of time.
+pub fn diff(a: &str, b: &str) -> Result<Report, DiffError> {
+    let (a, window_a) = decisions("A", a)?;
+    let (b, window_b) = decisions("B", b)?;
+    let compared = window_a.overlap(window_b).ok_or(DiffError::Disjoint {
+        a: window_a,
+        b: window_b,
+    })?;
+    let totals = |decisions: &[Figures]| {
+        let mut totals = Totals::within(compared);
+        for f in decisions {
+            totals.add(f.clone());
+        }
+        totals
     };
-    let end = Some(
-        last(a)
-            .map_err(|e| format!("A: {e}"))?
-            .max(last(b).map_err(|e| format!("B: {e}"))?)
-            + tail_micros,
-    );
-    let (totals_a, a) = Totals::of_lines(a, end).map_err(|e| format!("A: {e}"))?;
-    let (totals_b, b) = Totals::of_lines(b, end).map_err(|e| format!("B: {e}"))?;
-    let mut instants: Vec<i64> = a.iter().chain(&b).map(Figures::micros).collect();
+    let mut instants: Vec<i64> = a
+        .iter()
+        .chain(&b)
+        .map(Figures::micros)
+        .filter(|&t| compared.from < t && t <= compared.until)
+        .chain([compared.from])
+        .collect();
     instants.sort_unstable();
     instants.dedup();
     let mut report = Report {
-        a: totals_a,
-        b: totals_b,
+        window_a,
+        window_b,
+        compared,
+        a: totals(&a),
+        b: totals(&b),
         first: None,
         largest: None,
         instants: instants.len(),
@@ -73,7 +109,7 @@ pub fn diff(a: &str, b: &str, tail_micros: i64) -> Result<Report, String> {
         while ib + 1 < b.len() && b[ib + 1].micros() <= at {
             ib += 1;
         }
-        let found = compare(in_force(&a, ia, at), in_force(&b, ib, at));
+        let found = compare(&a[ia], &b[ib]);
         if found.is_empty() {
             continue;
         }
@@ -102,35 +138,11 @@ pub fn diff(a: &str, b: &str, tail_micros: i64) -> Result<Report, String> {
     Ok(report)
 }
 
-/// The decision at `i` if it has begun by `at`.
-fn in_force(decisions: &[Figures], i: usize, at: i64) -> Option<&Figures> {
-    decisions.get(i).filter(|f| f.micros() <= at)
-}
-
 type Found = Vec<(String, String, String, f64)>;
 
-fn compare(a: Option<&Figures>, b: Option<&Figures>) -> Found {
+/// Every figure in which two decisions in force at the same instant differ.
+fn compare(a: &Figures, b: &Figures) -> Found {
     let mut found = Found::new();
-    let (a, b) = match (a, b) {
-        (None, None) => return found,
-        (Some(a), None) => {
-            return vec![(
-                "decision".into(),
-                format!("seq {}", a.seq),
-                "none yet".into(),
-                f64::INFINITY,
-            )];
-        }
-        (None, Some(b)) => {
-            return vec![(
-                "decision".into(),
-                "none yet".into(),
-                format!("seq {}", b.seq),
-                f64::INFINITY,
-            )];
-        }
-        (Some(a), Some(b)) => (a, b),
-    };
     if a.state != b.state {
         found.push((
             "state".into(),
@@ -229,6 +241,17 @@ impl std::fmt::Display for Report {
         let row = |out: &mut String, name: &str, a: f64, b: f64| {
             let _ = writeln!(out, "  {name:<26} {a:>14.3} {b:>14.3} {:>+14.3}", b - a);
         };
+        let _ = writeln!(out, "A covers {}", self.window_a);
+        let _ = writeln!(out, "B covers {}", self.window_b);
+        if self.compared == self.window_a && self.compared == self.window_b {
+            let _ = writeln!(out, "compared: all of both, {}", self.compared);
+        } else {
+            let _ = writeln!(
+                out,
+                "compared: only the window both cover, {}; the rest of either file is left out",
+                self.compared
+            );
+        }
         let _ = writeln!(out, "{:<28} {:>14} {:>14} {:>14}", "", "A", "B", "B - A");
         let _ = writeln!(out, "exported MWh per contract:");
         for (c, a, b) in paired(&self.a.exported_mwh, &self.b.exported_mwh) {
@@ -297,7 +320,7 @@ mod tests {
             line("2027-07-01T01:00:00Z", "normal", 1300.0),
         ]
         .join("\n");
-        let report = diff(&a, &b, 1_800_000_000).unwrap();
+        let report = diff(&a, &b).unwrap();
         let first = report.first.unwrap();
         assert_eq!(
             (first.ts.as_str(), first.figure.as_str()),
@@ -309,8 +332,56 @@ mod tests {
         assert_eq!(report.differing, 2);
         assert_eq!(
             report.b.exported_mwh["casa"] - report.a.exported_mwh["casa"],
-            0.5 * 100.0 + 0.5 * 300.0
+            0.5 * 100.0
         );
-        assert!(diff(&a, &a, 0).unwrap().first.is_none());
+        assert!(diff(&a, &a).unwrap().first.is_none());
+    }
+
+    #[test]
+    fn windows_that_do_not_overlap_are_refused() {
+        let a = [
+            line("2027-07-01T00:00:00Z", "normal", 1000.0),
+            line("2027-07-01T01:00:00Z", "normal", 1000.0),
+        ]
+        .join("\n");
+        let b = [
+            line("2027-07-01T01:00:00Z", "normal", 1000.0),
+            line("2027-07-01T02:00:00Z", "normal", 1000.0),
+        ]
+        .join("\n");
+        let error = diff(&a, &b).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "the decision files cover windows of event time that do not overlap: \
+             A 2027-07-01T00:00:00Z to 2027-07-01T01:00:00Z, \
+             B 2027-07-01T01:00:00Z to 2027-07-01T02:00:00Z"
+        );
+        assert_eq!(diff("", &b).unwrap_err().to_string(), "A has no decisions");
+    }
+
+    #[test]
+    fn windows_that_overlap_in_part_are_compared_where_they_overlap() {
+        let a = [
+            line("2027-07-01T00:00:00Z", "normal", 1000.0),
+            line("2027-07-01T01:00:00Z", "normal", 900.0),
+            line("2027-07-01T02:00:00Z", "normal", 900.0),
+        ]
+        .join("\n");
+        let b = [
+            line("2027-07-01T01:30:00Z", "normal", 900.0),
+            line("2027-07-01T03:00:00Z", "normal", 500.0),
+        ]
+        .join("\n");
+        let report = diff(&a, &b).unwrap();
+        assert_eq!(
+            report.compared.to_string(),
+            "2027-07-01T01:30:00Z to 2027-07-01T02:00:00Z"
+        );
+        assert_eq!(report.a.exported_mwh["casa"], 450.0);
+        assert_eq!(report.b.exported_mwh["casa"], 450.0);
+        assert!(report.first.is_none(), "{report}");
+        assert!(report.to_string().contains(
+            "compared: only the window both cover, 2027-07-01T01:30:00Z to 2027-07-01T02:00:00Z"
+        ));
     }
 }

@@ -107,8 +107,6 @@ impl Pace {
 #[derive(Debug, Default)]
 pub struct Status {
     draining: AtomicBool,
-    /// Event time of the last tick evaluated (microseconds), for replay totals.
-    last_tick: std::sync::atomic::AtomicI64,
     /// The latest decision line, shared with `/v1/schedule`.
     latest: Mutex<Option<Arc<[u8]>>>,
     /// Per output file (indexed by [`OutputFile`]), set while it cannot be written.
@@ -126,11 +124,6 @@ impl Status {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
-    }
-
-    pub fn last_tick(&self) -> Option<Timestamp> {
-        let micros = self.last_tick.load(Ordering::Relaxed);
-        (micros != 0).then(|| Timestamp::from_micros(micros))
     }
 
     pub fn set_draining(&self) {
@@ -384,7 +377,7 @@ pub async fn start(
     let m = metrics.clone();
     tasks.push((
         "scheduler",
-        tokio::spawn(schedule(decider, ticks_rx, decisions_tx, m, status.clone())),
+        tokio::spawn(schedule(decider, ticks_rx, decisions_tx, m)),
     ));
     tasks.push((
         "dead-letter sink",
@@ -707,16 +700,12 @@ async fn schedule(
     rx: Receiver<Vec<Tick>>,
     tx: Edge<DecisionOut>,
     metrics: Metrics,
-    status: Arc<Status>,
 ) -> anyhow::Result<()> {
     let mut latency = metrics.recorder(&[Stage::Schedule]);
     let mut gauges = metrics.grid_handles(decider.grid());
     while let Ok(ticks) = latency.wait(rx.recv()).await {
         for tick in ticks {
             metrics.ticks.inc();
-            status
-                .last_tick
-                .store(tick.ts.as_micros(), Ordering::Relaxed);
             let solving = Instant::now();
             let decided = decider.tick(tick.ts, &tick.state);
             let built = Instant::now();

@@ -9,7 +9,9 @@ use crate::latency::{QUANTILES, Stage, StageLatency};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
 use crate::reject::Reason;
+use crate::sink::Replacement;
 use crate::totals::Totals;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,6 +24,8 @@ pub struct Request {
     /// Decision file; stdout when absent.
     pub out: Option<PathBuf>,
     pub dead_letter: Option<PathBuf>,
+    /// SVG chart of the run, drawn from the decision file (`out` is needed).
+    pub report: Option<PathBuf>,
     /// Measure stage latencies, solve times and grid gauges; without them only the
     /// counters the summary is made of are kept (`--no-metrics`).
     pub metrics: bool,
@@ -36,12 +40,10 @@ pub struct Summary {
     pub rejected: Vec<(Reason, u64)>,
     pub decisions: u64,
     pub seconds: f64,
-    /// Energy and time totals, integrated to the end of the last tick.
+    /// Energy and time totals of the decisions, by the rule of [`crate::totals`].
     pub totals: Totals,
     /// Every stage's latency over the run, when measured.
     pub latency: Option<Vec<StageLatency>>,
-    /// Event time at which the run's last tick ends.
-    pub end: Option<crate::time::Timestamp>,
 }
 
 impl std::fmt::Display for Summary {
@@ -100,6 +102,13 @@ pub async fn run(
     } else {
         Metrics::counters_only()
     };
+    // Every output replaces its file only when the whole replay has succeeded.
+    let replacement = |path: &Option<PathBuf>| path.as_deref().map(Replacement::new).transpose();
+    let (out, dead_letter) = (
+        replacement(&request.out)?,
+        replacement(&request.dead_letter)?,
+    );
+    let temp_path = |r: &Option<Replacement>| r.as_ref().map(|r| r.path().to_path_buf());
     let plan = Plan {
         grid: Arc::new(config.grid),
         inputs: Inputs {
@@ -107,33 +116,29 @@ pub async fn run(
             ..Inputs::default()
         },
         outputs: Outputs {
-            stdout: request.out.is_none(),
-            decisions: request.out,
+            stdout: out.is_none(),
+            decisions: temp_path(&out),
             truncate: true,
-            dead_letter: request.dead_letter,
+            dead_letter: temp_path(&dead_letter),
         },
         settings: config.daemon.pipeline,
         timing: request.timing,
         log: None,
     };
-    let interval = plan.grid.schedule.interval;
     let progress = progress_bar(&plan.inputs.files, metrics.clone());
     let status = Arc::new(Status::default());
-    let running = pipeline::start(plan, metrics.clone(), status.clone(), shutdown).await?;
+    let running = pipeline::start(plan, metrics.clone(), status, shutdown.clone()).await?;
     let report = running.finish().await;
     progress.abort();
     let report = report?;
-    let mut totals = report.totals.unwrap_or_default();
-    let end = status.last_tick().map(|last| last.saturating_add(interval));
-    if let Some(end) = end {
-        totals.finish(end.as_micros());
+    if shutdown.is_cancelled() {
+        anyhow::bail!("interrupted: the output files are left as they were");
     }
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
-        totals,
+        totals: report.totals.unwrap_or_default(),
         latency: metrics.latency().map(|l| l.read()),
-        end,
         ..Summary::default()
     };
     let types = EventType::ALL.map(Some).into_iter().chain([None]);
@@ -152,6 +157,21 @@ pub async fn run(
         .zip(rejected)
         .filter(|(_, n)| *n > 0)
         .collect();
+    let report = match (&request.report, &out) {
+        (Some(path), Some(decisions)) => {
+            let svg = crate::report::svg(decisions.path())?;
+            let report = Replacement::new(path)?;
+            let mut writer = report.writer();
+            writer.write_all(svg.as_bytes())?;
+            writer.flush()?;
+            drop(writer);
+            Some(report)
+        }
+        _ => None,
+    };
+    for replacement in [out, dead_letter, report].into_iter().flatten() {
+        replacement.commit()?;
+    }
     Ok(summary)
 }
 

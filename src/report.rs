@@ -25,21 +25,16 @@ struct Slice {
     state: u8,
 }
 
-/// Draws the decisions in `decisions` (JSON Lines), held until `end` (event time,
-/// microseconds), to `out` as SVG.
-pub fn write_svg(decisions: &Path, end: i64, out: &Path) -> anyhow::Result<()> {
+/// Draws the decisions in `decisions` (JSON Lines) as an SVG document, over the same
+/// window as the run's totals: from the first decision to the last.
+pub fn svg(decisions: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(decisions)
         .with_context(|| format!("reading {}", decisions.display()))?;
-    let figures: Vec<Figures> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| Figures::parse(l.as_bytes()))
-        .collect::<Result<_, _>>()
-        .context("reading decisions")?;
+    let figures = Figures::parse_lines(&text).context("reading decisions")?;
     let (Some(first), Some(last)) = (figures.first(), figures.last()) else {
         anyhow::bail!("no decisions to draw");
     };
-    let (start, end) = (first.micros(), end.max(last.micros() + 1));
+    let (start, end) = (first.micros(), last.micros().max(first.micros() + 1));
     let span = (end - start) as f64;
     let mut slices = vec![Slice::default(); COLUMNS];
     for (i, f) in figures.iter().enumerate() {
@@ -94,20 +89,22 @@ pub fn write_svg(decisions: &Path, end: i64, out: &Path) -> anyhow::Result<()> {
             ((i as f64 + 0.5) * hours_per_column, average)
         })
         .collect();
-    draw(out, &points, span / 3.6e9, &first.ts)
-        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", out.display()))
+    let mut svg = String::new();
+    draw(&mut svg, &points, span / 3.6e9, &first.ts)
+        .map_err(|e| anyhow::anyhow!("drawing the report: {e}"))?;
+    Ok(svg)
 }
 
 /// A line of the chart: its legend, its colour, and which average it draws.
 type Series = (&'static str, RGBColor, fn(&Slice) -> f64);
 
 fn draw(
-    out: &Path,
+    out: &mut String,
     points: &[(f64, Slice)],
     hours: f64,
     start: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let root = SVGBackend::new(out, (1400, 800)).into_drawing_area();
+    let root = SVGBackend::with_string(out, (1400, 800)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, bottom) = root.split_vertically(680);
     let top_mw = points

@@ -1,10 +1,12 @@
 //! Energy and time totals of a run, integrated from its decisions: MWh per contract,
 //! unserved MWh per tier, spilled MWh, hours in each operating state.
 //!
-//! A decision's figures hold from its `ts` until the next decision (that is what the
-//! deadband promises: nothing moved by more than it in between), and the last one
-//! until the end of the run. Replay summaries and `vakhsh diff` both use this, so
-//! their numbers agree.
+//! One rule, which replay summaries and `vakhsh diff` both use, so their numbers agree
+//! exactly: a decision's figures, as its line has them (MW rounded to 1e-6), hold from
+//! its `ts` until the next decision's (that is what the deadband promises: nothing
+//! moved by more than it in between); the last decision ends the window and adds
+//! nothing, because a decision file does not say how long its last decision held.
+//! Each span adds MW × hours, in decision order.
 
 use crate::schedule::Balance;
 use serde::Deserialize;
@@ -63,13 +65,68 @@ pub struct Line {
     pub flow_mw: f64,
 }
 
+/// A decision line that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {source}")]
+pub struct LineError {
+    pub line: usize,
+    source: serde_json::Error,
+}
+
 impl Figures {
     pub fn parse(line: &[u8]) -> Result<Figures, serde_json::Error> {
         serde_json::from_slice(line)
     }
 
+    /// Every decision of a decision file, in order; blank lines are skipped.
+    pub fn parse_lines(text: &str) -> Result<Vec<Figures>, LineError> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(n, l)| {
+                Figures::parse(l.as_bytes()).map_err(|source| LineError {
+                    line: n + 1,
+                    source,
+                })
+            })
+            .collect()
+    }
+
     pub fn micros(&self) -> i64 {
         crate::time::Timestamp::parse(&self.ts).map_or(0, |t| t.as_micros())
+    }
+}
+
+/// A span of event time, in microseconds, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: i64,
+    pub until: i64,
+}
+
+impl Window {
+    /// From the first decision to the last; `None` without decisions.
+    pub fn of(decisions: &[Figures]) -> Option<Window> {
+        Some(Window {
+            from: decisions.first()?.micros(),
+            until: decisions.last()?.micros(),
+        })
+    }
+
+    /// The span both windows cover, if it has a length.
+    pub fn overlap(self, other: Window) -> Option<Window> {
+        let common = Window {
+            from: self.from.max(other.from),
+            until: self.until.min(other.until),
+        };
+        (common.from < common.until).then_some(common)
+    }
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = crate::time::Timestamp::from_micros;
+        write!(f, "{} to {}", at(self.from), at(self.until))
     }
 }
 
@@ -81,6 +138,8 @@ pub struct Totals {
     pub unserved_mwh: BTreeMap<u32, f64>,
     pub spill_mwh: f64,
     pub state_hours: BTreeMap<String, f64>,
+    /// Only event time inside this window counts; all of it when `None`.
+    window: Option<Window>,
     /// The decision being integrated and when it started.
     open: Option<(i64, Figures)>,
 }
@@ -88,7 +147,15 @@ pub struct Totals {
 const MICROS_PER_HOUR: f64 = 3.6e9;
 
 impl Totals {
-    /// Adds a decision: closes the previous one at its time.
+    /// Totals that count only the event time inside `window`.
+    pub fn within(window: Window) -> Totals {
+        Totals {
+            window: Some(window),
+            ..Totals::default()
+        }
+    }
+
+    /// Adds a decision: the previous one held until its time.
     pub fn add(&mut self, figures: Figures) {
         let at = figures.micros();
         self.close(at);
@@ -96,15 +163,14 @@ impl Totals {
         self.open = Some((at, figures));
     }
 
-    /// Ends the run at `end` (event time in microseconds), integrating the last decision.
-    pub fn finish(&mut self, end: i64) {
-        self.close(end);
-        self.open = None;
-    }
-
+    /// Integrates the open decision from its start until `until`, inside the window.
     fn close(&mut self, until: i64) {
         let Some((from, figures)) = &self.open else {
             return;
+        };
+        let (from, until) = match self.window {
+            Some(w) => ((*from).max(w.from), until.min(w.until)),
+            None => (*from, until),
         };
         let hours = (until - from).max(0) as f64 / MICROS_PER_HOUR;
         for c in &figures.contracts {
@@ -116,25 +182,6 @@ impl Totals {
         }
         self.spill_mwh += figures.balance.spill_mw * hours;
         *self.state_hours.entry(figures.state.clone()).or_default() += hours;
-    }
-
-    /// Totals of a decision file up to `end` (event time, microseconds; the last
-    /// decision's own time when `None`).
-    pub fn of_lines(text: &str, end: Option<i64>) -> Result<(Totals, Vec<Figures>), String> {
-        let mut totals = Totals::default();
-        let mut all = Vec::new();
-        for (n, line) in text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-        {
-            let figures =
-                Figures::parse(line.as_bytes()).map_err(|e| format!("line {}: {e}", n + 1))?;
-            totals.add(figures.clone());
-            all.push(figures);
-        }
-        totals.finish(end.unwrap_or_else(|| all.last().map_or(0, Figures::micros)));
-        Ok((totals, all))
     }
 }
 
@@ -167,20 +214,69 @@ mod tests {
         )
     }
 
+    fn totals(lines: &[String], window: Option<Window>) -> Totals {
+        let figures = Figures::parse_lines(&lines.join("\n")).unwrap();
+        let mut totals = window.map_or_else(Totals::default, Totals::within);
+        for f in figures {
+            totals.add(f);
+        }
+        totals
+    }
+
+    fn at(ts: &str) -> i64 {
+        crate::time::Timestamp::parse(ts).unwrap().as_micros()
+    }
+
     #[test]
-    fn each_decision_holds_until_the_next() {
-        let text = [
+    fn each_decision_holds_until_the_next_and_the_last_ends_the_run() {
+        let lines = [
             line("2027-01-11T00:00:00Z", "normal", 100.0, 50.0),
             line("2027-01-11T00:30:00Z", "alert", 40.0, 20.0),
-        ]
-        .join("\n");
-        let end = crate::time::Timestamp::parse("2027-01-11T01:30:00Z").map(|t| t.as_micros());
-        let (totals, figures) = Totals::of_lines(&text, end).unwrap();
-        assert_eq!(figures.len(), 2);
+            line("2027-01-11T01:30:00Z", "normal", 1000.0, 0.0),
+        ];
+        let totals = totals(&lines, None);
+        assert_eq!(totals.decisions, 3);
         assert_eq!(totals.exported_mwh["x"], 100.0 * 0.5 + 40.0 * 1.0);
         assert_eq!(totals.unserved_mwh[&2], 30.0 * 1.0);
         assert_eq!(totals.spill_mwh, 15.0);
         assert_eq!(totals.state_hours["normal"], 0.5);
         assert_eq!(totals.state_hours["alert"], 1.0);
+    }
+
+    #[test]
+    fn a_window_counts_only_the_time_inside_it() {
+        let lines = [
+            line("2027-01-11T00:00:00Z", "normal", 100.0, 50.0),
+            line("2027-01-11T00:30:00Z", "alert", 40.0, 20.0),
+            line("2027-01-11T01:30:00Z", "normal", 1000.0, 0.0),
+        ];
+        let window = Window {
+            from: at("2027-01-11T00:15:00Z"),
+            until: at("2027-01-11T01:00:00Z"),
+        };
+        let totals = totals(&lines, Some(window));
+        assert_eq!(totals.exported_mwh["x"], 100.0 * 0.25 + 40.0 * 0.5);
+        assert_eq!(totals.state_hours["normal"], 0.25);
+        assert_eq!(totals.state_hours["alert"], 0.5);
+    }
+
+    #[test]
+    fn windows_overlap_only_over_a_length_of_time() {
+        let w = |from: &str, until: &str| Window {
+            from: at(from),
+            until: at(until),
+        };
+        let a = w("2027-01-11T00:00:00Z", "2027-01-11T01:00:00Z");
+        let b = w("2027-01-11T00:40:00Z", "2027-01-11T02:00:00Z");
+        let c = w("2027-01-11T01:00:00Z", "2027-01-11T02:00:00Z");
+        assert_eq!(
+            a.overlap(b),
+            Some(w("2027-01-11T00:40:00Z", "2027-01-11T01:00:00Z"))
+        );
+        assert_eq!(a.overlap(c), None);
+        assert_eq!(
+            a.to_string(),
+            "2027-01-11T00:00:00Z to 2027-01-11T01:00:00Z"
+        );
     }
 }

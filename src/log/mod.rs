@@ -3,12 +3,13 @@
 //!
 //! [`format`] is the bytes, [`segment`] the files, [`writer`] appending with a sync
 //! policy and torn-tail repair, [`lock`] its one writer, [`reader`] reading back and
-//! verifying.
+//! verifying, [`repair`] the way past damage before the end.
 
 pub mod format;
 pub mod lock;
 pub mod reader;
 pub mod recover;
+pub mod repair;
 pub mod segment;
 pub mod writer;
 
@@ -40,7 +41,7 @@ mod tests {
     }
 
     /// How a writer under test reports its faults: to metrics and a status of its own.
-    fn retry(dir: &Path) -> crate::sink::retry::Retry {
+    pub(super) fn retry(dir: &Path) -> crate::sink::retry::Retry {
         use crate::sink::retry::{OutputFile, Retry};
         let status = Arc::new(crate::pipeline::Status::default());
         Retry::new(

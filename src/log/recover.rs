@@ -5,9 +5,11 @@
 //! state, ramps, hysteresis and decision numbering are exactly those of a run that
 //! was never interrupted. The decisions come out again as well, and rewrite the
 //! decision file: it then holds precisely what the log implies — nothing decided from
-//! events a crash kept out of the log, nothing lost that the log can reproduce.
+//! events a crash kept out of the log, nothing lost that the log can reproduce. A bad
+//! record stops recovery with a [`Damage`] that says how to get past it.
 
-use super::reader::{self, Entry};
+use super::reader::{self, Entry, ReadError};
+use super::repair::Damage;
 use crate::decision::Decider;
 use crate::grid::Grid;
 use crate::ingest::{Ingest, Verdict};
@@ -69,11 +71,32 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
                     *last_decision = Some(line);
                 }
             });
-        })?;
+        })
+        .map_err(|e| damaged(dir, e))?;
     }
     if let Some(e) = failure {
         return Err(e.into());
     }
     out.flush()?;
     Ok(recovered)
+}
+
+/// A record that cannot be read as the [`Damage`] it is; other errors as they are. The
+/// writer has cut the last segment's torn tail before recovery reads, so any bad
+/// record recovery meets lies before the end of the log.
+fn damaged(dir: &Path, error: ReadError) -> anyhow::Error {
+    match error {
+        ReadError::Format {
+            path,
+            offset,
+            error,
+        } => Damage {
+            dir: dir.to_path_buf(),
+            segment: path,
+            offset,
+            error: error.to_string(),
+        }
+        .into(),
+        other => other.into(),
+    }
 }

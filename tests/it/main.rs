@@ -14,3 +14,4 @@ mod replay;
 mod schedule_oracle;
 mod storage;
 mod support;
+mod tools;

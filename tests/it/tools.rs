@@ -1,0 +1,310 @@
+//! The tools as a user runs them: a command that fails leaves its output files as they
+//! were, `diff` and `replay` agree on energy and refuse what they cannot compare, and a
+//! log damaged in the middle has a way out.
+
+use crate::support::{Daemon, binary, default_config, replay, simulate};
+use std::path::Path;
+use std::process::Output;
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn a_replay_of_a_missing_file_leaves_the_old_decisions_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("decisions.jsonl");
+    std::fs::write(&out, "yesterday's decisions\n").unwrap();
+    let output = binary()
+        .arg("replay")
+        .arg(dir.path().join("missing.jsonl"))
+        .arg("--config")
+        .arg(default_config())
+        .arg("--out")
+        .arg(&out)
+        .arg("--dead-letter")
+        .arg(dir.path().join("dead-letter.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("missing.jsonl"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "yesterday's decisions\n"
+    );
+    assert_eq!(names(dir.path()), ["decisions.jsonl"]);
+}
+
+#[test]
+fn a_simulation_whose_write_fails_leaves_neither_a_partial_file_nor_a_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("events.jsonl");
+    std::fs::write(&out, "last week's events\n").unwrap();
+    // The shell caps the size of any file the command writes at 8 KiB, so the write
+    // fails part of the way through, as on a full disk.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"trap "" XFSZ; ulimit -f 16; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_vakhsh"))
+        .args(["simulate", "--scenario", "winter-shortage", "--duration"])
+        .args(["10m", "--config"])
+        .arg(default_config())
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("events.jsonl"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "last week's events\n"
+    );
+    assert_eq!(names(dir.path()), ["events.jsonl"]);
+}
+
+/// Ten minutes of a winter shortage replayed: the replay's summary and its decisions.
+fn replayed(dir: &Path) -> (String, Vec<String>) {
+    let events = dir.join("events.jsonl");
+    let args = ["--scenario", "winter-shortage", "--duration", "10m"];
+    simulate(&[&args[..], &["--seed", "7"]].concat(), &events);
+    let out = dir.join("decisions.jsonl");
+    let summary = replay(&events, &out);
+    let decisions = std::fs::read_to_string(&out).unwrap();
+    (summary, decisions.lines().map(str::to_string).collect())
+}
+
+/// `vakhsh diff` of two decision files given as lines.
+fn diff(dir: &Path, a: &[String], b: &[String]) -> Output {
+    let (path_a, path_b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
+    std::fs::write(&path_a, a.join("\n")).unwrap();
+    std::fs::write(&path_b, b.join("\n")).unwrap();
+    binary()
+        .arg("diff")
+        .arg(path_a)
+        .arg(path_b)
+        .output()
+        .unwrap()
+}
+
+/// The `ts` of a decision line.
+fn ts(line: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+    value["ts"].as_str().unwrap().to_string()
+}
+
+/// The MWh rows of a report, from "exported MWh per contract:" up to the hours per
+/// state: each row's name and its figure, the `from_end`-th word from the end.
+fn mwh_rows(report: &str, from_end: usize) -> Vec<(String, String)> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with("exported MWh per contract:"))
+        .take_while(|l| !l.starts_with("hours in each state"))
+        .map(|l| l.replacen("spilled MWh:", "  spilled MWh", 1))
+        .filter(|l| l.starts_with("  "))
+        .map(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            let (name, figures) = words.split_at(words.len() - from_end);
+            (name.join(" "), figures[0].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn replay_and_diff_agree_on_every_mwh_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (summary, decisions) = replayed(dir.path());
+    let output = diff(dir.path(), &decisions, &decisions);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let replayed = mwh_rows(&summary, 1);
+    assert!(
+        replayed.iter().any(|(name, _)| name == "tier 6") && replayed.len() > 8,
+        "{summary}"
+    );
+    assert_eq!(replayed, mwh_rows(&report, 3), "{summary}\n{report}");
+}
+
+#[test]
+fn diff_refuses_decision_files_whose_windows_do_not_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, decisions) = replayed(dir.path());
+    let third = decisions.len() / 3;
+    let (a, b) = (&decisions[..third], &decisions[2 * third..]);
+    let output = diff(dir.path(), a, b);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let message = stderr(&output);
+    let window = |lines: &[String]| format!("{} to {}", ts(&lines[0]), ts(&lines[lines.len() - 1]));
+    assert!(
+        message.contains("do not overlap")
+            && message.contains(&format!("A {}", window(a)))
+            && message.contains(&format!("B {}", window(b))),
+        "{message}"
+    );
+}
+
+#[test]
+fn diff_of_windows_that_overlap_in_part_compares_only_the_common_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, decisions) = replayed(dir.path());
+    let third = decisions.len() / 3;
+    let (a, b) = (&decisions[..2 * third], &decisions[third..]);
+    let output = diff(dir.path(), a, b);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (start, end) = (ts(&decisions[third]), ts(&decisions[2 * third - 1]));
+    let (first, last) = (ts(&decisions[0]), ts(&decisions[decisions.len() - 1]));
+    for expected in [
+        format!("A covers {first} to {end}"),
+        format!("B covers {start} to {last}"),
+        format!("compared: only the window both cover, {start} to {end}"),
+        "the schedules are identical".to_string(),
+    ] {
+        assert!(report.contains(&expected), "{expected:?} in\n{report}");
+    }
+    let changes = mwh_rows(&report, 1);
+    assert!(
+        changes.len() > 8 && changes.iter().all(|(_, change)| change == "+0.000"),
+        "the same decisions over the same window:\n{report}"
+    );
+}
+
+/// `vakhsh run` with the environment of [`Daemon::start_in`], to see a start fail.
+fn run_in(dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut command = binary();
+    command
+        .args(["run", "--config"])
+        .arg(default_config())
+        .env("VAKHSH__SIMULATOR__ENABLED", "false")
+        .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
+        .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
+        .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
+        .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
+        .env("VAKHSH__LOG__DIR", dir.join("log"))
+        .envs(env.iter().copied());
+    command.output().unwrap()
+}
+
+#[test]
+fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let args = ["--scenario", "winter-shortage", "--duration", "2m"];
+    simulate(
+        &[&args[..], &["--start", "2026-01-11T00:00:00Z"]].concat(),
+        &events,
+    );
+    let text = std::fs::read_to_string(&events).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+
+    // Small segments, so that the daemon's batches fill several.
+    let env = [("VAKHSH__LOG__SEGMENT_BYTES", "4096")];
+    let state = dir.path().join("daemon");
+    std::fs::create_dir(&state).unwrap();
+    let mut daemon = Daemon::start_in(&state, &env);
+    daemon.send(&lines);
+    let all = lines.len() as f64;
+    daemon.wait_for_metrics("every line to be logged", |m| {
+        m.sum("vakhsh_event_log_synced_sequence") == all
+    });
+    let (exit, _) = daemon.stop("-TERM");
+    assert!(exit.success());
+
+    let log = state.join("log");
+    let segments: Vec<String> = names(&log)
+        .into_iter()
+        .filter(|n| n.ends_with(".vlog"))
+        .collect();
+    assert!(segments.len() > 3, "{segments:?}");
+    let first = log.join(&segments[0]);
+    let mut bytes = std::fs::read(&first).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&first, &bytes).unwrap();
+
+    // `log verify` finds the damage and names the same way out as the failed start.
+    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert_eq!(verify.status.code(), Some(1), "{verified}");
+    let offset: u64 = verified
+        .split("bad at byte ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no offset in {verified:?}"));
+    assert!(offset > 0 && offset <= middle as u64, "{verified}");
+    let command = format!(
+        "vakhsh log truncate {} --segment {} --offset {offset}",
+        log.display(),
+        segments[0]
+    );
+    assert!(verified.contains(&command), "{command:?} in {verified}");
+
+    let failed = run_in(&state, &env);
+    let message = stderr(&failed);
+    assert_eq!(failed.status.code(), Some(1), "{message}");
+    for expected in [
+        format!("segment {} at byte {offset}", first.display()),
+        command.clone(),
+    ] {
+        assert!(message.contains(&expected), "{expected:?} in {message}");
+    }
+
+    let words: Vec<&str> = command.split(' ').skip(1).collect();
+    let truncate = binary().args(&words).output().unwrap();
+    assert!(truncate.status.success(), "{}", stderr(&truncate));
+    let aside = log.join(format!("damaged-{}", segments[0].trim_end_matches(".vlog")));
+    // The failed start opened a segment of its own after them.
+    let moved = names(&aside);
+    assert!(
+        segments.iter().all(|s| moved.contains(s)),
+        "nothing is deleted: {moved:?}"
+    );
+    assert_eq!(std::fs::read(aside.join(&segments[0])).unwrap(), bytes);
+
+    // The daemon starts on the events before the damage, and its decisions are those
+    // of a replay of exactly those events.
+    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
+    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{verified}");
+    let kept: usize = verified
+        .split("last ingest sequence ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no sequence in {verified:?}"));
+    assert!(kept > 0 && kept < lines.len(), "{verified}");
+    let mut daemon = Daemon::start_in(&state, &env);
+    let recovered = daemon.wait_for_metrics("the log gauge", |_| true);
+    assert_eq!(
+        recovered.sum("vakhsh_event_log_synced_sequence"),
+        kept as f64
+    );
+    let (exit, _) = daemon.stop("-TERM");
+    assert!(exit.success());
+    let before = dir.path().join("before.jsonl");
+    std::fs::write(&before, lines[..kept].join("\n") + "\n").unwrap();
+    let reference = dir.path().join("reference.jsonl");
+    replay(&before, &reference);
+    assert!(
+        std::fs::read(state.join("decisions.jsonl")).unwrap() == std::fs::read(&reference).unwrap(),
+        "the recovered decisions are those of the events before the damage"
+    );
+}
