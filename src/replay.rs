@@ -56,6 +56,14 @@ impl std::fmt::Display for Summary {
         )?;
         for (reason, n) in &self.rejected {
             writeln!(f, "  rejected {}: {n}", reason.as_str())?;
+            if *reason == Reason::TooFarAhead {
+                writeln!(
+                    f,
+                    "    (further ahead of the newest event before them than time.max_ahead; \
+                     a file with deliberate gaps replays with a larger one, \
+                     e.g. VAKHSH__TIME__MAX_AHEAD=1d)"
+                )?;
+            }
         }
         writeln!(f, "decisions: {}", self.decisions)?;
         writeln!(f, "{}", self.totals)?;
