@@ -56,6 +56,8 @@ pub struct Metrics {
     pub channel_blocked: CounterVec,
     /// Wall clock minus the watermark, in a live run.
     pub watermark_lag: Gauge,
+    /// Connections and requests refused for a missing or wrong token, by listener.
+    pub auth_failures: IntCounterVec,
 }
 
 /// Gauges with the figures of the latest decision, in watts (Prometheus base units;
@@ -140,6 +142,14 @@ impl Metrics {
                 .map(|r| rejected.with_label_values(&[name, r.as_str()]))
                 .collect(),
         };
+        let auth_failures = counter_vec(
+            "vakhsh_auth_failures_total",
+            "Connections (TCP) and requests (HTTP) refused for a missing or wrong token, by listener.",
+            &["listener"],
+        );
+        for listener in ["tcp", "http"] {
+            auth_failures.with_label_values(&[listener]);
+        }
         let ticks = IntCounter::new("vakhsh_ticks_total", "Schedule ticks evaluated.")
             .expect("valid metric");
         registry
@@ -285,6 +295,7 @@ impl Metrics {
             channel_depth,
             channel_blocked,
             watermark_lag,
+            auth_failures,
             log_synced,
             latency,
             registry,

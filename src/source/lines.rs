@@ -9,6 +9,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
+/// The line-size limit of sources that have no `max_line_bytes` of their own (files,
+/// stdin, and HTTP when TCP is off): the 64 KiB events are promised.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// How much of an oversized line is kept for the dead-letter file.
 const KEPT_OF_OVERSIZED: usize = 1024;
 
@@ -105,6 +109,7 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
         too_large,
         origin: origin.clone(),
         arrived: Instant::now(),
+        receipt: None,
     }))
 }
 
