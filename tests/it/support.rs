@@ -72,7 +72,23 @@ impl Daemon {
 
     /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
     pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
-        let mut command = binary();
+        Daemon::launch(binary(), dir, env)
+    }
+
+    /// Starts a daemon that may hold at most `limit` open file descriptors.
+    pub fn start_with_open_files(limit: u32, env: &[(&str, &str)]) -> Daemon {
+        let temp = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(r#"ulimit -n {limit} && exec "$0" "$@""#))
+            .arg(env!("CARGO_BIN_EXE_vakhsh"));
+        let mut daemon = Daemon::launch(command, temp.path(), env);
+        daemon._temp = Some(temp);
+        daemon
+    }
+
+    fn launch(mut command: Command, dir: &Path, env: &[(&str, &str)]) -> Daemon {
         command
             .args(["run", "--config"])
             .arg(default_config())
@@ -166,6 +182,21 @@ impl Daemon {
                 metrics.0
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits for a line of the daemon's log for which `found` holds, failing after a
+    /// generous timeout.
+    pub fn wait_for_log(&self, what: &str, found: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("timed out waiting for {what} in the log"));
+            if found(&line) {
+                return line;
+            }
         }
     }
 
