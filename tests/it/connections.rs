@@ -245,13 +245,10 @@ fn sigterm_does_not_wait_for_a_half_sent_http_request_beyond_the_grace() {
     // The server is serving: both requests above are in its hands.
     assert_eq!(daemon.get("/healthz").0, 200);
 
-    let signalled = Instant::now();
-    let (exit, log) = daemon.stop("-TERM");
-    let took = signalled.elapsed();
-    assert!(exit.success(), "{exit:?}\n{}", log.join("\n"));
-    assert!(
-        took < Duration::from_secs(2) + Duration::from_millis(1500),
-        "exiting took {took:?} with a 2s grace"
-    );
+    // The daemon exits when the grace is over, not before: allow it a little more.
+    let grace = Duration::from_secs(2);
+    let exit = daemon.stop_within("-TERM", grace + Duration::from_millis(1500));
+    let exit = exit.expect("the daemon still runs after the shutdown grace");
+    assert!(exit.success(), "{exit:?}");
     drop((slow, head_only));
 }

@@ -200,6 +200,27 @@ impl Daemon {
         }
     }
 
+    /// Sends a signal with kill(1) and waits up to `limit` for the process to exit;
+    /// `None` if it is still running then.
+    pub fn stop_within(&mut self, signal: &str, limit: Duration) -> Option<ExitStatus> {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Sends a signal with kill(1) and waits for the process to exit.
     pub fn stop(&mut self, signal: &str) -> (ExitStatus, Vec<String>) {
         let pid = self.child.id().to_string();
