@@ -132,6 +132,28 @@ fn an_empty_token_is_a_configuration_error() {
 }
 
 #[test]
+fn a_zero_timeout_is_a_configuration_error() {
+    for key in [
+        "tcp.idle_timeout",
+        "tcp.auth_timeout",
+        "http.idle_timeout",
+        "http.auth_timeout",
+    ] {
+        let variable = format!("VAKHSH__{}", key.replace('.', "__").to_uppercase());
+        let output = binary()
+            .arg("check-config")
+            .arg(default_config())
+            .env(&variable, "0s")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(78), "{variable}=0s");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let want = format!(r#"{key} = "0s": must be longer than 0s"#);
+        assert!(stderr.contains(&want), "missing {want:?} in:\n{stderr}");
+    }
+}
+
+#[test]
 fn out_of_file_descriptors_the_listener_waits_instead_of_spinning() {
     let daemon = Daemon::start_with_open_files(40, &[]);
     let before = Metrics(daemon.get("/metrics").1);
@@ -206,6 +228,38 @@ fn events_posted_over_http_are_judged_like_tcp_lines_and_answered_with_counts() 
         let series = format!(r#"vakhsh_events_rejected_total{{reason="{reason}"}}"#);
         assert_eq!(metrics.sum(&series), 1.0, "{series}");
     }
+}
+
+#[test]
+fn http_has_a_connection_limit_and_a_body_limit() {
+    let daemon = Daemon::start(&[
+        ("VAKHSH__HTTP__MAX_CONNECTIONS", "2"),
+        ("VAKHSH__HTTP__MAX_BODY_BYTES", "1000"),
+    ]);
+    let holding: Vec<TcpStream> = (0..2)
+        .map(|_| TcpStream::connect(daemon.http).unwrap())
+        .collect();
+    let mut refused = TcpStream::connect(daemon.http).unwrap();
+    let answer = until_closed(&mut refused);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop(holding);
+
+    let line = format!(
+        r#"{{"type":"demand","ts":"{}","load":"talco","mw":400}}"#,
+        at(0)
+    );
+    let body = vec![line; 20].join("\n");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        // The daemon frees the two slots once it has seen the connections close.
+        match post(daemon.http, "/v1/events", &body, None).0 {
+            503 if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            status => break status,
+        }
+    };
+    assert_eq!(status, 413);
+    let metrics = Metrics(daemon.get("/metrics").1);
+    assert_eq!(metrics.sum("vakhsh_events_received_total"), 0.0);
 }
 
 #[test]
