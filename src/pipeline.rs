@@ -578,26 +578,22 @@ async fn run_ingest(
                 Some((at, n)) if *at == arrived => *n += 1,
                 _ => arrivals.push((arrived, 1)),
             }
-            let verdict = ingest.offer(&event, wall);
-            receipt::count(
-                &receipt,
-                match verdict {
-                    Verdict::Accepted => Outcome::Accepted,
-                    Verdict::Duplicate => Outcome::Duplicate,
-                    Verdict::Rejected(_) => Outcome::Rejected,
-                },
-            );
-            match verdict {
+            match ingest.offer(&event, wall) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
+                    receipt::count(&receipt, Outcome::Accepted);
                     if let Some(recording) = recording.as_mut() {
                         accepted.push((recording.next_seq, event));
                         recording.next_seq += 1;
                     }
                 }
-                Verdict::Duplicate => counters.duplicate.inc(),
+                Verdict::Duplicate => {
+                    counters.duplicate.inc();
+                    receipt::count(&receipt, Outcome::Duplicate);
+                }
                 Verdict::Rejected(reason) => {
                     counters.rejected(reason).inc();
+                    receipt::count(&receipt, Outcome::Rejected);
                     let detail = match reason {
                         Reason::Late => "older than the watermark",
                         _ => "further beyond the wall clock than time.max_ahead",

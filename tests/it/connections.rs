@@ -263,6 +263,21 @@ fn http_has_a_connection_limit_and_a_body_limit() {
 }
 
 #[test]
+fn silent_and_idle_keep_alive_http_connections_are_closed_after_the_auth_timeout() {
+    let daemon = Daemon::start(&[("VAKHSH__HTTP__AUTH_TIMEOUT", "1s")]);
+    let mut silent = TcpStream::connect(daemon.http).unwrap();
+    assert_eq!(until_closed(&mut silent), "");
+    let mut idle = TcpStream::connect(daemon.http).unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: vakhsh\r\n\r\n")
+        .unwrap();
+    let answer = until_closed(&mut idle);
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("\r\n\r\nok\n"),
+        "{answer}"
+    );
+}
+
+#[test]
 fn the_http_token_guards_the_api_but_not_metrics_or_health() {
     let daemon = Daemon::start(&[("VAKHSH__HTTP__TOKEN", "s3cret")]);
     assert_eq!(daemon.get("/v1/latency").0, 401);
