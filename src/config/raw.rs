@@ -226,6 +226,8 @@ pub struct Tcp {
     pub auth_timeout: String,
 }
 
+/// The listeners' default timeouts, the same for `[tcp]` and `[http]`; what each
+/// bounds is said on `TcpSource` and `HttpSettings`.
 fn default_idle_timeout() -> String {
     "60s".into()
 }
