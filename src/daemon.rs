@@ -1,12 +1,16 @@
 //! `vakhsh run`: the pipeline on live sources, the HTTP endpoint beside it, and
-//! graceful shutdown on SIGTERM or SIGINT (a second signal exits at once).
+//! graceful shutdown on SIGTERM or SIGINT (a second signal exits at once): sources
+//! stop, the pipeline drains, HTTP finishes its requests, all within
+//! `pipeline.shutdown_grace`.
 
 use crate::config::Config;
 use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
+use crate::source::lines::DEFAULT_MAX_LINE_BYTES;
 use anyhow::Context;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -19,15 +23,34 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let status = Arc::new(Status::default());
     let shutdown = CancellationToken::new();
     let http_stop = CancellationToken::new();
+    let grace = daemon.pipeline.shutdown_grace;
+    let grace_over = CancellationToken::new();
+    tokio::spawn(end_of_grace(shutdown.clone(), grace, grace_over.clone()));
 
+    let max_line_bytes = daemon
+        .tcp
+        .as_ref()
+        .map_or(DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes);
+    let intake = Arc::new(http::Intake::new(
+        daemon.pipeline.batch_size,
+        max_line_bytes,
+    ));
     let http = match daemon.http {
-        Some(address) => {
+        Some(settings) => {
+            let address = settings.address;
             let listener = TcpListener::bind(address)
                 .await
                 .with_context(|| format!("cannot serve HTTP on {address} (http.address)"))?;
-            tracing::info!(address = %listener.local_addr()?, "serving /metrics, /healthz, /readyz, /v1/schedule, /v1/latency");
-            let (m, s, stop) = (metrics.clone(), status.clone(), http_stop.clone());
-            Some(tokio::spawn(http::serve(listener, m, s, stop)))
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics, /healthz, /readyz, /v1/schedule, /v1/latency, POST /v1/events");
+            let shared = http::Shared {
+                metrics: metrics.clone(),
+                status: status.clone(),
+                intake: intake.clone(),
+            };
+            let (stop, abort) = (http_stop.clone(), grace_over.clone());
+            Some(tokio::spawn(http::serve(
+                listener, settings, shared, stop, abort,
+            )))
         }
         None => None,
     };
@@ -54,25 +77,35 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         log: daemon.log,
     };
     let running = pipeline::start(plan, metrics, status.clone(), shutdown.clone()).await?;
+    if http.is_some() {
+        intake.open(running.lines(), shutdown.clone());
+    }
     tokio::spawn(signals(shutdown.clone(), status.clone()));
 
-    let grace = daemon.pipeline.shutdown_grace;
     let report = tokio::select! {
         report = running.finish() => report?,
-        _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+        _ = grace_over.cancelled() => {
             anyhow::bail!("draining took longer than pipeline.shutdown_grace ({grace:?}); exiting without a complete flush")
         }
     };
     status.set_draining();
     http_stop.cancel();
     if let Some(http) = http {
-        http.await?.context("HTTP server failed")?;
+        http.await.context("HTTP server failed")?;
     }
     tracing::info!(
         decisions = report.decisions,
         "stopped after flushing every decision"
     );
     Ok(())
+}
+
+/// Cancels `over` once `grace` has passed since shutdown began: the pipeline must have
+/// drained by then, and HTTP connections still open are dropped.
+async fn end_of_grace(shutdown: CancellationToken, grace: Duration, over: CancellationToken) {
+    shutdown.cancelled().await;
+    tokio::time::sleep(grace).await;
+    over.cancel();
 }
 
 /// First SIGINT/SIGTERM: begin draining. Second: exit at once.

@@ -16,6 +16,7 @@ pub mod grid;
 pub mod http;
 pub mod ingest;
 pub mod latency;
+pub mod listener;
 pub mod log;
 pub mod metrics;
 pub mod pipeline;

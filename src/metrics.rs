@@ -61,6 +61,8 @@ pub struct Metrics {
     output_write_errors: IntCounterVec,
     /// 1 while each output file can be written, 0 while its writes fail.
     output_writable: IntGaugeVec,
+    /// Connections and requests refused for a missing or wrong token, by listener.
+    pub auth_failures: IntCounterVec,
 }
 
 /// Gauges with the figures of the latest decision, in watts (Prometheus base units;
@@ -145,6 +147,14 @@ impl Metrics {
                 .map(|r| rejected.with_label_values(&[name, r.as_str()]))
                 .collect(),
         };
+        let auth_failures = counter_vec(
+            "vakhsh_auth_failures_total",
+            "Connections (TCP) and requests (HTTP) refused for a missing or wrong token, by listener.",
+            &["listener"],
+        );
+        for listener in ["tcp", "http"] {
+            auth_failures.with_label_values(&[listener]);
+        }
         let ticks = IntCounter::new("vakhsh_ticks_total", "Schedule ticks evaluated.")
             .expect("valid metric");
         registry
@@ -310,6 +320,7 @@ impl Metrics {
             channel_depth,
             channel_blocked,
             watermark_lag,
+            auth_failures,
             log_synced,
             output_write_errors,
             output_writable,

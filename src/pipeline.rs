@@ -18,6 +18,7 @@ use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};
 use crate::sink;
 use crate::sink::retry::{OutputFile, RetriedFile, Retry};
+use crate::source::receipt::{self, Outcome, Receipt};
 use crate::source::{self, Batch, Input};
 use crate::time::Timestamp;
 use anyhow::Context;
@@ -182,20 +183,32 @@ struct Decoded {
     arrived: Instant,
     /// The line it was decoded from; `None` for an event read from the native log.
     line: Option<Vec<u8>>,
+    /// Where the ingest stage counts its verdict for the line's sender.
+    receipt: Option<Arc<Receipt>>,
 }
 
 /// A started pipeline.
 pub struct Running {
     /// Where the TCP source listens, when there is one.
     pub tcp_address: Option<SocketAddr>,
+    /// The first edge, for sources started beside the pipeline (HTTP); dropped by
+    /// [`Running::finish`] so that the edge closes once every source has let go.
+    lines: Edge<Batch>,
     tasks: Vec<(&'static str, JoinHandle<anyhow::Result<()>>)>,
     depths: JoinHandle<()>,
     decisions: JoinHandle<std::io::Result<sink::decisions::Written>>,
 }
 
 impl Running {
+    /// A sender on the first edge. Whoever holds one keeps the pipeline running, so
+    /// it must be dropped when shutdown begins.
+    pub fn lines(&self) -> Edge<Batch> {
+        self.lines.clone()
+    }
+
     /// Waits for every stage to finish (sources first, sinks last).
     pub async fn finish(self) -> anyhow::Result<sink::decisions::Written> {
+        drop(self.lines);
         let mut first_error = None;
         for (name, task) in self.tasks {
             let result = task.await.map_err(anyhow::Error::from).and_then(|r| r);
@@ -291,7 +304,7 @@ pub async fn start(
         .inputs
         .tcp
         .as_ref()
-        .map_or(64 * 1024, |t| t.max_line_bytes);
+        .map_or(source::lines::DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes);
     let batch = s.batch_size;
     let mut tcp_address = None;
     if let Some(tcp) = plan.inputs.tcp.clone() {
@@ -302,10 +315,11 @@ pub async fn start(
         tracing::info!(%address, "listening for JSON-line events over TCP");
         tcp_address = Some(address);
         let (tx, shutdown) = (lines_tx.clone(), shutdown.clone());
+        let auth_failures = metrics.auth_failures.with_label_values(&["tcp"]);
         tasks.push((
             "tcp source",
             tokio::spawn(async move {
-                source::tcp::serve(listener, tcp, batch, tx, shutdown).await;
+                source::tcp::serve(listener, tcp, batch, tx, auth_failures, shutdown).await;
                 Ok(())
             }),
         ));
@@ -345,7 +359,6 @@ pub async fn start(
             }),
         ));
     }
-    drop(lines_tx);
 
     let grid = plan.grid.clone();
     let (m, dead, timing) = (metrics.clone(), dead_tx.clone(), plan.timing);
@@ -395,6 +408,7 @@ pub async fn start(
     ));
     Ok(Running {
         tcp_address,
+        lines: lines_tx,
         tasks,
         depths,
         decisions,
@@ -463,9 +477,11 @@ async fn decode(
                                 origin,
                                 arrived,
                                 line: Some(raw.bytes),
+                                receipt: raw.receipt,
                             })
                         }
                         Err((reason, event_type, detail)) => {
+                            receipt::count(&raw.receipt, Outcome::Rejected);
                             let raw_text = String::from_utf8_lossy(&raw.bytes).into_owned();
                             Err((
                                 event_type,
@@ -488,6 +504,7 @@ async fn decode(
                     origin,
                     arrived,
                     line: None,
+                    receipt: None,
                 }),
                 Input::Unmapped {
                     event_type,
@@ -579,6 +596,7 @@ async fn run_ingest(
             origin,
             arrived,
             line,
+            receipt,
         } in batch
         {
             if let Some(pace) = pace.as_mut() {
@@ -600,14 +618,19 @@ async fn run_ingest(
             match ingest.offer(&event, now) {
                 Verdict::Accepted => {
                     counters.accepted.inc();
+                    receipt::count(&receipt, Outcome::Accepted);
                     if let Some(recording) = recording.as_mut() {
                         accepted.push((recording.next_seq, event));
                         recording.next_seq += 1;
                     }
                 }
-                Verdict::Duplicate => counters.duplicate.inc(),
+                Verdict::Duplicate => {
+                    counters.duplicate.inc();
+                    receipt::count(&receipt, Outcome::Duplicate);
+                }
                 Verdict::Rejected(reason) => {
                     counters.rejected(reason).inc();
+                    receipt::count(&receipt, Outcome::Rejected);
                     let detail = match (reason, wall) {
                         (Reason::Late, _) => "older than the watermark",
                         (_, Some(_)) => "further beyond the wall clock than time.max_ahead",

@@ -34,7 +34,7 @@ pub struct Daemon {
     pub stdin: bool,
     pub output: Output,
     /// `None` when the HTTP endpoint is disabled.
-    pub http: Option<SocketAddr>,
+    pub http: Option<HttpSettings>,
     pub pipeline: PipelineSettings,
     /// Where accepted events are recorded; `None` when recording is off.
     pub log: Option<crate::log::LogSettings>,
@@ -54,6 +54,27 @@ pub struct TcpSource {
     pub max_line_bytes: usize,
     /// When set, each connection must open with `AUTH <token>`.
     pub token: Option<String>,
+    /// A connection that completes no line for this long is closed, so that silent
+    /// sockets cannot hold every connection slot.
+    pub idle_timeout: Duration,
+    /// The `AUTH` line must arrive within this.
+    pub auth_timeout: Duration,
+}
+
+/// The HTTP endpoint and the limits that keep one client from holding it.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub address: SocketAddr,
+    pub max_connections: usize,
+    /// A larger `POST /v1/events` body is refused with 413 before it is decoded.
+    pub max_body_bytes: usize,
+    /// When set, `/v1/*` requires `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// A request body must arrive whole within this.
+    pub idle_timeout: Duration,
+    /// A request's head, its `Authorization` header included, must arrive within
+    /// this; an idle keep-alive connection is closed after it too.
+    pub auth_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -222,6 +222,20 @@ pub struct Tcp {
     pub max_line_bytes: i64,
     #[serde(default)]
     pub token: Option<String>,
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: String,
+    #[serde(default = "default_auth_timeout")]
+    pub auth_timeout: String,
+}
+
+/// The listeners' default timeouts, the same for `[tcp]` and `[http]`; what each
+/// bounds is said on `TcpSource` and `HttpSettings`.
+fn default_idle_timeout() -> String {
+    "60s".into()
+}
+
+fn default_auth_timeout() -> String {
+    "5s".into()
 }
 
 impl Tcp {
@@ -244,6 +258,8 @@ impl Default for Tcp {
             max_connections: Self::default_max_connections(),
             max_line_bytes: Self::default_max_line_bytes(),
             token: None,
+            idle_timeout: default_idle_timeout(),
+            auth_timeout: default_auth_timeout(),
         }
     }
 }
@@ -282,6 +298,16 @@ pub struct Http {
     pub enabled: bool,
     #[serde(default = "Http::default_address")]
     pub address: String,
+    #[serde(default = "Tcp::default_max_connections")]
+    pub max_connections: i64,
+    #[serde(default = "Http::default_max_body_bytes")]
+    pub max_body_bytes: i64,
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: String,
+    #[serde(default = "default_auth_timeout")]
+    pub auth_timeout: String,
 }
 
 impl Http {
@@ -291,6 +317,9 @@ impl Http {
     fn default_address() -> String {
         "127.0.0.1:9184".into()
     }
+    fn default_max_body_bytes() -> i64 {
+        4 << 20
+    }
 }
 
 impl Default for Http {
@@ -298,6 +327,11 @@ impl Default for Http {
         Http {
             enabled: true,
             address: Self::default_address(),
+            max_connections: Tcp::default_max_connections(),
+            max_body_bytes: Self::default_max_body_bytes(),
+            token: None,
+            idle_timeout: default_idle_timeout(),
+            auth_timeout: default_auth_timeout(),
         }
     }
 }

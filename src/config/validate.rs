@@ -2,7 +2,8 @@
 //! ranges, parses durations and addresses, and records every problem it meets.
 
 use super::{
-    ConfigError, Daemon, Output, PipelineSettings, SimulatorSource, TcpSource, parse, raw,
+    ConfigError, Daemon, HttpSettings, Output, PipelineSettings, SimulatorSource, TcpSource, parse,
+    raw,
 };
 use crate::config::Config;
 use crate::grid::{
@@ -103,6 +104,29 @@ impl Checker<'_> {
             );
             Duration::ZERO
         })
+    }
+
+    /// A duration that must be longer than zero: a zero timeout would close every
+    /// connection at once.
+    fn timeout(&mut self, path: String, text: &str) -> Duration {
+        let timeout = self.duration(path.clone(), text);
+        if timeout.is_zero() {
+            self.error(path, format!("{text:?}"), "must be longer than 0s");
+        }
+        timeout
+    }
+
+    /// An optional bearer token; an empty one would admit anyone who sends an empty
+    /// `AUTH` line or header.
+    fn token(&mut self, path: String, token: Option<String>) -> Option<String> {
+        if token.as_deref() == Some("") {
+            self.error(
+                path,
+                "\"\"",
+                "an empty token is not allowed; remove the key to accept connections without one",
+            );
+        }
+        token
     }
 
     fn address(&mut self, path: String, text: &str) -> SocketAddr {
@@ -580,11 +604,18 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
         address: c.address("tcp.address".into(), &raw_tcp.address),
         max_connections: c.count("tcp.max_connections".into(), raw_tcp.max_connections),
         max_line_bytes: c.count("tcp.max_line_bytes".into(), raw_tcp.max_line_bytes),
-        token: raw_tcp.token,
+        token: c.token("tcp.token".into(), raw_tcp.token),
+        idle_timeout: c.timeout("tcp.idle_timeout".into(), &raw_tcp.idle_timeout),
+        auth_timeout: c.timeout("tcp.auth_timeout".into(), &raw_tcp.auth_timeout),
     });
-    let http = raw_http
-        .enabled
-        .then(|| c.address("http.address".into(), &raw_http.address));
+    let http = raw_http.enabled.then(|| HttpSettings {
+        address: c.address("http.address".into(), &raw_http.address),
+        max_connections: c.count("http.max_connections".into(), raw_http.max_connections),
+        max_body_bytes: c.count("http.max_body_bytes".into(), raw_http.max_body_bytes),
+        token: c.token("http.token".into(), raw_http.token),
+        idle_timeout: c.timeout("http.idle_timeout".into(), &raw_http.idle_timeout),
+        auth_timeout: c.timeout("http.auth_timeout".into(), &raw_http.auth_timeout),
+    });
     let pipeline = PipelineSettings {
         batch_size: c.count("pipeline.batch_size".into(), raw_pipeline.batch_size),
         lines_capacity: c.count(

@@ -37,7 +37,15 @@ pub async fn read_files(
         })?;
         let origin: Arc<str> = Arc::from(format!("file {}", path.display()));
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        if lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &sender).await?
+        if lines::forward(
+            &mut reader,
+            &origin,
+            max_line_bytes,
+            batch_size,
+            &sender,
+            None,
+        )
+        .await?
             == End::Closed
         {
             break;
@@ -110,6 +118,6 @@ pub async fn read_stdin(
 ) -> std::io::Result<()> {
     let origin: Arc<str> = Arc::from("stdin");
     let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
-    lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &tx).await?;
+    lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &tx, None).await?;
     Ok(())
 }

@@ -4,11 +4,16 @@
 //! lines already there travel together, and a line is never held back waiting for the
 //! next one, so a busy stream moves in large batches and a quiet one without delay.
 
+use super::receipt::{Outcome, Receipt};
 use super::{Batch, Input, RawLine};
 use crate::edge::Edge;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
+
+/// The line-size limit of sources that have no `max_line_bytes` of their own (files,
+/// stdin, and HTTP when TCP is off): the 64 KiB events are promised.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// How much of an oversized line is kept for the dead-letter file.
 const KEPT_OF_OVERSIZED: usize = 1024;
@@ -26,19 +31,22 @@ pub enum End {
     Closed,
 }
 
-/// Reads lines until EOF, sending them in batches of up to `batch_size`.
+/// Reads lines until EOF, sending them in batches of up to `batch_size`. With a
+/// `receipt` (an HTTP request's), every line counts as received on it and carries it,
+/// so that the request learns how each was judged.
 pub async fn forward<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
     origin: &Arc<str>,
     max_line_bytes: usize,
     batch_size: usize,
     tx: &Edge<Batch>,
+    receipt: Option<&Arc<Receipt>>,
 ) -> std::io::Result<End> {
     let mut batch = Vec::with_capacity(batch_size);
     let mut batch_bytes = 0;
     loop {
         let line = read_line(reader, origin, max_line_bytes).await?;
-        let Some(line) = line else {
+        let Some(mut line) = line else {
             return Ok(if send(tx, &mut batch).await {
                 End::Eof
             } else {
@@ -46,6 +54,10 @@ pub async fn forward<R: AsyncRead + Unpin>(
             });
         };
         if !line.bytes.is_empty() || line.too_large {
+            if let Some(receipt) = receipt {
+                receipt.count(Outcome::Received);
+                line.receipt = Some(receipt.clone());
+            }
             batch_bytes += line.bytes.len();
             batch.push(Input::Line(line));
         }
@@ -116,6 +128,7 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
         too_large,
         origin: origin.clone(),
         arrived: Instant::now(),
+        receipt: None,
     }))
 }
 
@@ -147,7 +160,7 @@ mod tests {
         let tx = Edge::new(tx, blocked);
         let reader = tokio::spawn(async move {
             let mut reader = BufReader::new(server);
-            forward(&mut reader, &Arc::from("test"), 100, 256, &tx).await
+            forward(&mut reader, &Arc::from("test"), 100, 256, &tx, None).await
         });
         use tokio::io::AsyncWriteExt;
         for (written, expected) in [

@@ -5,6 +5,7 @@
 
 pub mod file;
 pub mod lines;
+pub mod receipt;
 pub mod sim;
 pub mod tcp;
 
@@ -23,6 +24,9 @@ pub struct RawLine {
     pub origin: Arc<str>,
     /// When it arrived, for the ingest → decision latency.
     pub arrived: Instant,
+    /// Where its outcome is counted for the sender that waits to hear it
+    /// (`POST /v1/events`); `None` for every other source.
+    pub receipt: Option<Arc<receipt::Receipt>>,
 }
 
 /// What a source hands the pipeline. Lines and logged events share one edge so that a

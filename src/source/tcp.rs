@@ -1,43 +1,47 @@
 //! A TCP listener taking JSON lines, for SCADA gateways and integrators.
 //!
 //! Each connection is one stream of lines. The listener enforces the line-size limit,
-//! a cap on concurrent connections, and, when a token is configured, requires each
-//! connection to open with the line `AUTH <token>`.
+//! a cap on concurrent connections, an idle limit (no complete line for
+//! `idle_timeout` closes the connection), and, when a token is configured, requires
+//! each connection to open with the line `AUTH <token>` within `auth_timeout`.
 
 use super::Batch;
 use super::lines::{self, End};
 use crate::config::TcpSource;
 use crate::edge::Edge;
+use crate::listener::{self, Acceptor};
+use prometheus::IntCounter;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
-use tokio::io::{AsyncWriteExt, BufReader};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Accepts connections until `shutdown`, then waits for the open ones to finish the
-/// batch they are reading.
+/// batch they are reading. Refused tokens are counted on `auth_failures`.
 pub async fn serve(
     listener: TcpListener,
     settings: TcpSource,
     batch_size: usize,
     tx: Edge<Batch>,
+    auth_failures: IntCounter,
     shutdown: CancellationToken,
 ) {
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let settings = Arc::new(settings);
     let connections = TaskTracker::new();
+    let mut acceptor = Acceptor::new(listener, "tcp");
     loop {
-        let accepted = tokio::select! {
+        let (mut stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => accepted,
-        };
-        let (mut stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(e) => {
-                tracing::warn!(error = %e, "accepting a TCP connection failed");
-                continue;
-            }
+            accepted = acceptor.accept() => accepted,
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%peer, limit = settings.max_connections, "refusing TCP connection: too many open");
@@ -45,11 +49,12 @@ pub async fn serve(
             continue;
         };
         let (settings, tx, shutdown) = (settings.clone(), tx.clone(), shutdown.clone());
+        let auth_failures = auth_failures.clone();
         connections.spawn(async move {
             let origin: Arc<str> = Arc::from(format!("tcp {peer}"));
             tokio::select! {
                 _ = shutdown.cancelled() => {}
-                result = connection(stream, &origin, &settings, batch_size, &tx) => {
+                result = connection(stream, &origin, &settings, batch_size, &tx, &auth_failures) => {
                     if let Err(e) = result {
                         tracing::warn!(%peer, error = %e, "TCP connection ended with an error");
                     }
@@ -68,21 +73,151 @@ async fn connection(
     settings: &TcpSource,
     batch_size: usize,
     tx: &Edge<Batch>,
-) -> std::io::Result<End> {
+    auth_failures: &IntCounter,
+) -> io::Result<End> {
     let (read, mut write) = stream.into_split();
+    let read = IdleLimit::new(read, settings.idle_timeout);
     let mut reader = BufReader::with_capacity(1 << 16, read);
-    if let Some(token) = &settings.token {
-        let first = lines::read_line(&mut reader, origin, settings.max_line_bytes).await?;
-        let authorised = first.is_some_and(|line| {
-            line.bytes
-                .strip_prefix(b"AUTH ")
-                .is_some_and(|given| given == token.as_bytes())
-        });
-        if !authorised {
-            tracing::warn!(%origin, "refusing TCP connection: missing or wrong AUTH line");
-            write.write_all(b"ERR unauthorized\n").await?;
-            return Ok(End::Closed);
+    if let Some(token) = &settings.token
+        && !authorised(&mut reader, origin, settings, token).await?
+    {
+        auth_failures.inc();
+        tokio::time::sleep(listener::REFUSAL_DELAY).await;
+        write.write_all(b"ERR unauthorized\n").await?;
+        return Ok(End::Closed);
+    }
+    let end = lines::forward(
+        &mut reader,
+        origin,
+        settings.max_line_bytes,
+        batch_size,
+        tx,
+        None,
+    )
+    .await?;
+    if reader.get_ref().expired {
+        tracing::info!(%origin, timeout = ?settings.idle_timeout, "closing TCP connection: no complete line within tcp.idle_timeout");
+        let _ = write.write_all(b"ERR idle timeout\n").await;
+    }
+    Ok(end)
+}
+
+/// Reads the first line and checks that it is `AUTH <token>`, arriving within
+/// `auth_timeout`.
+async fn authorised<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    origin: &Arc<str>,
+    settings: &TcpSource,
+    token: &str,
+) -> io::Result<bool> {
+    let first = lines::read_line(reader, origin, settings.max_line_bytes);
+    let Ok(first) = tokio::time::timeout(settings.auth_timeout, first).await else {
+        tracing::warn!(%origin, timeout = ?settings.auth_timeout, "refusing TCP connection: no AUTH line within tcp.auth_timeout");
+        return Ok(false);
+    };
+    let authorised = first?.is_some_and(|line| {
+        line.bytes
+            .strip_prefix(b"AUTH ")
+            .is_some_and(|given| listener::token_matches(token, given))
+    });
+    if !authorised {
+        tracing::warn!(%origin, "refusing TCP connection: missing or wrong AUTH line");
+    }
+    Ok(authorised)
+}
+
+/// A connection's reading half that ends — reads as end of input — once no newline
+/// has arrived for `limit`. A line dribbled byte by byte cannot keep it open, and
+/// whatever did arrive is still processed like the tail of any stream.
+struct IdleLimit<R> {
+    inner: R,
+    limit: Duration,
+    deadline: Pin<Box<Sleep>>,
+    /// The limit was reached; everything after reads as the end.
+    expired: bool,
+}
+
+impl<R> IdleLimit<R> {
+    fn new(inner: R, limit: Duration) -> Self {
+        IdleLimit {
+            inner,
+            limit,
+            deadline: Box::pin(tokio::time::sleep(limit)),
+            expired: false,
         }
     }
-    lines::forward(&mut reader, origin, settings.max_line_bytes, batch_size, tx).await
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for IdleLimit<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.expired {
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled()[before..].contains(&b'\n') {
+                    this.deadline.as_mut().reset(Instant::now() + this.limit);
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending if this.deadline.as_mut().poll(cx).is_ready() => {
+                this.expired = true;
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_dribbled_byte_by_byte_does_not_hold_the_connection() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut read = IdleLimit::new(server, Duration::from_secs(10));
+        let feeding = tokio::spawn(async move {
+            client.write_all(b"ok\n").await.unwrap();
+            for _ in 0..100 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if client.write_all(b"x").await.is_err() {
+                    break;
+                }
+            }
+        });
+        let started = Instant::now();
+        let mut got = Vec::new();
+        read.read_to_end(&mut got).await.unwrap();
+        assert!(read.expired);
+        assert!(got.starts_with(b"ok\nxxxxxxx"), "{got:?}");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(10) && took < Duration::from_secs(12),
+            "{took:?}"
+        );
+        feeding.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_complete_line_restarts_the_limit() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut read = IdleLimit::new(server, Duration::from_secs(10));
+        tokio::spawn(async move {
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_secs(8)).await;
+                client.write_all(b"line\n").await.unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        read.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"line\n".repeat(5), "no line was cut off early");
+    }
 }

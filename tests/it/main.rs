@@ -1,6 +1,7 @@
 //! Integration tests: the real `vakhsh` binary, real TCP, real HTTP.
 
 mod check_config;
+mod connections;
 mod crash;
 mod daemon;
 mod determinism;

@@ -79,7 +79,31 @@ impl Daemon {
 
     /// The `vakhsh run` command `start_in` spawns, its stderr piped.
     pub fn command_in(dir: &Path, env: &[(&str, &str)]) -> Command {
-        let mut command = binary();
+        Daemon::configure(binary(), dir, env)
+    }
+
+    /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
+    pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+        Daemon::launch(Daemon::command_in(dir, env), dir)
+    }
+
+    /// Starts a daemon that may hold at most `limit` open file descriptors.
+    pub fn start_with_open_files(limit: u32, env: &[(&str, &str)]) -> Daemon {
+        let temp = tempfile::tempdir().unwrap();
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg(format!(r#"ulimit -n {limit} && exec "$0" "$@""#))
+            .arg(env!("CARGO_BIN_EXE_vakhsh"));
+        let command = Daemon::configure(shell, temp.path(), env);
+        let mut daemon = Daemon::launch(command, temp.path());
+        daemon._temp = Some(temp);
+        daemon
+    }
+
+    /// Adds `vakhsh run`'s arguments and environment to `command`: loopback ports
+    /// chosen by the OS, outputs in `dir`, then `env`.
+    fn configure(mut command: Command, dir: &Path, env: &[(&str, &str)]) -> Command {
         command
             .args(["run", "--config"])
             .arg(default_config())
@@ -99,9 +123,9 @@ impl Daemon {
         command
     }
 
-    /// Starts a daemon whose log and outputs live in `dir`, as a restart would.
-    pub fn start_in(dir: &Path, env: &[(&str, &str)]) -> Daemon {
-        let mut child = Daemon::command_in(dir, env).spawn().unwrap();
+    /// Spawns `command` and waits until the daemon reports where it listens.
+    fn launch(mut command: Command, dir: &Path) -> Daemon {
+        let mut child = command.spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, log) = mpsc::channel();
         std::thread::spawn(move || {
@@ -183,6 +207,42 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Waits for a line of the daemon's log for which `found` holds, failing after a
+    /// generous timeout.
+    pub fn wait_for_log(&self, what: &str, found: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let line = self
+                .log
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| panic!("timed out waiting for {what} in the log"));
+            if found(&line) {
+                return line;
+            }
+        }
+    }
+
+    /// Sends a signal with kill(1) and waits up to `limit` for the process to exit;
+    /// `None` if it is still running then.
+    pub fn stop_within(&mut self, signal: &str, limit: Duration) -> Option<ExitStatus> {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Sends a signal with kill(1) and waits for the process to exit.

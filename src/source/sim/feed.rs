@@ -49,6 +49,7 @@ pub async fn live(
                     too_large: false,
                     origin: origin.clone(),
                     arrived,
+                    receipt: None,
                 })
             })
             .collect();
