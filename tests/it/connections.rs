@@ -2,7 +2,7 @@
 //! wrong tokens, file-descriptor exhaustion, HTTP ingest, slow clients at shutdown.
 
 use crate::daemon::{at, snapshot};
-use crate::support::{Daemon, Metrics, binary, default_config};
+use crate::support::{Daemon, Metrics, agent, binary, default_config, post, post_events};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -20,30 +20,6 @@ fn until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8(said).unwrap()
 }
 
-/// POSTs `body` to `path`, with `Authorization: Bearer <token>` when given; returns
-/// (status, body).
-fn post(http: SocketAddr, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
-    let mut request = agent().post(&format!("http://{http}{path}"));
-    if let Some(token) = token {
-        request = request.header("Authorization", &format!("Bearer {token}"));
-    }
-    let mut response = request.send(body).unwrap();
-    let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().unwrap())
-}
-
-/// POSTs `body` to `/v1/events` as [`post`] does, again while the daemon answers 503:
-/// it takes events once its pipeline runs, a moment after it starts serving HTTP.
-fn post_events(http: SocketAddr, body: &str, token: Option<&str>) -> (u16, String) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match post(http, "/v1/events", body, token) {
-            (503, _) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            answer => return answer,
-        }
-    }
-}
-
 /// GETs `path` with a bearer token; returns the status.
 fn get_with_token(http: SocketAddr, path: &str, token: &str) -> u16 {
     agent()
@@ -53,13 +29,6 @@ fn get_with_token(http: SocketAddr, path: &str, token: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
 }
 
 fn accepted(metrics: &Metrics) -> f64 {
@@ -219,7 +188,7 @@ fn events_posted_over_http_are_judged_like_tcp_lines_and_answered_with_counts() 
         format!(r#"{{"type":"demand","x":"{}"}}"#, "y".repeat(70_000)),
     ]
     .join("\n");
-    let (status, answer) = post_events(daemon.http, &body, None);
+    let (status, answer) = post_events(daemon.http, body.as_bytes(), None);
     assert_eq!(status, 200, "{answer}");
     let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
     assert_eq!(
@@ -262,7 +231,7 @@ fn http_has_a_connection_limit_and_a_body_limit() {
     );
     let body = vec![line; 20].join("\n");
     // The daemon frees the two slots once it has seen the connections close.
-    assert_eq!(post_events(daemon.http, &body, None).0, 413);
+    assert_eq!(post_events(daemon.http, body.as_bytes(), None).0, 413);
     let metrics = Metrics(daemon.get("/metrics").1);
     assert_eq!(metrics.sum("vakhsh_events_received_total"), 0.0);
 }
@@ -292,8 +261,11 @@ fn the_http_token_guards_the_api_but_not_metrics_or_health() {
         r#"{{"type":"demand","ts":"{}","load":"talco","mw":400}}"#,
         at(0)
     );
-    assert_eq!(post(daemon.http, "/v1/events", &line, None).0, 401);
-    let (status, answer) = post_events(daemon.http, &line, Some("s3cret"));
+    assert_eq!(
+        post(daemon.http, "/v1/events", line.as_bytes(), None).0,
+        401
+    );
+    let (status, answer) = post_events(daemon.http, line.as_bytes(), Some("s3cret"));
     assert_eq!((status, answer.contains(r#""accepted":1"#)), (200, true));
     assert_eq!(daemon.get("/healthz").0, 200);
     let (status, metrics) = daemon.get("/metrics");

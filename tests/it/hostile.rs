@@ -2,7 +2,7 @@
 //! hostile sender writes, each with the outcome SPEC gives it, sent as a gateway sends.
 
 use crate::live::{assert_balanced, now_plus, wait_judged};
-use crate::support::Daemon;
+use crate::support::{Daemon, post_events};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
@@ -112,6 +112,36 @@ fn the_hostile_corpus_over_one_open_tcp_connection() {
     }
     assert_judged_as_the_corpus_says(&daemon, &cases);
     drop(gateway);
+}
+
+#[test]
+fn the_hostile_corpus_in_one_http_request() {
+    let daemon = Daemon::start(&[]);
+    let cases = corpus();
+    let mut body = Vec::new();
+    for (_, line) in &cases {
+        body.extend_from_slice(line);
+        body.push(b'\n');
+    }
+    let (status, answer) = post_events(daemon.http, &body, None);
+    assert_eq!(status, 200, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    let expected = expected(&cases);
+    let count = |outcome: &str| expected.get(outcome).copied().unwrap_or(0.0);
+    let rejected = cases.len() as f64 - count("accepted") - count("duplicate");
+    assert_eq!(answer["received"], cases.len() as u64, "{answer}");
+    assert_eq!(
+        answer["accepted"].as_f64(),
+        Some(count("accepted")),
+        "{answer}"
+    );
+    assert_eq!(
+        answer["duplicate"].as_f64(),
+        Some(count("duplicate")),
+        "{answer}"
+    );
+    assert_eq!(answer["rejected"].as_f64(), Some(rejected), "{answer}");
+    assert_judged_as_the_corpus_says(&daemon, &cases);
 }
 
 /// Thousands of senders with the longest names a line can carry: the names are

@@ -180,11 +180,7 @@ impl Daemon {
 
     /// GET a path; returns (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
+        let mut response = agent()
             .get(&format!("http://{}{path}", self.http))
             .call()
             .unwrap();
@@ -292,4 +288,36 @@ impl Metrics {
             .map(|(_, value)| value.parse::<f64>().unwrap())
             .sum()
     }
+}
+
+/// POSTs `body` to `path`, with `Authorization: Bearer <token>` when given; returns
+/// (status, body).
+pub fn post(http: SocketAddr, path: &str, body: &[u8], token: Option<&str>) -> (u16, String) {
+    let mut request = agent().post(&format!("http://{http}{path}"));
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.send(body).unwrap();
+    let status = response.status().as_u16();
+    (status, response.body_mut().read_to_string().unwrap())
+}
+
+/// POSTs `body` to `/v1/events` as [`post`] does, again while the daemon answers 503:
+/// it takes events once its pipeline runs, a moment after it starts serving HTTP.
+pub fn post_events(http: SocketAddr, body: &[u8], token: Option<&str>) -> (u16, String) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match post(http, "/v1/events", body, token) {
+            (503, _) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            answer => return answer,
+        }
+    }
+}
+
+/// An HTTP client that hands back every status instead of failing on errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
 }
