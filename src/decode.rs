@@ -222,7 +222,9 @@ impl Check<'_> {
                     capacity,
                 )?;
                 let inflow_mw = match w.inflow_mw {
-                    Some(v) => Some(self.mw(v, "inflow_mw", None)?),
+                    // More water than a plant can turn is spilled, so a flood reading
+                    // may pass its capacity; never the whole fleet's.
+                    Some(v) => Some(self.mw(v, "inflow_mw", Some(grid.installed_mw))?),
                     None => None,
                 };
                 let reservoir_level_m = self.finite(w.reservoir_level_m, "reservoir_level_m")?;
@@ -392,6 +394,10 @@ mod tests {
             ),
             (
                 r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","line":"casa-1000","in_service":true,"capacity_mw":1e20}"#,
+                Reason::AboveCapacity,
+            ),
+            (
+                r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":1500,"available_mw":2000,"inflow_mw":1e20}"#,
                 Reason::AboveCapacity,
             ),
         ];

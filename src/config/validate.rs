@@ -674,6 +674,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     let grid = Grid {
         areas,
         plants,
+        installed_mw,
         loads,
         data_centers,
         lines,

@@ -206,6 +206,9 @@ pub struct TimeSettings {
 pub struct Grid {
     pub areas: Vec<Area>,
     pub plants: Vec<Plant>,
+    /// The sum of every plant's capacity: what no single reading of a load, a site
+    /// without a capacity of its own, or a plant's inflow can exceed.
+    pub installed_mw: f64,
     pub loads: Vec<Load>,
     pub data_centers: Vec<DataCenter>,
     pub lines: Vec<Line>,
