@@ -1,7 +1,7 @@
 //! The daemon as a process: events over TCP in, decisions and dead letters out,
 //! metrics over HTTP, clean exit on a signal.
 
-use crate::support::{Daemon, binary, default_config, replay};
+use crate::support::{Daemon, binary, export_log, replay};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -305,16 +305,7 @@ fn the_event_log_replays_to_the_live_decisions() {
     );
 
     let exported = daemon.path("exported.jsonl");
-    let status = binary()
-        .args(["log", "export"])
-        .arg(&log)
-        .arg("--config")
-        .arg(default_config())
-        .arg("--out")
-        .arg(&exported)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    export_log(&log, &exported);
     replay(&exported, &replayed);
     assert!(
         std::fs::read(&replayed).unwrap() == live,

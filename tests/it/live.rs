@@ -1,7 +1,7 @@
 //! The live path as gateways use it: connections that stay open and send slowly, a
 //! daemon that restarts, clocks that are wrong, readings that are absurd.
 
-use crate::support::{Daemon, Metrics, binary, default_config, exclusive, simulate};
+use crate::support::{Daemon, Metrics, binary, default_config, exclusive, export_log, simulate};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
@@ -289,16 +289,7 @@ fn a_flood_on_three_connections_keeps_memory_flat_and_loses_nothing() {
     assert!(exit.success(), "{log:#?}");
 
     let exported = daemon.path("exported.jsonl");
-    let status = binary()
-        .args(["log", "export"])
-        .arg(daemon.path("log"))
-        .arg("--config")
-        .arg(default_config())
-        .arg("--out")
-        .arg(&exported)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    export_log(&daemon.path("log"), &exported);
     let logged = std::fs::read_to_string(exported).unwrap().lines().count();
     assert_eq!(logged as f64, accepted, "accepted = logged = exported");
 }

@@ -5,7 +5,7 @@
 //! The full-disk tests mount a small tmpfs, so they need root (CI runs them as root);
 //! elsewhere they say they are skipped and pass.
 
-use crate::support::{Daemon, Metrics, binary, default_config, replay, simulate};
+use crate::support::{Daemon, Metrics, binary, export_log, replay, simulate};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -142,16 +142,7 @@ fn json_lines(path: &Path) -> usize {
 /// The events `vakhsh log export` finds in the log at `dir`.
 fn logged_events(dir: &Path, scratch: &Path) -> usize {
     let out = scratch.join("exported.jsonl");
-    let status = binary()
-        .args(["log", "export"])
-        .arg(dir)
-        .arg("--config")
-        .arg(default_config())
-        .arg("--out")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success(), "log export {}", dir.display());
+    export_log(dir, &out);
     json_lines(&out)
 }
 

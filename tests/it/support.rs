@@ -36,6 +36,21 @@ pub fn simulate(args: &[&str], out: &Path) {
     assert!(status.success(), "simulate {args:?}");
 }
 
+/// `vakhsh log export LOG --out OUT` on the reference grid: every logged event as a JSON
+/// line.
+pub fn export_log(log: &Path, out: &Path) {
+    let status = binary()
+        .args(["log", "export"])
+        .arg(log)
+        .arg("--config")
+        .arg(default_config())
+        .arg("--out")
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "log export {}", log.display());
+}
+
 /// `vakhsh replay INPUT --out OUT` on the reference grid; returns its stderr summary.
 pub fn replay(input: &Path, out: &Path) -> String {
     let output = binary()
@@ -220,17 +235,17 @@ impl Daemon {
         }
     }
 
+    /// Sends a signal with kill(1).
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args([signal, &pid]).status().unwrap();
+        assert!(sent.success(), "kill {signal} {pid}");
+    }
+
     /// Sends a signal with kill(1) and waits up to `limit` for the process to exit;
     /// `None` if it is still running then.
     pub fn stop_within(&mut self, signal: &str, limit: Duration) -> Option<ExitStatus> {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([signal, &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        self.signal(signal);
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -243,14 +258,7 @@ impl Daemon {
 
     /// Sends a signal with kill(1) and waits for the process to exit.
     pub fn stop(&mut self, signal: &str) -> (ExitStatus, Vec<String>) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([signal, &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
+        self.signal(signal);
         let status = self.child.wait().unwrap();
         let log = self.log.try_iter().collect();
         (status, log)
