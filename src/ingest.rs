@@ -68,13 +68,6 @@ impl Ingest {
         }
     }
 
-    /// The highest `seq` accepted from `source` (in its first epoch), so that a source
-    /// of this process's own, restarted, continues its numbering instead of repeating
-    /// numbers its recovered duplicate window holds.
-    pub fn highest_seq(&self, source: &str) -> Option<u64> {
-        self.dedupe.highest(source)
-    }
-
     /// The newest accepted event time, the reference a replay of event files judges
     /// `too_far_ahead` against.
     pub fn newest(&self) -> Option<Timestamp> {
@@ -170,13 +163,13 @@ impl Ingest {
     }
 }
 
-/// Remembers, per sender, which sequence numbers were accepted: the newest epoch, the
+/// Remembers, per sender, which sequence numbers were accepted: the current epoch, the
 /// highest number in it with its event time, and a window of the [`WINDOW`] numbers
-/// below that. A number of an earlier epoch is stale and counts as seen. A number
-/// further back than the window tells apart by its time: no newer than the highest
-/// number's event, it is an old line sent again and counts as seen; newer, the sender
-/// has restarted its numbering without saying so (or once sent a wild number), and the
-/// window starts again from it, so no single line can silence a sender.
+/// below that. A line of an earlier epoch, or further back than the window, is told
+/// apart by its time: no newer than the highest number's event, it is an old line sent
+/// again and counts as seen; newer, the sender has restarted its numbering without
+/// saying so (or once sent a wild number or epoch), and the window starts again from
+/// it, so no single line can silence a sender.
 #[derive(Default)]
 struct Dedupe {
     /// Looked up for every event with an origin, so hashed with foldhash: several times
@@ -188,8 +181,10 @@ struct Dedupe {
 }
 
 const WINDOW: u64 = 1024;
-/// Senders remembered at once; beyond this the least recently heard is forgotten.
+/// Senders remembered at once; beyond this the least recently heard are forgotten.
 const MAX_SENDERS: usize = 4096;
+/// How many senders are forgotten together when the table is full.
+const FORGOTTEN_AT_ONCE: usize = MAX_SENDERS / 8;
 
 /// Where one line stands in its sender's numbering.
 #[derive(Debug, Clone, Copy)]
@@ -241,13 +236,12 @@ impl SeqWindow {
     }
 
     fn contains(&self, mark: Mark) -> bool {
-        if mark.epoch != self.epoch {
-            return mark.epoch < self.epoch;
-        }
-        if mark.seq > self.highest {
+        if mark.epoch > self.epoch || mark.seq > self.highest && mark.epoch == self.epoch {
             return false;
         }
-        if self.beyond(mark.seq) {
+        // What the window cannot answer for by its bits is told apart by time: an old
+        // line sent again keeps its old time, a restarted sender's is newer.
+        if mark.epoch < self.epoch || self.beyond(mark.seq) {
             return mark.ts <= self.highest_ts;
         }
         let (word, bit) = slot(mark.seq);
@@ -256,7 +250,7 @@ impl SeqWindow {
 
     /// Records an accepted `mark` (one [`SeqWindow::contains`] said was new).
     fn insert(&mut self, mark: Mark) {
-        if mark.epoch > self.epoch || self.beyond(mark.seq) {
+        if mark.epoch != self.epoch || self.beyond(mark.seq) {
             *self = SeqWindow::starting_at(mark, self.heard);
             return;
         }
@@ -291,12 +285,13 @@ impl Dedupe {
             .is_some_and(|w| w.contains(Mark::of(origin, ts)))
     }
 
-    /// The highest number accepted from `source` in its epoch 0, if it is remembered.
-    fn highest(&self, source: &str) -> Option<u64> {
-        self.senders
-            .get(source)
-            .filter(|w| w.epoch == 0)
-            .map(|w| w.highest)
+    /// Forgets the [`FORGOTTEN_AT_ONCE`] senders heard least recently. Doing it in bulk
+    /// keeps a flood of new names from costing a scan of the whole table per event.
+    fn forget_least_recent(&mut self) {
+        let mut heard: Vec<u64> = self.senders.values().map(|w| w.heard).collect();
+        let (_, &mut newest_forgotten, _) = heard.select_nth_unstable(FORGOTTEN_AT_ONCE - 1);
+        // `heard` is an arrival counter, so no two senders share a value.
+        self.senders.retain(|_, w| w.heard > newest_forgotten);
     }
 
     fn record(&mut self, origin: &Origin, ts: Timestamp) {
@@ -308,13 +303,7 @@ impl Dedupe {
             return;
         }
         if self.senders.len() >= MAX_SENDERS {
-            let oldest = self
-                .senders
-                .iter()
-                .min_by_key(|(name, w)| (w.heard, Arc::clone(name)));
-            if let Some(name) = oldest.map(|(name, _)| name.clone()) {
-                self.senders.remove(&name);
-            }
+            self.forget_least_recent();
         }
         let window = SeqWindow::starting_at(mark, self.clock);
         self.senders.insert(origin.source.clone(), window);
@@ -437,9 +426,61 @@ mod tests {
         w.insert(mark(2, 0, 5));
         assert!(w.contains(mark(2, 0, 5)) && !w.contains(mark(2, 3, 5)));
         assert!(
-            w.contains(mark(0, 3, 6)) && w.contains(mark(1, 77, 6)),
-            "an earlier epoch is stale"
+            w.contains(mark(0, 3, 5)) && w.contains(mark(1, 77, 4)),
+            "an earlier epoch no newer than the highest line: sent again"
         );
+        assert!(
+            !w.contains(mark(0, 3, 6)),
+            "an earlier epoch and newer: the epoch was wild, or the sender's memory lost"
+        );
+        w.insert(mark(0, 3, 6));
+        assert!(w.contains(mark(0, 3, 6)) && !w.contains(mark(2, 0, 7)));
+    }
+
+    /// The table of senders stays bounded, and the ones heard most recently stay in it.
+    #[test]
+    fn the_least_recently_heard_senders_are_forgotten() {
+        let mut dedupe = Dedupe::default();
+        let origin = |n: usize| Origin {
+            source: Arc::from(format!("gw-{n}")),
+            epoch: 0,
+            seq: 1,
+        };
+        let at = Timestamp::from_micros(0);
+        for n in 0..MAX_SENDERS * 3 {
+            dedupe.record(&origin(n), at);
+            // One sender speaks all along and is never forgotten.
+            dedupe.record(&origin(0), at);
+            assert!(dedupe.senders.len() <= MAX_SENDERS);
+        }
+        assert!(dedupe.seen(&origin(0), at));
+        assert!(dedupe.seen(&origin(MAX_SENDERS * 3 - 1), at));
+        assert!(
+            !dedupe.seen(&origin(MAX_SENDERS), at),
+            "heard long ago: forgotten"
+        );
+    }
+
+    /// A wild epoch does not silence its sender either.
+    #[test]
+    fn a_wild_epoch_does_not_silence_a_sender() {
+        let grid = grid();
+        let mut d = Decoder::new(grid.clone());
+        let mut ingest = Ingest::new(grid);
+        let mut line = |ts: &str, epoch: u64, seq: u64| {
+            let line = format!(
+                r#"{{"type":"demand","ts":"2027-01-11T00:00:{ts}Z","load":"talco","mw":1,"source":"s","epoch":{epoch},"seq":{seq}}}"#
+            );
+            d.decode(line.as_bytes()).unwrap()
+        };
+        assert_eq!(ingest.offer(&line("00.0", 0, 1), None), Verdict::Accepted);
+        assert_eq!(
+            ingest.offer(&line("00.1", u64::MAX, 2), None),
+            Verdict::Accepted
+        );
+        assert_eq!(ingest.offer(&line("00.2", 0, 3), None), Verdict::Accepted);
+        assert_eq!(ingest.offer(&line("00.2", 0, 3), None), Verdict::Duplicate);
+        assert_eq!(ingest.offer(&line("00.3", 0, 4), None), Verdict::Accepted);
     }
 
     /// A wild number does not silence its sender: the next number from its own range
@@ -458,7 +499,6 @@ mod tests {
             ingest.offer(&demand(&mut d, "00.2", 3.0, 6), None),
             Verdict::Accepted
         );
-        assert_eq!(ingest.highest_seq("s"), Some(6));
     }
 
     mod properties {

@@ -326,13 +326,9 @@ pub async fn start(
     }
     if let Some(sim) = plan.inputs.simulator.clone() {
         let (tx, shutdown, grid) = (lines_tx.clone(), shutdown.clone(), plan.grid.clone());
-        // A restarted simulator numbers on from where the log says it stopped.
-        let numbered = ingest.highest_seq(source::sim::SOURCE).unwrap_or(0);
         tasks.push((
             "simulator",
-            tokio::spawn(
-                async move { source::sim::live(&grid, &sim, numbered, tx, shutdown).await },
-            ),
+            tokio::spawn(async move { source::sim::live(&grid, &sim, tx, shutdown).await }),
         ));
     }
     if !plan.inputs.files.is_empty() || plan.inputs.stdin {

@@ -232,6 +232,8 @@ pub struct Simulator {
     rng: ChaCha8Rng,
     ts: Timestamp,
     first: bool,
+    /// The numbering's epoch, written only when set (a live run's).
+    epoch: Option<u64>,
     seq: u64,
     weather: Ar1,
     plants: Vec<PlantSim>,
@@ -248,9 +250,11 @@ fn json_string(text: &str) -> String {
 }
 
 impl Simulator {
-    /// Numbers the next event `seq + 1`, as a sender that goes on from an earlier run.
-    pub fn number_after(&mut self, seq: u64) {
-        self.seq = seq;
+    /// Marks every event with `epoch`: a live simulator takes a new one at each start,
+    /// so that its numbering, which starts again at 1, is never taken for repeats of an
+    /// earlier run's.
+    pub fn number_in_epoch(&mut self, epoch: u64) {
+        self.epoch = Some(epoch);
     }
 
     pub fn new(grid: &Grid, scenario: Scenario, seed: u64, start: Timestamp) -> Self {
@@ -385,6 +389,7 @@ impl Simulator {
             rng,
             ts: start,
             first: true,
+            epoch: None,
             seq: 0,
             plants,
             loads,
@@ -461,9 +466,12 @@ impl Simulator {
         let mut line = String::with_capacity(160);
         let _ = write!(
             line,
-            "{{\"type\":\"{kind}\",\"ts\":\"{ts_text}\",\"source\":\"{SOURCE}\",\"seq\":{}",
-            self.seq
+            "{{\"type\":\"{kind}\",\"ts\":\"{ts_text}\",\"source\":\"{SOURCE}\","
         );
+        if let Some(epoch) = self.epoch {
+            let _ = write!(line, "\"epoch\":{epoch},");
+        }
+        let _ = write!(line, "\"seq\":{}", self.seq);
         line
     }
 

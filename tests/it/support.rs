@@ -205,7 +205,17 @@ impl Daemon {
 
     /// Polls `/metrics` until `done` holds for it, failing after a generous timeout.
     pub fn wait_for_metrics(&self, what: &str, done: impl Fn(&Metrics) -> bool) -> Metrics {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_for_metrics_within(Duration::from_secs(30), what, done)
+    }
+
+    /// Polls `/metrics` until `done` holds for it, failing after `limit`.
+    pub fn wait_for_metrics_within(
+        &self,
+        limit: Duration,
+        what: &str,
+        done: impl Fn(&Metrics) -> bool,
+    ) -> Metrics {
+        let deadline = Instant::now() + limit;
         loop {
             let metrics = Metrics(self.get("/metrics").1);
             if done(&metrics) {

@@ -13,12 +13,11 @@ use tokio_util::sync::CancellationToken;
 
 /// Runs the simulator as a live source: its clock starts at the current wall-clock
 /// second and each step is released when the wall clock reaches it, so its events
-/// pass the daemon's checks against the wall clock like a real feed's. Its `seq`
-/// continues after `numbered`, the last number a previous run of the daemon accepted.
+/// pass the daemon's checks against the wall clock like a real feed's. It numbers its
+/// events from 1 in the epoch of its start second, as a sender that restarts says so.
 pub async fn live(
     grid: &Grid,
     settings: &SimulatorSource,
-    numbered: u64,
     tx: Edge<Batch>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
@@ -28,7 +27,7 @@ pub async fn live(
     let start = Timestamp::from_micros(now.as_micros().div_euclid(1_000_000) * 1_000_000);
     let origin: Arc<str> = Arc::from(format!("simulator {}", scenario.name()));
     let mut simulator = Simulator::new(grid, scenario, settings.seed, start);
-    simulator.number_after(numbered);
+    simulator.number_in_epoch((start.as_micros() / 1_000_000).max(0) as u64);
     let epoch =
         tokio::time::Instant::now() - Duration::from_micros(now.micros_since(start).max(0) as u64);
     tracing::info!(scenario = scenario.name(), seed = settings.seed, %start, "simulator started");
