@@ -160,6 +160,42 @@ mod tests {
         }
     }
 
+    /// A bad record with whole records after it, in the last segment, is damage, not a
+    /// torn tail: the writer refuses to open and cuts nothing.
+    #[test]
+    fn damage_before_the_end_of_the_last_segment_is_not_cut() {
+        let grid = grid();
+        let dir = tempfile::tempdir().unwrap();
+        let events: Vec<(u64, Event)> = (1..=20)
+            .map(|i| {
+                let event = Event {
+                    ts: Timestamp::from_micros(i as i64),
+                    origin: None,
+                    body: Body::Heartbeat,
+                };
+                (i, event)
+            })
+            .collect();
+        {
+            let (mut writer, _) =
+                LogWriter::open(settings(dir.path()), &grid, retry(dir.path())).unwrap();
+            writer.append(&events);
+        }
+        let last = segment::list(dir.path()).unwrap().pop().unwrap();
+        let mut bytes = std::fs::read(&last).unwrap();
+        let flipped = bytes.len() - 60;
+        bytes[flipped] ^= 0xff;
+        std::fs::write(&last, &bytes).unwrap();
+
+        let opened = LogWriter::open(settings(dir.path()), &grid, retry(dir.path()));
+        let Err(writer::OpenError::Damaged(damage)) = opened else {
+            panic!("opened a damaged log");
+        };
+        assert_eq!(damage.segment, last);
+        assert!(damage.offset <= flipped as u64 && damage.error.contains("checksum"));
+        assert_eq!(std::fs::read(&last).unwrap(), bytes, "nothing cut");
+    }
+
     #[test]
     fn a_torn_tail_is_cut_at_its_offset_and_nothing_before_it_is_lost() {
         let grid = grid();

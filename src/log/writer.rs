@@ -5,6 +5,7 @@
 
 use super::format::{self, Dictionary, Encoder};
 use super::lock::{self, Lock, LockError};
+use super::repair::Damage;
 use super::segment;
 use crate::event::Event;
 use crate::grid::Grid;
@@ -51,6 +52,10 @@ pub enum OpenError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    /// A bad record in the last segment with more after it: not a torn tail, so not
+    /// cut, since cutting would delete the records after it.
+    #[error(transparent)]
+    Damaged(#[from] Damage),
 }
 
 pub struct LogWriter {
@@ -80,19 +85,13 @@ impl LogWriter {
     ) -> Result<(LogWriter, Opened), OpenError> {
         let lock = lock::acquire(&settings.dir)?;
         let dir = settings.dir.clone();
-        Self::open_locked(settings, grid, retry, lock)
-            .map_err(|source| OpenError::Io { dir, source })
-    }
-
-    fn open_locked(
-        settings: LogSettings,
-        grid: &Grid,
-        retry: Retry,
-        lock: Lock,
-    ) -> std::io::Result<(LogWriter, Opened)> {
+        let io = |source| OpenError::Io {
+            dir: dir.clone(),
+            source,
+        };
         let mut opened = Opened::default();
-        if let Some(last) = segment::list(&settings.dir)?.pop() {
-            let bytes = std::fs::read(&last)?;
+        if let Some(last) = segment::list(&settings.dir).map_err(io)?.pop() {
+            let bytes = std::fs::read(&last).map_err(io)?;
             let mut last_seq = 0;
             let scan = segment::scan(&bytes, |_, payload, _| {
                 if let Some(seq) = format::payload_seq(payload) {
@@ -100,16 +99,25 @@ impl LogWriter {
                 }
             });
             if let Some((offset, error)) = scan.error {
+                if !torn_tail(&bytes, offset, &error) {
+                    let error = error.to_string();
+                    let (dir, segment) = (dir.clone(), last);
+                    return Err(Damage {
+                        dir,
+                        segment,
+                        offset,
+                        error,
+                    }
+                    .into());
+                }
                 tracing::warn!(segment = %last.display(), offset, %error, "cutting a torn tail off the event log");
-                let file = OpenOptions::new().write(true).open(&last)?;
-                file.set_len(scan.good_until)?;
-                file.sync_all()?;
+                cut(&last, scan.good_until).map_err(io)?;
                 opened.cut = Some((last.clone(), offset, error.to_string()));
             }
             opened.last_seq = last_seq.max(first_seq_of(&last).saturating_sub(1));
         }
         let header = format::header(&Dictionary::of(grid));
-        let segment = create_segment(&settings.dir, opened.last_seq + 1, &header)?;
+        let segment = create_segment(&settings.dir, opened.last_seq + 1, &header).map_err(io)?;
         let writer = LogWriter {
             settings,
             header,
@@ -184,6 +192,29 @@ impl LogWriter {
             _ => None,
         }
     }
+}
+
+/// Whether a bad record at `offset` is the torn tail a crash in the middle of a write
+/// leaves: a header cut short, or a record whose declared length reaches the end of the
+/// file, so that no whole record can follow it. Anything else is damage, and cutting
+/// there would delete the good records after it.
+fn torn_tail(bytes: &[u8], offset: u64, error: &format::FormatError) -> bool {
+    if offset == 0 {
+        return matches!(error, format::FormatError::Truncated);
+    }
+    let rest = &bytes[offset as usize..];
+    let Some(length) = rest.first_chunk::<4>() else {
+        return true;
+    };
+    let declared = format::RECORD_PREFIX as u64 + u64::from(u32::from_le_bytes(*length));
+    declared >= rest.len() as u64
+}
+
+/// Cuts the segment at `path` to `length` bytes, durably.
+fn cut(path: &Path, length: u64) -> std::io::Result<()> {
+    let file = OpenOptions::new().write(true).open(path)?;
+    file.set_len(length)?;
+    file.sync_all()
 }
 
 fn first_seq_of(path: &Path) -> u64 {
