@@ -586,6 +586,17 @@ async fn run_ingest(
     });
     while let Ok(batch) = latency.wait(rx.recv()).await {
         let wall = timing.live.then(Timestamp::now);
+        // Until a replay of event files has accepted an event, the earliest line of the
+        // batch stands in for the newest, so that a broken clock on the very first line
+        // is judged too.
+        let earliest = match (wall, ingest.newest()) {
+            (None, None) => batch
+                .iter()
+                .filter(|d| d.line.is_some())
+                .map(|d| d.event.ts)
+                .min(),
+            _ => None,
+        };
         let mut accepted = Vec::new();
         for Decoded {
             event,
@@ -608,7 +619,7 @@ async fn run_ingest(
             // against the newest event before it. Logged events were judged already.
             let now = match (wall, &line) {
                 (Some(wall), _) => Some(wall),
-                (None, Some(_)) => ingest.newest(),
+                (None, Some(_)) => ingest.newest().or(earliest),
                 (None, None) => None,
             };
             match ingest.offer(&event, now) {
