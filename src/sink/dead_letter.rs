@@ -1,7 +1,8 @@
 //! The dead-letter file: one JSON line per refused event, with its reason and raw text.
 //!
-//! The sink never gives up on a letter: a failed write is retried until it lands, and
-//! meanwhile the letters queue up and hold the decoder and ingest back.
+//! In the daemon the sink never gives up on a letter: a failed write is retried until it
+//! lands, and meanwhile the letters queue up and hold the decoder and ingest back. In a
+//! replay a failed write fails the run.
 
 use super::retry::RetriedFile;
 use crate::reject::DeadLetter;
@@ -9,10 +10,7 @@ use async_channel::Receiver;
 
 /// Writes every dead letter to `file` (or only drains them when there is no file),
 /// what is queued in one write, off the async threads.
-pub async fn run(
-    rx: Receiver<DeadLetter>,
-    file: Option<RetriedFile>,
-) -> Result<(), tokio::task::JoinError> {
+pub async fn run(rx: Receiver<DeadLetter>, file: Option<RetriedFile>) -> std::io::Result<()> {
     let Some(mut file) = file else {
         while rx.recv().await.is_ok() {}
         return Ok(());
@@ -23,11 +21,7 @@ pub async fn run(
             serde_json::to_writer(&mut lines, &letter).expect("writing to memory cannot fail");
             lines.push(b'\n');
         }
-        file = tokio::task::spawn_blocking(move || {
-            file.append(&lines);
-            file
-        })
-        .await?;
+        file = tokio::task::spawn_blocking(move || file.append(&lines).map(|()| file)).await??;
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ pub async fn run(
 async fn write(mut outputs: Outputs, lines: Vec<u8>) -> std::io::Result<(Outputs, Vec<u8>)> {
     tokio::task::spawn_blocking(move || {
         if let Some(file) = outputs.file.as_mut() {
-            file.append(&lines);
+            file.append(&lines)?;
         }
         if outputs.stdout {
             let mut stdout = std::io::stdout().lock();

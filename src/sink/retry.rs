@@ -193,31 +193,34 @@ impl Appender {
     }
 }
 
-/// A sink's file: whole records, each write retried until it lands.
+/// A sink's file: whole records, each write retried until it lands when `retry` is
+/// set — the daemon, which holds ingest back meanwhile — and failing at once when it is
+/// not: a command such as `replay` has no one to wait for and should say it failed.
 pub struct RetriedFile {
     appender: Appender,
-    retry: Retry,
+    retry: Option<Retry>,
 }
 
 impl RetriedFile {
-    /// Opens `path` as [`Appender::open`] does, reporting its faults as `file`.
-    pub fn open(
-        file: OutputFile,
-        path: &Path,
-        truncate: bool,
-        metrics: &Metrics,
-        status: Arc<Status>,
-    ) -> std::io::Result<RetriedFile> {
+    /// Opens `path` as [`Appender::open`] does, retrying failed writes with `retry`.
+    pub fn open(path: &Path, truncate: bool, retry: Option<Retry>) -> std::io::Result<Self> {
         Ok(RetriedFile {
             appender: Appender::open(path, truncate)?,
-            retry: Retry::new(file, path, metrics, status),
+            retry,
         })
     }
 
-    /// Appends whole records, blocking until they are written.
-    pub fn append(&mut self, bytes: &[u8]) {
+    /// Appends whole records, blocking until they are written; without a retry, a
+    /// failed write leaves the file as it was and is returned.
+    pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let appender = &mut self.appender;
-        self.retry.run(|| appender.append(bytes));
+        match self.retry.as_mut() {
+            Some(retry) => {
+                retry.run(|| appender.append(bytes));
+                Ok(())
+            }
+            None => appender.append(bytes),
+        }
     }
 }
 

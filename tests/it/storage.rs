@@ -361,3 +361,45 @@ fn a_second_daemon_on_the_same_log_exits_1_and_the_first_runs_on() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+/// A replay has no one to hold back for: on a full disk it fails at once, exit 1, and
+/// the decision file it was to replace is left as it was.
+#[test]
+fn a_replay_onto_a_full_disk_fails_instead_of_waiting() {
+    let Some(tmpfs) = Tmpfs::mount() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let events = scratch.path().join("events.jsonl");
+    simulate(
+        &[
+            "--scenario",
+            "winter-shortage",
+            "--duration",
+            "2h",
+            "--seed",
+            "3",
+        ],
+        &events,
+    );
+    let out = tmpfs.path().join("decisions.jsonl");
+    std::fs::write(&out, "the previous decisions\n").unwrap();
+    tmpfs.fill();
+    let replayed = binary()
+        .arg("replay")
+        .arg(&events)
+        .arg("--config")
+        .arg(crate::support::default_config())
+        .arg("--out")
+        .arg(&out)
+        .env("VAKHSH__SCHEDULE__INTERVAL", "0s")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "the previous decisions\n"
+    );
+}
