@@ -545,8 +545,32 @@ async fn decode(
 /// Where the ingest stage records accepted events: the log writer's channel and the
 /// ingest sequence of the next event.
 struct Recording {
-    tx: Edge<Vec<(u64, Event)>>,
+    tx: Edge<Recorded>,
     next_seq: u64,
+}
+
+/// One batch's accepted events on their way to the log, with the receipts of the HTTP
+/// requests that sent them. The receipts are let go once the events are written (and
+/// synced, as the policy says), so that a sender hears "accepted" only of events the
+/// log holds.
+struct Recorded {
+    events: Vec<(u64, Event)>,
+    receipts: Vec<Arc<Receipt>>,
+}
+
+impl Recorded {
+    /// Keeps `receipt` until the batch is written; a request's lines share one, so a
+    /// run of them is kept once.
+    fn hold(&mut self, receipt: &Option<Arc<Receipt>>) {
+        if let Some(receipt) = receipt
+            && !self
+                .receipts
+                .last()
+                .is_some_and(|last| Arc::ptr_eq(last, receipt))
+        {
+            self.receipts.push(receipt.clone());
+        }
+    }
 }
 
 /// What the ingest stage owns: the ordering core, and how it records and paces.
@@ -599,7 +623,10 @@ async fn run_ingest(
                 .min(),
             _ => None,
         };
-        let mut accepted = Vec::new();
+        let mut accepted = Recorded {
+            events: Vec::new(),
+            receipts: Vec::new(),
+        };
         for Decoded {
             event,
             origin,
@@ -629,7 +656,8 @@ async fn run_ingest(
                     counters.accepted.inc();
                     receipt::count(&receipt, Outcome::Accepted);
                     if let Some(recording) = recording.as_mut() {
-                        accepted.push((recording.next_seq, event));
+                        accepted.events.push((recording.next_seq, event));
+                        accepted.hold(&receipt);
                         recording.next_seq += 1;
                     }
                 }
@@ -667,7 +695,7 @@ async fn run_ingest(
         }
         // The log hears of a batch before the scheduler does.
         if let Some(recording) = &recording
-            && !accepted.is_empty()
+            && !accepted.events.is_empty()
             && recording.tx.send(accepted).await.is_err()
         {
             anyhow::bail!("the event log writer stopped");
@@ -698,7 +726,7 @@ async fn run_ingest(
 /// back.
 async fn record(
     mut writer: LogWriter,
-    rx: Receiver<Vec<(u64, Event)>>,
+    rx: Receiver<Recorded>,
     metrics: Metrics,
 ) -> anyhow::Result<()> {
     loop {
@@ -711,7 +739,11 @@ async fn record(
         let last = closed || (rx.is_closed() && rx.is_empty());
         writer = tokio::task::spawn_blocking(move || {
             match batch {
-                Some(batch) => writer.append(&batch),
+                // The receipts go when the events are written.
+                Some(Recorded { events, receipts }) => {
+                    writer.append(&events);
+                    drop(receipts);
+                }
                 None => writer.sync(),
             }
             if last {

@@ -403,3 +403,46 @@ fn a_replay_onto_a_full_disk_fails_instead_of_waiting() {
         "the previous decisions\n"
     );
 }
+
+/// `POST /v1/events` answers "accepted" only of events the log holds: while the log's
+/// disk is full the answer waits, and it comes once the events are written.
+#[test]
+fn an_http_sender_hears_accepted_only_once_its_events_are_logged() {
+    let Some(tmpfs) = Tmpfs::mount() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let log = tmpfs.path().join("log");
+    let daemon = Daemon::start_in(
+        scratch.path(),
+        &[("VAKHSH__LOG__DIR", log.to_str().unwrap())],
+    );
+    let filler = tmpfs.fill();
+    // More records than the page the segment already has room in.
+    let ts = crate::live::now_plus(0);
+    let body: String = (1..=200)
+        .map(|seq| {
+            format!(
+                "{{\"type\":\"demand\",\"ts\":\"{ts}\",\"load\":\"talco\",\"mw\":300,\"source\":\"gw\",\"seq\":{seq}}}\n"
+            )
+        })
+        .collect();
+    let http = daemon.http;
+    let answer =
+        std::thread::spawn(move || crate::support::post_events(http, body.as_bytes(), None));
+    wait_for_readyz(&daemon, "503 naming the event log", |status, body| {
+        status == 503 && body.contains("the event log")
+    });
+    assert!(
+        !answer.is_finished(),
+        "answered while the event could not be logged"
+    );
+    std::fs::remove_file(filler).unwrap();
+    let (status, counts) = answer.join().unwrap();
+    assert_eq!(status, 200, "{counts}");
+    assert!(counts.contains(r#""accepted":200"#), "{counts}");
+    let synced = daemon.wait_for_metrics("the events synced", |m| {
+        m.sum("vakhsh_event_log_synced_sequence") >= 200.0
+    });
+    assert_eq!(synced.sum("vakhsh_events_accepted_total"), 200.0);
+}
