@@ -21,11 +21,12 @@ use tokio::io::{AsyncRead, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
-/// Accepts connections until `shutdown`, then waits for the open ones to finish the
-/// batch they are reading. Refused tokens are counted on `auth_failures`.
+/// Accepts connections until `shutdown`, then waits for the open ones to stop reading
+/// and hand over the lines they have already read. Refused tokens are counted on
+/// `auth_failures`.
 pub async fn serve(
     listener: TcpListener,
     settings: TcpSource,
@@ -52,13 +53,18 @@ pub async fn serve(
         let auth_failures = auth_failures.clone();
         connections.spawn(async move {
             let origin: Arc<str> = Arc::from(format!("tcp {peer}"));
-            tokio::select! {
-                _ = shutdown.cancelled() => {}
-                result = connection(stream, &origin, &settings, batch_size, &tx, &auth_failures) => {
-                    if let Err(e) = result {
-                        tracing::warn!(%peer, error = %e, "TCP connection ended with an error");
-                    }
-                }
+            let result = connection(
+                stream,
+                &origin,
+                &settings,
+                batch_size,
+                &tx,
+                &auth_failures,
+                shutdown,
+            )
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(%peer, error = %e, "TCP connection ended with an error");
             }
             drop(slot);
         });
@@ -67,6 +73,9 @@ pub async fn serve(
     connections.wait().await;
 }
 
+/// Reads one connection's lines until it ends, goes idle, or `shutdown`: then the
+/// socket is read no further, and the lines already read are handed over, so that a
+/// shutdown loses nothing the daemon has taken from the network.
 async fn connection(
     stream: TcpStream,
     origin: &Arc<str>,
@@ -74,13 +83,17 @@ async fn connection(
     batch_size: usize,
     tx: &Edge<Batch>,
     auth_failures: &IntCounter,
+    shutdown: CancellationToken,
 ) -> io::Result<End> {
     let (read, mut write) = stream.into_split();
-    let read = IdleLimit::new(read, settings.idle_timeout);
+    let read = IdleLimit::new(read, settings.idle_timeout, shutdown.clone());
     let mut reader = BufReader::with_capacity(1 << 16, read);
     if let Some(token) = &settings.token
         && !authorised(&mut reader, origin, settings, token).await?
     {
+        if shutdown.is_cancelled() {
+            return Ok(End::Closed);
+        }
         auth_failures.inc();
         tokio::time::sleep(listener::REFUSAL_DELAY).await;
         write.write_all(b"ERR unauthorized\n").await?;
@@ -127,22 +140,25 @@ async fn authorised<R: AsyncRead + Unpin>(
 }
 
 /// A connection's reading half that ends — reads as end of input — once no newline
-/// has arrived for `limit`. A line dribbled byte by byte cannot keep it open, and
-/// whatever did arrive is still processed like the tail of any stream.
+/// has arrived for `limit`, or once the daemon shuts down. A line dribbled byte by byte
+/// cannot keep it open, and whatever did arrive is still processed like the tail of any
+/// stream.
 struct IdleLimit<R> {
     inner: R,
     limit: Duration,
     deadline: Pin<Box<Sleep>>,
+    stop: Pin<Box<WaitForCancellationFutureOwned>>,
     /// The limit was reached; everything after reads as the end.
     expired: bool,
 }
 
 impl<R> IdleLimit<R> {
-    fn new(inner: R, limit: Duration) -> Self {
+    fn new(inner: R, limit: Duration, stop: CancellationToken) -> Self {
         IdleLimit {
             inner,
             limit,
             deadline: Box::pin(tokio::time::sleep(limit)),
+            stop: Box::pin(stop.cancelled_owned()),
             expired: false,
         }
     }
@@ -155,7 +171,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for IdleLimit<R> {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.expired {
+        if this.expired || this.stop.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
@@ -183,7 +199,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_line_dribbled_byte_by_byte_does_not_hold_the_connection() {
         let (mut client, server) = tokio::io::duplex(64);
-        let mut read = IdleLimit::new(server, Duration::from_secs(10));
+        let mut read = IdleLimit::new(server, Duration::from_secs(10), CancellationToken::new());
         let feeding = tokio::spawn(async move {
             client.write_all(b"ok\n").await.unwrap();
             for _ in 0..100 {
@@ -209,7 +225,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn each_complete_line_restarts_the_limit() {
         let (mut client, server) = tokio::io::duplex(64);
-        let mut read = IdleLimit::new(server, Duration::from_secs(10));
+        let mut read = IdleLimit::new(server, Duration::from_secs(10), CancellationToken::new());
         tokio::spawn(async move {
             for _ in 0..5 {
                 tokio::time::sleep(Duration::from_secs(8)).await;
@@ -219,5 +235,31 @@ mod tests {
         let mut got = Vec::new();
         read.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"line\n".repeat(5), "no line was cut off early");
+    }
+
+    /// At shutdown a connection that is still open hands over the lines it has read
+    /// and reads no more.
+    #[tokio::test]
+    async fn a_shutdown_hands_over_what_was_read() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let stop = CancellationToken::new();
+        let read = IdleLimit::new(server, Duration::from_secs(60), stop.clone());
+        let mut reader = BufReader::new(read);
+        let (tx, rx) = async_channel::bounded(4);
+        let tx = Edge::new(tx, prometheus::Counter::new("blocked", "test").unwrap());
+        client.write_all(b"a\n").await.unwrap();
+        let forwarding = tokio::spawn(async move {
+            let origin: Arc<str> = Arc::from("test");
+            lines::forward(&mut reader, &origin, 100, 256, &tx, None).await
+        });
+        let first = rx.recv().await.unwrap();
+        assert_eq!(first.len(), 1);
+        stop.cancel();
+        assert_eq!(forwarding.await.unwrap().unwrap(), End::Eof);
+        assert!(
+            client.write_all(b"b\n").await.is_err(),
+            "the reading half is gone"
+        );
+        assert!(rx.recv().await.is_err(), "nothing read after the shutdown");
     }
 }
