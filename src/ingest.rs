@@ -45,6 +45,10 @@ impl Target {
     }
 }
 
+/// The most ticks evaluated one by one across a jump in event time: an hour of
+/// 1-second ticks. Earlier ticks of a longer jump are skipped.
+const MAX_FILLED_TICKS: i64 = 3600;
+
 pub struct Ingest {
     grid: Arc<Grid>,
     state: GridState,
@@ -140,13 +144,13 @@ impl Ingest {
         let Some(watermark) = self.watermark() else {
             return;
         };
-        // A jump in event time is not filled tick by tick beyond `max_ahead`: the
-        // ticks in between would see no new event, and a far-future timestamp in a
-        // replay must not stall it.
-        let span = micros(self.grid.time.max_ahead).max(micros(interval));
+        // A jump in event time is not filled tick by tick beyond [`MAX_FILLED_TICKS`]:
+        // the ticks in between see no new event, and each one costs a schedule and a
+        // copy of the state. The bound is in ticks of the configured interval, not tied
+        // to `max_ahead`, so that replaying with a larger `max_ahead` decides the same.
+        let span = micros(interval).saturating_mul(MAX_FILLED_TICKS);
         if watermark.micros_since(next) > span {
-            next = watermark
-                .saturating_sub(self.grid.time.max_ahead)
+            next = Timestamp::from_micros(watermark.as_micros().saturating_sub(span))
                 .next_boundary(interval);
         }
         while next <= watermark {
