@@ -7,7 +7,9 @@
 use super::receipt::{Outcome, Receipt};
 use super::{Batch, Input, RawLine};
 use crate::edge::Edge;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
 
@@ -61,16 +63,31 @@ pub async fn forward<R: AsyncRead + Unpin>(
             batch_bytes += line.bytes.len();
             batch.push(Input::Line(line));
         }
-        // Only whole lines already buffered may join the batch: waiting on the socket
-        // here would hold a persistent connection's lines until more arrive.
+        // Only whole lines already there may join the batch: waiting on the socket here
+        // would hold a persistent connection's lines until more arrive.
         let full = batch.len() >= batch_size || batch_bytes >= MAX_BATCH_BYTES;
-        if full || memchr(reader.buffer()).is_none() {
+        if full || !line_at_hand(reader).await? {
             batch_bytes = 0;
             if !send(tx, &mut batch).await {
                 return Ok(End::Closed);
             }
         }
     }
+}
+
+/// Whether a whole line can be read without waiting: one is buffered, or, with the
+/// buffer used up, the input has one ready now. Refilling here keeps a flood in full
+/// batches across buffer boundaries; a quiet stream's line is never held back by it.
+async fn line_at_hand<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<bool> {
+    if !reader.buffer().is_empty() {
+        return Ok(memchr(reader.buffer()).is_some());
+    }
+    std::future::poll_fn(|cx| match Pin::new(&mut *reader).poll_fill_buf(cx) {
+        Poll::Ready(Ok(refilled)) => Poll::Ready(Ok(memchr(refilled).is_some())),
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Ready(Ok(false)),
+    })
+    .await
 }
 
 /// Sends a non-empty batch; false when the channel is closed.
