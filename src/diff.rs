@@ -360,6 +360,20 @@ mod tests {
     }
 
     #[test]
+    fn a_decision_with_a_bad_time_is_reported_with_its_line() {
+        let a = [
+            line("2027-07-01T00:00:00Z", "normal", 1000.0),
+            line("yesterday", "normal", 1000.0),
+        ]
+        .join("\n");
+        let error = diff(&a, &a).unwrap_err().to_string();
+        assert!(
+            error.contains("line 2") && error.contains("yesterday"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn windows_that_overlap_in_part_are_compared_where_they_overlap() {
         let a = [
             line("2027-07-01T00:00:00Z", "normal", 1000.0),

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 /// The figures of one decision that the totals integrate, as read from its line.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Figures {
+    #[serde(deserialize_with = "rfc3339")]
     pub ts: String,
     pub seq: u64,
     pub state: String,
@@ -92,8 +93,21 @@ impl Figures {
             .collect()
     }
 
+    /// The decision's time; its `ts` was checked when the line was read.
     pub fn micros(&self) -> i64 {
         crate::time::Timestamp::parse(&self.ts).map_or(0, |t| t.as_micros())
+    }
+}
+
+/// A decision's `ts`, refused unless it is an RFC 3339 time: a bad one is reported with
+/// its line, not taken for the start of 1970.
+fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match crate::time::Timestamp::parse(&text) {
+        Some(_) => Ok(text),
+        None => Err(serde::de::Error::custom(format!(
+            "ts {text:?} is not an RFC 3339 time"
+        ))),
     }
 }
 
