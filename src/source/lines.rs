@@ -150,7 +150,7 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
 }
 
 fn memchr(haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', haystack)
 }
 
 #[cfg(test)]

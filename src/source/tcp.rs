@@ -177,7 +177,7 @@ impl<R: AsyncRead + Unpin> AsyncRead for IdleLimit<R> {
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
-                if buf.filled()[before..].contains(&b'\n') {
+                if memchr::memchr(b'\n', &buf.filled()[before..]).is_some() {
                     this.deadline.as_mut().reset(Instant::now() + this.limit);
                 }
                 Poll::Ready(Ok(()))
