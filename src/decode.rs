@@ -64,7 +64,7 @@ pub struct Decoder {
 const MAX_INTERNED_SOURCES: usize = 4096;
 /// The longest sender name taken: a name identifies a gateway, and the tables keyed by
 /// it are bounded in count, so a bound on length bounds their memory.
-pub const MAX_SOURCE_BYTES: usize = 256;
+const MAX_SOURCE_BYTES: usize = 256;
 
 impl Decoder {
     pub fn new(grid: Arc<Grid>) -> Self {

@@ -22,7 +22,7 @@ const KEPT_OF_OVERSIZED: usize = 1024;
 /// A batch is sent once its lines hold this many bytes, whatever their number: the
 /// pipeline's edges are bounded in batches, so this bounds them in memory too when
 /// lines are long.
-pub const MAX_BATCH_BYTES: usize = 256 * 1024;
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 /// Why reading stopped.
 #[derive(Debug, PartialEq, Eq)]
