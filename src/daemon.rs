@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::http;
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
-use crate::source::lines::DEFAULT_MAX_LINE_BYTES;
+use crate::source::lines;
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,10 +27,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let grace_over = CancellationToken::new();
     tokio::spawn(end_of_grace(shutdown.clone(), grace, grace_over.clone()));
 
-    let max_line_bytes = daemon
-        .tcp
-        .as_ref()
-        .map_or(DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes);
+    let max_line_bytes = lines::limit(daemon.tcp.as_ref());
     let intake = Arc::new(http::Intake::new(
         daemon.pipeline.batch_size,
         max_line_bytes,

@@ -302,11 +302,7 @@ pub async fn start(
     };
     // A recovered decision file is rewritten from the log; new decisions append to it.
     let truncate = plan.outputs.truncate && plan.log.is_none();
-    let max_line_bytes = plan
-        .inputs
-        .tcp
-        .as_ref()
-        .map_or(source::lines::DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes);
+    let max_line_bytes = source::lines::limit(plan.inputs.tcp.as_ref());
     let batch = s.batch_size;
     let mut tcp_address = None;
     if let Some(tcp) = plan.inputs.tcp.clone() {
