@@ -229,7 +229,7 @@ impl Wire<'_> {
     /// values round-trip through JSON unchanged), without writing and reparsing it.
     pub fn figures(self) -> Figures {
         Figures {
-            ts: self.ts.to_string(),
+            ts: self.ts,
             seq: self.seq,
             state: self.state.to_string(),
             balance: self.balance,

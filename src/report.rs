@@ -90,7 +90,7 @@ pub fn svg(decisions: &Path) -> anyhow::Result<String> {
         })
         .collect();
     let mut svg = String::new();
-    draw(&mut svg, &points, span / 3.6e9, &first.ts)
+    draw(&mut svg, &points, span / 3.6e9, &first.ts.to_string())
         .map_err(|e| anyhow::anyhow!("drawing the report: {e}"))?;
     Ok(svg)
 }

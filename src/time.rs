@@ -89,6 +89,15 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+/// RFC 3339 text, as decision lines carry it; anything else is an error naming it.
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Timestamp::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("ts {text:?} is not an RFC 3339 time")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,14 +9,14 @@
 //! Each span adds MW × hours, in decision order.
 
 use crate::schedule::Balance;
+use crate::time::Timestamp;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// The figures of one decision that the totals integrate, as read from its line.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Figures {
-    #[serde(deserialize_with = "rfc3339")]
-    pub ts: String,
+    pub ts: Timestamp,
     pub seq: u64,
     pub state: String,
     pub balance: Balance,
@@ -93,21 +93,8 @@ impl Figures {
             .collect()
     }
 
-    /// The decision's time; its `ts` was checked when the line was read.
     pub fn micros(&self) -> i64 {
-        crate::time::Timestamp::parse(&self.ts).map_or(0, |t| t.as_micros())
-    }
-}
-
-/// A decision's `ts`, refused unless it is an RFC 3339 time: a bad one is reported with
-/// its line, not taken for the start of 1970.
-fn rfc3339<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    match crate::time::Timestamp::parse(&text) {
-        Some(_) => Ok(text),
-        None => Err(serde::de::Error::custom(format!(
-            "ts {text:?} is not an RFC 3339 time"
-        ))),
+        self.ts.as_micros()
     }
 }
 
@@ -139,7 +126,7 @@ impl Window {
 
 impl std::fmt::Display for Window {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = crate::time::Timestamp::from_micros;
+        let at = Timestamp::from_micros;
         write!(f, "{} to {}", at(self.from), at(self.until))
     }
 }
@@ -238,7 +225,7 @@ mod tests {
     }
 
     fn at(ts: &str) -> i64 {
-        crate::time::Timestamp::parse(ts).unwrap().as_micros()
+        Timestamp::parse(ts).unwrap().as_micros()
     }
 
     #[test]
