@@ -220,9 +220,15 @@ impl Wire<'_> {
     /// The JSON line in the format of the spec, newline included.
     pub fn line(&self) -> Vec<u8> {
         let mut line = Vec::with_capacity(4096);
-        serde_json::to_writer(&mut line, self).expect("writing to memory cannot fail");
-        line.push(b'\n');
+        self.write_line(&mut line);
         line
+    }
+
+    /// Appends the line, newline included, to `out`: a sink writing many decisions
+    /// lays them out in one buffer.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(&mut *out, self).expect("writing to memory cannot fail");
+        out.push(b'\n');
     }
 
     /// The figures exactly as [`Figures::parse`] reads them from the line (the rounded

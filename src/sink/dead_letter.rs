@@ -15,13 +15,19 @@ pub async fn run(rx: Receiver<DeadLetter>, file: Option<RetriedFile>) -> std::io
         while rx.recv().await.is_ok() {}
         return Ok(());
     };
+    // Reused from batch to batch, travelling with the file to the blocking thread.
+    let mut lines = Vec::new();
     while let Ok(first) = rx.recv().await {
-        let mut lines = Vec::new();
+        lines.clear();
         for letter in std::iter::once(first).chain(super::queued(&rx)) {
             serde_json::to_writer(&mut lines, &letter).expect("writing to memory cannot fail");
             lines.push(b'\n');
         }
-        file = tokio::task::spawn_blocking(move || file.append(&lines).map(|()| file)).await??;
+        (file, lines) = tokio::task::spawn_blocking(move || {
+            file.append(&lines)?;
+            Ok::<_, std::io::Error>((file, lines))
+        })
+        .await??;
     }
     Ok(())
 }

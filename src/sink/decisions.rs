@@ -43,15 +43,17 @@ pub async fn run(
         totals: with_totals.then(Totals::default),
     };
     let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
+    // Reused from batch to batch: the decisions taken together, and their lines.
+    let (mut batch, mut lines) = (Vec::<DecisionOut>::new(), Vec::new());
     while let Ok(first) = latency.wait(rx.recv()).await {
-        let batch: Vec<DecisionOut> = std::iter::once(first).chain(super::queued(&rx)).collect();
-        let mut lines = Vec::new();
-        let mut last = 0..0;
+        batch.clear();
+        batch.extend(std::iter::once(first).chain(super::queued(&rx)));
+        lines.clear();
+        let mut last = 0;
         for decision in &batch {
             let wire = decision.decided.wire(&grid);
-            let start = lines.len();
-            lines.extend_from_slice(&wire.line());
-            last = start..lines.len();
+            last = lines.len();
+            wire.write_line(&mut lines);
             if let Some(totals) = written.totals.as_mut() {
                 totals.add(wire.figures());
             }
@@ -63,7 +65,7 @@ pub async fn run(
             latency.record(Stage::IngestToDecision, decision.arrived, now);
             metrics.decision(decision.decided.trigger).inc();
         }
-        status.publish(&lines[last]);
+        status.publish(&lines[last..]);
         written.decisions += batch.len() as u64;
     }
     Ok(written)
