@@ -244,7 +244,11 @@ impl Check<'_> {
             }
             EventType::DcDemand => {
                 let site = self.id(&w.site, "site", &grid.index.data_centers)?;
-                let limit = Some(grid.data_centers[site].max_mw);
+                let limit = Some(
+                    grid.data_centers[site]
+                        .capacity_mw
+                        .unwrap_or(grid.installed_mw),
+                );
                 let firm_mw = self.mw(self.required(w.firm_mw, "firm_mw")?, "firm_mw", limit)?;
                 let flexible_mw = self.mw(
                     self.required(w.flexible_mw, "flexible_mw")?,

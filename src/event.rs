@@ -41,12 +41,13 @@ impl EventType {
     }
 }
 
-/// The sender's sequence: a repeated (`source`, `epoch`, `seq`) is a duplicate.
+/// The sender's sequence: a repeated (`source`, `epoch`, `seq`) is a duplicate (how
+/// numbers from an earlier epoch are judged is said in [`crate::ingest`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub source: Arc<str>,
-    /// The sender's numbering: a sender that restarts its `seq` raises its epoch, and
-    /// the numbers of an earlier epoch are then stale. 0 when the line has none.
+    /// The sender's numbering: a sender that restarts its `seq` raises its epoch. 0
+    /// when the line has none.
     pub epoch: u64,
     pub seq: u64,
 }

@@ -11,6 +11,7 @@ use crate::event::{Body, Event, Origin};
 use crate::grid::{Grid, GridState};
 use crate::reject::Reason;
 use crate::time::{Timestamp, micros};
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -240,16 +241,19 @@ impl SeqWindow {
     }
 
     fn contains(&self, mark: Mark) -> bool {
-        if mark.epoch > self.epoch || mark.seq > self.highest && mark.epoch == self.epoch {
-            return false;
-        }
         // What the window cannot answer for by its bits is told apart by time: an old
         // line sent again keeps its old time, a restarted sender's is newer.
-        if mark.epoch < self.epoch || self.beyond(mark.seq) {
-            return mark.ts <= self.highest_ts;
+        let sent_again = mark.ts <= self.highest_ts;
+        match mark.epoch.cmp(&self.epoch) {
+            Ordering::Greater => false,
+            Ordering::Less => sent_again,
+            Ordering::Equal if mark.seq > self.highest => false,
+            Ordering::Equal if self.beyond(mark.seq) => sent_again,
+            Ordering::Equal => {
+                let (word, bit) = slot(mark.seq);
+                self.bits[word] & bit != 0
+            }
         }
-        let (word, bit) = slot(mark.seq);
-        self.bits[word] & bit != 0
     }
 
     /// Records an accepted `mark` (one [`SeqWindow::contains`] said was new).

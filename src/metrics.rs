@@ -198,17 +198,18 @@ impl Metrics {
         registry
             .register(Box::new(solve.clone()))
             .expect("metric registered once");
-        let channel_depth = IntGaugeVec::new(
-            Opts::new(
-                "vakhsh_channel_depth",
-                "Messages waiting on each pipeline edge (batches on batched edges).",
-            ),
+        let int_gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            let vec = IntGaugeVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(vec.clone()))
+                .expect("metric registered once");
+            vec
+        };
+        let channel_depth = int_gauge_vec(
+            "vakhsh_channel_depth",
+            "Messages waiting on each pipeline edge (batches on batched edges).",
             &["edge"],
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(channel_depth.clone()))
-            .expect("metric registered once");
+        );
         let channel_blocked = CounterVec::new(
             Opts::new(
                 "vakhsh_channel_send_blocked_seconds_total",
@@ -229,17 +230,11 @@ impl Metrics {
             "Failed attempts to write an output file (retries included), by file.",
             &["file"],
         );
-        let output_writable = IntGaugeVec::new(
-            Opts::new(
-                "vakhsh_output_writable",
-                "1 while an output file can be written, 0 while its writes fail and ingest is held back.",
-            ),
+        let output_writable = int_gauge_vec(
+            "vakhsh_output_writable",
+            "1 while an output file can be written, 0 while its writes fail and ingest is held back.",
             &["file"],
-        )
-        .expect("valid metric");
-        registry
-            .register(Box::new(output_writable.clone()))
-            .expect("metric registered once");
+        );
         for file in OutputFile::ALL {
             output_write_errors.with_label_values(&[file.label()]);
             output_writable.with_label_values(&[file.label()]).set(1);

@@ -265,7 +265,10 @@ pub async fn start(
 
     // The daemon holds ingest back while a file cannot be written; a replay fails.
     let retried = |file: OutputFile, path: &Path, truncate: bool| {
-        let retry = (plan.timing.live).then(|| Retry::new(file, path, &metrics, status.clone()));
+        let retry = plan
+            .timing
+            .live
+            .then(|| Retry::new(file, path, &metrics, status.clone()));
         RetriedFile::open(path, truncate, retry)
     };
     let dead_out = plan

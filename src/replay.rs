@@ -11,7 +11,6 @@ use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
 use crate::reject::Reason;
 use crate::sink::Replacement;
 use crate::totals::Totals;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -167,12 +166,8 @@ pub async fn run(
         .collect();
     let report = match (&request.report, &out) {
         (Some(path), Some(decisions)) => {
-            let svg = crate::report::svg(decisions.path())?;
             let report = Replacement::new(path)?;
-            let mut writer = report.writer();
-            writer.write_all(svg.as_bytes())?;
-            writer.flush()?;
-            drop(writer);
+            std::fs::write(report.path(), crate::report::svg(decisions.path())?)?;
             Some(report)
         }
         _ => None,

@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// The shortest tick but "after every event": every tick in the allowed lateness and
-/// `max_ahead` is evaluated when event time jumps, so a tick of microseconds would make
-/// one event cost millions of schedules.
+/// The shortest tick but "after every event": every tick the watermark passes is
+/// evaluated, so a tick of microseconds would make one event cost millions of
+/// schedules and copies of the state.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// Tables a configuration may contain; anything else at the top level is unknown.
@@ -347,7 +347,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     }
     index.plants = plant_ids;
 
-    // What no single load or site can exceed when it declares no bound of its own.
+    // What no single load can exceed when it declares no bound of its own.
     let installed_mw: f64 = plants.iter().map(|p| p.capacity_mw).sum();
     let mut loads = Vec::new();
     for (path, l) in raw_loads.into_iter().filter_map(|(p, a)| Some((p, a?))) {
@@ -411,7 +411,6 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
             firm_tier,
             flexible_tier,
             capacity_mw,
-            max_mw: capacity_mw.unwrap_or(installed_mw),
         });
     }
 

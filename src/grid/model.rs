@@ -84,11 +84,9 @@ pub struct DataCenter {
     pub firm_tier: u32,
     /// Flexible demand is the first domestic load shed in an emergency.
     pub flexible_tier: u32,
-    /// Upper bound on firm + flexible demand, when the site declares one.
+    /// Upper bound on firm + flexible demand, when the site declares one; readings of a
+    /// site without one are held to the grid's `installed_mw`.
     pub capacity_mw: Option<f64>,
-    /// The bound readings are held to: `capacity_mw`, or the sum of every plant's
-    /// capacity when the site declares none.
-    pub max_mw: f64,
 }
 
 #[derive(Debug, Clone)]
