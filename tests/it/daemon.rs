@@ -1,7 +1,7 @@
 //! The daemon as a process: events over TCP in, decisions and dead letters out,
 //! metrics over HTTP, clean exit on a signal.
 
-use crate::support::{Daemon, binary, export_log, replay};
+use crate::support::{Daemon, export_log, replay, verify_log};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -287,9 +287,8 @@ fn the_event_log_replays_to_the_live_decisions() {
     assert!(exit.success());
 
     let log = daemon.path("log");
-    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
-    let report = String::from_utf8_lossy(&verify.stdout).to_string();
-    assert!(verify.status.success(), "{report}");
+    let (code, report) = verify_log(&log);
+    assert_eq!(code, Some(0), "{report}");
     assert!(
         report.contains(&format!("last ingest sequence {}", lines.len() - 1)),
         "{report}"

@@ -2,11 +2,11 @@
 //! hostile sender writes, each with the outcome SPEC gives it, sent as a gateway sends.
 
 use crate::live::{assert_balanced, now_plus, wait_judged};
-use crate::support::{Daemon, post_events};
+use crate::support::{Daemon, eventually, post_events};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// (outcome, line) for every case of the corpus, its placeholders filled in for now.
 pub fn corpus() -> Vec<(String, Vec<u8>)> {
@@ -69,18 +69,21 @@ pub fn assert_judged_as_the_corpus_says(daemon: &Daemon, cases: &[(String, Vec<u
         .filter(|o| *o != "accepted" && *o != "duplicate")
         .collect();
     let path = daemon.path("dead-letter.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let letters = loop {
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let letters: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        if letters.len() >= refused.len() || Instant::now() > deadline {
-            break letters;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let letters = eventually(
+        "a dead letter per refused line",
+        Duration::from_secs(30),
+        || {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let letters: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            match letters.len() >= refused.len() {
+                true => Ok(letters),
+                false => Err(format!("{} of {} so far", letters.len(), refused.len())),
+            }
+        },
+    );
     // Decoding and ingest refuse at different stages, so the file's order is not the
     // corpus's: each letter is matched to its line instead.
     let mut reasons: Vec<&str> = letters

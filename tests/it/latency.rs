@@ -2,10 +2,10 @@
 //! stage present from the start, and counted once events and decisions flow.
 
 use crate::daemon::snapshot;
-use crate::support::{Daemon, Metrics};
+use crate::support::{Daemon, Metrics, eventually};
 use serde_json::Value;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const STAGES: [&str; 4] = ["ingest", "schedule", "sink", "ingest_to_decision"];
 const SPECTRUM: [&str; 9] = [
@@ -83,20 +83,15 @@ fn every_stage_reports_its_latency_once_decisions_flow() {
             && count(document, "sink") as f64 == metrics.sum("vakhsh_decisions_total")
             && count(document, "ingest_to_decision") > 0
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (document, metrics) = loop {
+    let (document, metrics) = eventually("the stages", Duration::from_secs(30), || {
         let metrics = Metrics(daemon.get("/metrics").1);
         let document = latency(&daemon);
         let after = Metrics(daemon.get("/metrics").1);
-        if settled(&metrics, &document) && settled(&after, &document) {
-            break (document, metrics);
+        match settled(&metrics, &document) && settled(&after, &document) {
+            true => Ok((document, metrics)),
+            false => Err(format!("/v1/latency: {document}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for the stages; /v1/latency: {document}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    });
     assert_eq!(
         count(&document, "sink"),
         count(&document, "ingest_to_decision")

@@ -6,10 +6,10 @@
 //! it). Without it the test says so and passes, except under CI, where it fails.
 
 use crate::daemon::snapshot;
-use crate::support::Daemon;
+use crate::support::{Daemon, eventually};
 use serde_json::Value;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Server(Child);
 
@@ -38,18 +38,13 @@ fn value(sample: &Value) -> f64 {
 
 /// Polls `expr` until `done` holds for its result.
 fn wait_for(port: u16, expr: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(expr, Duration::from_secs(60), || {
         let result = query(port, expr);
-        if done(&result) {
-            return result;
+        match done(&result) {
+            true => Ok(result),
+            false => Err(format!("{result:?}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting on {expr}: {result:?}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    })
 }
 
 #[test]

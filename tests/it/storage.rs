@@ -5,7 +5,7 @@
 //! The full-disk tests mount a small tmpfs, so they need root (CI runs them as root);
 //! elsewhere they say they are skipped and pass.
 
-use crate::support::{Daemon, Metrics, binary, export_log, replay, simulate};
+use crate::support::{Daemon, Metrics, binary, eventually, export_log, replay, simulate};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -102,18 +102,13 @@ fn send_in_background(daemon: &Daemon, lines: &[String]) -> JoinHandle<std::io::
 
 /// Polls `/readyz` until `done` holds for its status and body.
 fn wait_for_readyz(daemon: &Daemon, what: &str, done: impl Fn(u16, &str) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(what, Duration::from_secs(60), || {
         let (status, body) = daemon.get("/readyz");
-        if done(status, &body) {
-            return;
+        match done(status, &body) {
+            true => Ok(()),
+            false => Err(format!("/readyz: {status} {body}")),
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; /readyz: {status} {body}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    })
 }
 
 /// Complete lines in `path` so far (a write may be under way).

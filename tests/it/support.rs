@@ -51,6 +51,13 @@ pub fn export_log(log: &Path, out: &Path) {
     assert!(status.success(), "log export {}", log.display());
 }
 
+/// `vakhsh log verify LOG`: its exit code (0 intact, 1 damaged) and what it printed.
+pub fn verify_log(log: &Path) -> (Option<i32>, String) {
+    let verify = binary().args(["log", "verify"]).arg(log).output().unwrap();
+    let printed = String::from_utf8_lossy(&verify.stdout).into_owned();
+    (verify.status.code(), printed)
+}
+
 /// `vakhsh replay INPUT --out OUT` on the reference grid; returns its stderr summary.
 pub fn replay(input: &Path, out: &Path) -> String {
     let output = binary()
@@ -215,19 +222,14 @@ impl Daemon {
         what: &str,
         done: impl Fn(&Metrics) -> bool,
     ) -> Metrics {
-        let deadline = Instant::now() + limit;
-        loop {
+        eventually(what, limit, || {
             let metrics = Metrics(self.get("/metrics").1);
             if done(&metrics) {
-                return metrics;
+                Ok(metrics)
+            } else {
+                Err(format!("metrics:\n{}", metrics.0))
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; metrics:\n{}",
-                metrics.0
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        })
     }
 
     /// Waits for a line of the daemon's log for which `found` holds, failing after a
@@ -323,12 +325,33 @@ pub fn post(http: SocketAddr, path: &str, body: &[u8], token: Option<&str>) -> (
 /// POSTs `body` to `/v1/events` as [`post`] does, again while the daemon answers 503:
 /// it takes events once its pipeline runs, a moment after it starts serving HTTP.
 pub fn post_events(http: SocketAddr, body: &[u8], token: Option<&str>) -> (u16, String) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    eventually(
+        "the daemon to take events",
+        Duration::from_secs(30),
+        || match post(http, "/v1/events", body, token) {
+            (503, why) => Err(format!("503 {why}")),
+            answer => Ok(answer),
+        },
+    )
+}
+
+/// Polls `probe` every 20 ms until it gives `Ok`, failing after `limit` with what it
+/// last said: the one way the tests wait for something, never a bare sleep.
+pub fn eventually<T>(
+    what: &str,
+    limit: Duration,
+    mut probe: impl FnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + limit;
     loop {
-        match post(http, "/v1/events", body, token) {
-            (503, _) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            answer => return answer,
+        match probe() {
+            Ok(done) => return done,
+            Err(last) => assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; {last}"
+            ),
         }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

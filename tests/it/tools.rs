@@ -2,7 +2,7 @@
 //! were, `diff` and `replay` agree on energy and refuse what they cannot compare, and a
 //! log damaged in the middle has a way out.
 
-use crate::support::{Daemon, binary, default_config, replay, simulate};
+use crate::support::{Daemon, binary, default_config, replay, simulate, verify_log};
 use std::path::Path;
 use std::process::Output;
 
@@ -18,6 +18,18 @@ fn names(dir: &Path) -> Vec<String> {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The command failed, exit 1, naming `named`, and left `out` holding `was` and no
+/// other file beside it: no partial output, no temporary.
+fn failed_leaving_as_it_was(output: &Output, named: &str, out: &Path, was: &str) {
+    let said = stderr(output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains(named), "{named:?} in {said}");
+    assert_eq!(std::fs::read_to_string(out).unwrap(), was);
+    let dir = out.parent().unwrap();
+    let name = out.file_name().unwrap().to_string_lossy();
+    assert_eq!(names(dir), [name]);
 }
 
 #[test]
@@ -36,17 +48,7 @@ fn a_replay_of_a_missing_file_leaves_the_old_decisions_as_they_were() {
         .arg(dir.path().join("dead-letter.jsonl"))
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("missing.jsonl"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
-        "yesterday's decisions\n"
-    );
-    assert_eq!(names(dir.path()), ["decisions.jsonl"]);
+    failed_leaving_as_it_was(&output, "missing.jsonl", &out, "yesterday's decisions\n");
 }
 
 #[test]
@@ -67,17 +69,7 @@ fn a_simulation_whose_write_fails_leaves_neither_a_partial_file_nor_a_temporary(
         .arg(&out)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("events.jsonl"),
-        "{}",
-        stderr(&output)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
-        "last week's events\n"
-    );
-    assert_eq!(names(dir.path()), ["events.jsonl"]);
+    failed_leaving_as_it_was(&output, "events.jsonl", &out, "last week's events\n");
 }
 
 /// Ten minutes of a winter shortage replayed: the replay's summary and its decisions.
@@ -186,22 +178,6 @@ fn diff_of_windows_that_overlap_in_part_compares_only_the_common_window() {
     );
 }
 
-/// `vakhsh run` with the environment of [`Daemon::start_in`], to see a start fail.
-fn run_in(dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = binary();
-    command
-        .args(["run", "--config"])
-        .arg(default_config())
-        .env("VAKHSH__SIMULATOR__ENABLED", "false")
-        .env("VAKHSH__TCP__ADDRESS", "127.0.0.1:0")
-        .env("VAKHSH__HTTP__ADDRESS", "127.0.0.1:0")
-        .env("VAKHSH__OUTPUT__DECISIONS", dir.join("decisions.jsonl"))
-        .env("VAKHSH__OUTPUT__DEAD_LETTER", dir.join("dead-letter.jsonl"))
-        .env("VAKHSH__LOG__DIR", dir.join("log"))
-        .envs(env.iter().copied());
-    command.output().unwrap()
-}
-
 #[test]
 fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_past_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -240,9 +216,8 @@ fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_pas
     std::fs::write(&first, &bytes).unwrap();
 
     // `log verify` finds the damage and names the same way out as the failed start.
-    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
-    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
-    assert_eq!(verify.status.code(), Some(1), "{verified}");
+    let (code, verified) = verify_log(&log);
+    assert_eq!(code, Some(1), "{verified}");
     let offset: u64 = verified
         .split("bad at byte ")
         .nth(1)
@@ -257,7 +232,7 @@ fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_pas
     );
     assert!(verified.contains(&command), "{command:?} in {verified}");
 
-    let failed = run_in(&state, &env);
+    let failed = Daemon::command_in(&state, &env).output().unwrap();
     let message = stderr(&failed);
     assert_eq!(failed.status.code(), Some(1), "{message}");
     for expected in [
@@ -281,9 +256,8 @@ fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_pas
 
     // The daemon starts on the events before the damage, and its decisions are those
     // of a replay of exactly those events.
-    let verify = binary().args(["log", "verify"]).arg(&log).output().unwrap();
-    let verified = String::from_utf8_lossy(&verify.stdout).into_owned();
-    assert!(verify.status.success(), "{verified}");
+    let (code, verified) = verify_log(&log);
+    assert_eq!(code, Some(0), "{verified}");
     let kept: usize = verified
         .split("last ingest sequence ")
         .nth(1)
