@@ -6,7 +6,7 @@
 //! and the `vakhsh log truncate` command that [`truncate`] carries out.
 
 use super::segment;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// A bad record before the end of the log.
@@ -134,14 +134,7 @@ pub fn truncate(dir: &Path, name: &str, offset: u64) -> Result<Truncated, Repair
             .and_then(|f| f.sync_all())
             .map_err(io(&copy))?;
         sync_dir(&aside)?;
-        OpenOptions::new()
-            .write(true)
-            .open(damaged)
-            .and_then(|f| {
-                f.set_len(offset)?;
-                f.sync_all()
-            })
-            .map_err(io(damaged))?;
+        segment::cut(damaged, offset).map_err(io(damaged))?;
     }
     Ok(Truncated {
         moved: segments.len() - at,
@@ -151,12 +144,10 @@ pub fn truncate(dir: &Path, name: &str, offset: u64) -> Result<Truncated, Repair
 
 /// Makes renames and new entries in `dir` durable.
 fn sync_dir(dir: &Path) -> Result<(), RepairError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|source| RepairError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })
+    segment::sync_dir(dir).map_err(|source| RepairError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })
 }
 
 /// `text` as one shell word: as it is when it needs no quoting, else in single quotes.

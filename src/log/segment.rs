@@ -21,6 +21,18 @@ pub fn list(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(segments)
 }
 
+/// Cuts the segment at `path` to `length` bytes, durably.
+pub fn cut(path: &Path, length: u64) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(length)?;
+    file.sync_all()
+}
+
+/// Makes new entries and renames in the log directory `dir` durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
 /// True when the file starts like a native log segment.
 pub fn is_segment(path: &Path) -> bool {
     use std::io::Read;

@@ -10,7 +10,7 @@ use super::segment;
 use crate::event::Event;
 use crate::grid::Grid;
 use crate::sink::retry::{Appender, Retry};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -111,7 +111,7 @@ impl LogWriter {
                     .into());
                 }
                 tracing::warn!(segment = %last.display(), offset, %error, "cutting a torn tail off the event log");
-                cut(&last, scan.good_until).map_err(io)?;
+                segment::cut(&last, scan.good_until).map_err(io)?;
                 opened.cut = Some((last.clone(), offset, error.to_string()));
             }
             opened.last_seq = last_seq.max(first_seq_of(&last).saturating_sub(1));
@@ -210,13 +210,6 @@ fn torn_tail(bytes: &[u8], offset: u64, error: &format::FormatError) -> bool {
     declared >= rest.len() as u64
 }
 
-/// Cuts the segment at `path` to `length` bytes, durably.
-fn cut(path: &Path, length: u64) -> std::io::Result<()> {
-    let file = OpenOptions::new().write(true).open(path)?;
-    file.set_len(length)?;
-    file.sync_all()
-}
-
 fn first_seq_of(path: &Path) -> u64 {
     path.file_stem()
         .and_then(|s| s.to_str())
@@ -235,11 +228,6 @@ fn create_segment(dir: &Path, first_seq: u64, header: &[u8]) -> std::io::Result<
         .open(&path)?;
     file.write_all(header)?;
     file.sync_all()?;
-    sync_dir(dir)?;
+    segment::sync_dir(dir)?;
     Ok(Appender::new(file, header.len() as u64))
-}
-
-/// Makes a new segment's directory entry durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
 }
