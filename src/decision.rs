@@ -413,6 +413,7 @@ mod tests {
                 requested_mw: load_mw,
                 served_mw: load_mw,
             }],
+            ramps_relaxed: false,
         }
     }
 

@@ -50,6 +50,9 @@ pub(super) struct Dispatch {
     pub fwd: Vec<f64>,
     pub rev: Vec<f64>,
     pub served: Vec<f64>,
+    /// True when the line ramps left no feasible schedule and were relaxed for the
+    /// tick (rule 3).
+    pub ramps_relaxed: bool,
     /// False when a step failed and an earlier answer (or the zero schedule) stands.
     pub complete: bool,
 }
@@ -64,6 +67,7 @@ impl Dispatch {
             fwd: vec![0.0; inputs.lines.len()],
             rev: vec![0.0; inputs.lines.len()],
             served: vec![0.0; inputs.consumers.len()],
+            ramps_relaxed: false,
             complete: false,
         }
     }
@@ -84,6 +88,7 @@ impl Dispatch {
             fwd: pick(&net.fwd),
             rev: pick(&net.rev),
             served: pick(&net.served),
+            ramps_relaxed: !net.ramps,
             complete: true,
         }
     }

@@ -176,6 +176,9 @@ pub struct Schedule {
     pub lines: Vec<f64>,
     /// Every tier with anything in it, ascending.
     pub tiers: Vec<TierOutcome>,
+    /// True when the line ramps left no feasible schedule and were relaxed for this
+    /// tick (rule 3).
+    pub ramps_relaxed: bool,
 }
 
 /// Owns what the rules carry from tick to tick: the previous line flows (ramps) and
@@ -378,6 +381,7 @@ fn build(
         contracts,
         lines,
         tiers,
+        ramps_relaxed: run.ramps_relaxed,
     }
 }
 

@@ -41,6 +41,8 @@ pub(super) struct Network {
     pub storage: Vec<bool>,
     /// Per line: loss fraction.
     pub loss: Vec<f64>,
+    /// Whether the lines' ramps bound this tick's flows (false once relaxed).
+    pub ramps: bool,
 }
 
 impl Network {
@@ -64,6 +66,7 @@ impl Network {
             None => Network::shape(grid, inputs),
         };
         net.bound(grid, inputs, ramps);
+        net.ramps = ramps;
         let warmed = match warm {
             Some(w) => net.engine.start_from(w)?,
             None => false,
@@ -125,6 +128,7 @@ impl Network {
             headroom,
             storage: grid.plants.iter().map(|p| p.reservoir.is_some()).collect(),
             loss: grid.lines.iter().map(|l| l.loss_fraction).collect(),
+            ramps: true,
         }
     }
 
