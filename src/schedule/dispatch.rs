@@ -35,7 +35,7 @@
 //! [`Dispatch::zero`]).
 
 use super::inputs::Inputs;
-use super::network::Network;
+use super::network::{Network, Way};
 use super::simplex::{Engine, EngineError, Warm};
 use crate::grid::Grid;
 
@@ -118,46 +118,199 @@ pub(super) struct Run {
     pub spent: Option<Network>,
 }
 
-/// Runs every rule on `inputs`, starting from `warm` when it is feasible here.
+/// Runs every rule on `inputs`, starting from `warm` when it is feasible here: with
+/// the ramps, or without them when they leave no feasible schedule (rule 3), or, when
+/// even the capacities leave none, the zero schedule.
 pub(super) fn dispatch(
     grid: &Grid,
     inputs: &Inputs,
     keep_from: Option<u32>,
     warm: Option<&Warm>,
-    spent: Option<Network>,
+    mut spent: Option<Network>,
 ) -> Run {
-    let mut net = match Network::build(grid, inputs, true, warm, spent) {
-        Ok(net) => net,
-        Err(e) => {
-            tracing::warn!(error = %e, "line ramps leave no feasible flow; ignoring ramps this tick");
-            match Network::build(grid, inputs, false, None, None) {
-                Ok(net) => net,
-                Err(e) => {
-                    tracing::warn!(error = %e, "network has no feasible schedule; emitting the zero schedule");
-                    return Run {
-                        figures: Dispatch::zero(inputs),
-                        checkpoint: None,
-                        warm: None,
-                        spent: None,
-                    };
-                }
+    for ramps in [true, false] {
+        let mut choice = Choice {
+            grid,
+            inputs,
+            ramps,
+            keep_from,
+            warm,
+            spent: spent.take(),
+            runs: 0,
+        };
+        if let Some(run) = choice.best(vec![Way::Both; grid.lines.len()]) {
+            if choice.runs > 1 {
+                tracing::debug!(
+                    runs = choice.runs,
+                    "direction choice: a line was used both ways"
+                );
             }
+            return run;
         }
-    };
-    let mut short = Vec::new();
-    let mut checkpoint = None;
-    let refined = tiers(inputs, &mut net, 0, &mut short, keep_from).and_then(|kept| {
-        checkpoint = kept;
-        finish(inputs, &mut net, &short)
-    });
-    // Where the rules ended is the nearest start for the next tick.
-    let warm = refined.is_ok().then(|| net.engine.warm()).flatten();
-    Run {
-        figures: outcome(grid, inputs, &net, refined),
-        checkpoint,
-        warm,
-        spent: Some(net),
+        if ramps {
+            tracing::warn!("line ramps leave no feasible schedule; relaxing them this tick");
+        }
     }
+    tracing::warn!("network has no feasible schedule; emitting the zero schedule");
+    Run {
+        figures: Dispatch::zero(inputs),
+        checkpoint: None,
+        warm: None,
+        spent: None,
+    }
+}
+
+/// Most runs of the rules one tick's direction choice makes before it stops branching
+/// both ways and only follows each line's busier way.
+const MAX_RUNS: u32 = 64;
+
+/// The direction choice (rule 7: a line never carries flow both ways at once).
+///
+/// The programme gives each line one variable per way, so an optimum may send MW both
+/// ways on a lossy line and burn them, which the net flow a decision reports cannot
+/// show. When a run's schedule does that on line `l`, every schedule that uses `l` one
+/// way only lies in one of two smaller programmes, `l` forward only or `l` reverse
+/// only; each is run in turn (and branched again if needed), and the lexicographically
+/// better result is kept. A run whose schedule uses no line both ways is optimal for
+/// its programme and one-way, so it is the best of its branch: the search is exact.
+/// Such runs are rare (a few in a thousand random ticks, none on the reference grid's
+/// scenarios); [`MAX_RUNS`] bounds the work a pathological grid could cause.
+struct Choice<'a> {
+    grid: &'a Grid,
+    inputs: &'a Inputs,
+    ramps: bool,
+    keep_from: Option<u32>,
+    warm: Option<&'a Warm>,
+    spent: Option<Network>,
+    runs: u32,
+}
+
+impl Choice<'_> {
+    /// The best run with each line restricted to its `ways`, if any is feasible.
+    fn best(&mut self, ways: Vec<Way>) -> Option<Run> {
+        let run = self.run(&ways)?;
+        let Some(l) = two_way(&run.figures, self.grid) else {
+            return Some(run);
+        };
+        let busier = if run.figures.fwd[l] >= run.figures.rev[l] {
+            Way::Forward
+        } else {
+            Way::Reverse
+        };
+        let other = match busier {
+            Way::Forward => Way::Reverse,
+            _ => Way::Forward,
+        };
+        let mut best: Option<Run> = None;
+        for way in [busier, other] {
+            if way == other && self.runs >= MAX_RUNS && best.is_some() {
+                tracing::warn!(line = %self.grid.lines[l].id, "direction choice stopped at its limit of runs");
+                break;
+            }
+            let mut ways = ways.clone();
+            ways[l] = way;
+            let Some(mut found) = self.best(ways) else {
+                continue;
+            };
+            // A checkpoint holds a fixed direction the restricted programme may not want.
+            found.checkpoint = None;
+            best = match best {
+                Some(kept) if !better(self.grid, self.inputs, &found.figures, &kept.figures) => {
+                    Some(kept)
+                }
+                _ => Some(found),
+            };
+        }
+        best
+    }
+
+    /// One run of every rule with each line restricted to its `ways`; `None` when the
+    /// network has no feasible point so restricted.
+    fn run(&mut self, ways: &[Way]) -> Option<Run> {
+        self.runs += 1;
+        let spent = self.spent.take();
+        let mut net =
+            Network::build(self.grid, self.inputs, self.ramps, ways, self.warm, spent).ok()?;
+        let mut short = Vec::new();
+        let mut checkpoint = None;
+        let refined =
+            tiers(self.inputs, &mut net, 0, &mut short, self.keep_from).and_then(|kept| {
+                checkpoint = kept;
+                finish(self.inputs, &mut net, &short)
+            });
+        // Where the rules ended is the nearest start for the next tick.
+        let warm = refined.is_ok().then(|| net.engine.warm()).flatten();
+        Some(Run {
+            figures: outcome(self.grid, self.inputs, &net, refined),
+            checkpoint,
+            warm,
+            spent: Some(net),
+        })
+    }
+}
+
+/// The first lossy line a schedule uses both ways, if any. (A lossless line used both
+/// ways costs nothing and is reported as its net flow, see [`outcome`].)
+fn two_way(figures: &Dispatch, grid: &Grid) -> Option<usize> {
+    (0..grid.lines.len()).find(|&l| figures.fwd[l].min(figures.rev[l]) > TWO_WAY_MW)
+}
+
+/// MW sent both ways below which a line counts as one-way: what it burns, a fraction
+/// of this, is far below rule 3's 1e-6 MW balance tolerance.
+const TWO_WAY_MW: f64 = 1e-9;
+
+/// Whether `a` is lexicographically better than `b` in the rules' order: a complete
+/// run first, then served MW per tier ascending, then each tier's fractions of its
+/// requests from the lowest up (weighted max-min fairness), then least waste, least
+/// storage output, storage output from the lowest fraction of availability up, least
+/// total flow. Figures within [`EQUAL`] of each other are equal; a full tie keeps `b`.
+fn better(grid: &Grid, inputs: &Inputs, a: &Dispatch, b: &Dispatch) -> bool {
+    let (ra, rb) = (rank(grid, inputs, a), rank(grid, inputs, b));
+    for (x, y) in ra.iter().zip(&rb) {
+        if (x - y).abs() > EQUAL * (1.0 + x.abs().max(y.abs())) {
+            return x > y;
+        }
+    }
+    false
+}
+
+/// Relative distance within which two runs' figures count as equal.
+const EQUAL: f64 = 1e-9;
+
+/// A run's figures in the rules' order, each the larger the better (see [`better`]).
+fn rank(grid: &Grid, inputs: &Inputs, d: &Dispatch) -> Vec<f64> {
+    let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
+    tiers.sort_unstable();
+    tiers.dedup();
+    let members =
+        |t: u32| (0..inputs.consumers.len()).filter(move |&c| inputs.consumers[c].tier == t);
+    let mut out = vec![f64::from(u8::from(d.complete))];
+    out.extend(
+        tiers
+            .iter()
+            .map(|&t| members(t).map(|c| d.served[c]).sum::<f64>()),
+    );
+    for &t in &tiers {
+        let mut fractions: Vec<f64> = members(t)
+            .filter(|&c| inputs.consumers[c].request > 0.0)
+            .map(|c| d.served[c] / inputs.consumers[c].request)
+            .collect();
+        fractions.sort_by(f64::total_cmp);
+        out.extend(fractions);
+    }
+    let loss = |l: usize| (d.fwd[l] + d.rev[l]) * grid.lines[l].loss_fraction;
+    let losses: f64 = (0..d.fwd.len()).map(loss).sum();
+    out.push(-(d.spill.iter().sum::<f64>() + losses));
+    let storage = (0..d.g.len()).filter(|&p| grid.plants[p].reservoir.is_some());
+    out.push(-storage.clone().map(|p| d.g[p]).sum::<f64>());
+    let mut shares: Vec<f64> = storage
+        .filter(|&p| inputs.avail[p] > 0.0)
+        .map(|p| d.g[p] / inputs.avail[p])
+        .collect();
+    shares.sort_by(f64::total_cmp);
+    out.extend(shares);
+    out.push(-d.fwd.iter().chain(&d.rev).sum::<f64>());
+    out
 }
 
 /// Runs the rules on `inputs`, a restriction of the inputs the checkpoint was taken
@@ -194,7 +347,12 @@ pub(super) fn resume(grid: &Grid, inputs: &Inputs, checkpoint: Option<Checkpoint
     }
     let refined = tiers(inputs, &mut net, tier, &mut short, None)
         .and_then(|_| finish(inputs, &mut net, &short));
-    outcome(grid, inputs, &net, refined)
+    let figures = outcome(grid, inputs, &net, refined);
+    match two_way(&figures, grid) {
+        // The checkpoint's network lets every line run both ways: choose directions.
+        Some(_) => dispatch(grid, inputs, None, None, None).figures,
+        None => figures,
+    }
 }
 
 /// Reads the figures, warning when a step failed.

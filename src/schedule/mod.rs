@@ -33,8 +33,9 @@
 //!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
 //!   and data centers withdraw in their area, exports and transits withdraw at `to`,
 //!   and transits inject the same MW at `from`; the domestic side pays the losses.
-//! - **Reserve (rule 5).** `Σ g + reserve ≤ Σ avail` over domestic plants: headroom, no
-//!   network constraint.
+//! - **Reserve (rule 5).** `Σ (g + spill) + reserve ≤ Σ avail` over domestic plants:
+//!   headroom is availability less output, and spilled output is output, so spilling
+//!   never buys reserve. No network constraint.
 //! - **Tiers (rule 2)** ascending: maximise the tier's served MW with earlier tiers
 //!   fixed. **Fairness (rule 4):** when a tier is short, among schedules with every
 //!   tier's optimal total (all totals are fixed before any tier is shared),
@@ -553,7 +554,9 @@ mod tests {
         state.loads = vec![70.0, 50.0];
         state.nominations[0] = Nomination::Max;
         let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
-        assert_eq!(s.state, OperatingState::Normal);
+        // The homes are short: load is shed, so the grid is on alert (rule 8); the
+        // firm contract keeps what it has.
+        assert_eq!(s.state, OperatingState::Alert);
         close(s.loads[0].served_mw, 70.0);
         close(s.contracts[0].scheduled_mw, 20.0);
         close(s.loads[1].served_mw, 10.0);
@@ -717,7 +720,98 @@ mod tests {
         let s = scheduler.schedule(at("2027-01-15T00:00:01Z"), &state);
         close(s.lines[0], 0.0);
         close(s.plants[0], 0.0);
+        assert!(s.ramps_relaxed);
         assert_network(&g, &s);
+        // The next tick ramps from there, and says nothing is relaxed.
+        let s = scheduler.schedule(at("2027-01-15T00:00:02Z"), &state);
+        assert!(!s.ramps_relaxed);
+    }
+
+    /// Found by the oracle property test: MW a ramp holds into an area that cannot
+    /// absorb them used to be burnt by sending MW both ways on a lossy line to a dead
+    /// end, and the decision's net flows did not balance at the dead end. A line never
+    /// carries both ways (rule 7), so no one-way schedule keeps the ramp: it is
+    /// relaxed, and the decision says so.
+    #[test]
+    fn rule7_a_ramp_is_relaxed_rather_than_burnt_both_ways_on_a_lossy_line() {
+        let g = grid(json!({
+            "areas": [area("a", "domestic"), area("b", "domestic"), area("c", "domestic")],
+            "plants": [plant("river", "a", 1000.0, 0.0, false)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": [line("ab", "a", "b", 200.0, 200.0, 0.02, 10.0),
+                      line("bc", "b", "c", 1000.0, 1000.0, 0.05, 0.0)],
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.loads[0] = 100.0;
+        let mut scheduler = Scheduler::new(g.clone());
+        let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.lines[0], 100.0 / 0.98);
+        assert!(!s.ramps_relaxed);
+        // A minute later the town takes nothing: the ramp would hold 92 MW on `ab`,
+        // which only burning some 925 MW each way on `bc` could absorb.
+        state.loads[0] = 0.0;
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        assert!(s.ramps_relaxed);
+        close(s.lines[0], 0.0);
+        close(s.lines[1], 0.0);
+        close(s.balance.losses_mw, 0.0);
+        assert_network(&g, &s);
+    }
+
+    /// The example that showed spilled output counted as reserve: a storage plant held
+    /// to its inflow (18.6 MW) with a must-run of 9.7 MW used to deliver nothing, spill
+    /// 9.7 MW and report 18.6 MW of reserve while a load of a later tier got nothing.
+    /// Its output is at least 9.7 MW whatever happens to it (rule 1), so its headroom is
+    /// at most 8.9 MW (rule 5) and the 9.7 MW reach the load.
+    #[test]
+    fn rule5_spilled_must_run_output_is_never_reserve() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("dam", "d", 100.0, 9.7, true)],
+            "loads": [load("town", "d", 2, "residential")],
+            "reserve": {"tier": 1, "min_mw": 30.0},
+        }));
+        let mut state = GridState::new(&g);
+        state.plants[0] = PlantReading {
+            output_mw: 0.0,
+            available_mw: 100.0,
+            reservoir_level_m: Some(150.0), // below the 200 m curve: held to inflow
+            inflow_mw: Some(18.6),
+        };
+        state.loads[0] = 49.0;
+        let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.reserve_mw, 8.9);
+        close(s.loads[0].served_mw, 9.7);
+        close(s.plants[0], 9.7);
+        close(s.balance.spill_mw, 0.0);
+        assert_eq!(s.state, OperatingState::Alert);
+    }
+
+    /// Rule 8: shed load is never normal. A short residential load or firm data-center
+    /// part puts the grid on alert; flexible data-center demand left unserved does not.
+    #[test]
+    fn rule8_shed_load_or_firm_data_center_demand_is_alert() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic")],
+            "plants": [plant("p", "d", 1000.0, 0.0, false)],
+            "loads": [load("homes", "d", 1, "residential")],
+            "data_centers": [{"id": "dc", "area": "d", "firm_tier": 2, "flexible_tier": 3}],
+        }));
+        let mut state = GridState::new(&g);
+        state.data_centers[0].firm_mw = 50.0;
+        state.data_centers[0].flexible_mw = 50.0;
+        state.loads[0] = 100.0;
+        let judged = |mw: f64, state: &mut GridState| {
+            avail(state, 0, mw);
+            Scheduler::new(g.clone())
+                .schedule(at("2027-01-15T00:00:00Z"), state)
+                .state
+        };
+        assert_eq!(judged(200.0, &mut state), OperatingState::Normal);
+        assert_eq!(judged(170.0, &mut state), OperatingState::Normal); // flexible short
+        assert_eq!(judged(130.0, &mut state), OperatingState::Alert); // firm short
+        assert_eq!(judged(90.0, &mut state), OperatingState::Alert); // homes shed
     }
 
     #[test]
@@ -1098,7 +1192,8 @@ mod tests {
         assert!(s.plants[g.index.plants["rogun"]] <= 150.0 + EPS);
         assert!(s.plants[g.index.plants["kairakkum"]] <= 40.0 + EPS);
         // 3660 MW available, 600 held as reserve (tier 3, before industry): 3060 MW.
-        assert_eq!(s.state, OperatingState::Normal);
+        // Industry is shed, so the grid is on alert (rule 8).
+        assert_eq!(s.state, OperatingState::Alert);
         close(s.reserve_mw, 600.0);
         close(s.balance.generation_mw, 3060.0);
         // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor

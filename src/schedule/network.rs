@@ -3,15 +3,17 @@
 //! Nodes are the areas and one more, the *pool* of domestic availability. Every
 //! figure of a schedule is an arc:
 //!
-//! - a plant's setpoint leaves the pool and enters its area, in two parallel arcs:
-//!   the must-run part `[0, lb_p]` and the rest `[0, avail_p − lb_p]`, so the spill
-//!   `lb_p − must_p` needs no row of its own (rule 1);
+//! - a plant's setpoint enters its area in two parallel arcs: the must-run part
+//!   `[0, lb_p]` and the rest `[0, avail_p − lb_p]`, so the spill `lb_p − must_p`
+//!   needs no row of its own (rule 1). Only the rest leaves the pool: the plant's
+//!   output is `lb_p` plus the rest whatever is spilled, so the pool holds
+//!   `Σ (avail_p − lb_p)` and spilled output never counts as headroom (rule 5);
 //! - a line is two arcs, from→to and to→from, each delivering `1 − loss_fraction` of
 //!   what it takes (rule 3); a ramp interval that excludes zero fixes the direction,
 //!   since a line never carries both ways (rule 7);
 //! - a consumer leaves its area (a transit also enters its `from` area); the reserve
 //!   leaves the pool, as does the unused headroom, so that
-//!   `Σ setpoints + reserve ≤ Σ avail` (rule 5) is the pool's balance.
+//!   `Σ outputs + reserve ≤ Σ avail` (rule 5) is the pool's balance.
 //!
 //! Each column therefore has one or two entries, and the rows are the network's
 //! node balances: seven areas and the pool make eight rows on the reference grid.
@@ -19,6 +21,16 @@
 use super::inputs::Inputs;
 use super::simplex::{Engine, EngineError, Warm};
 use crate::grid::Grid;
+
+/// Which ways a line may carry flow in one run of the rules. A line never carries
+/// both ways at once (rule 7); [`Way::Both`] leaves the choice to the programme, and
+/// the direction choice of `dispatch` fixes one way where an optimum used both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Way {
+    Both,
+    Forward,
+    Reverse,
+}
 
 #[derive(Debug, Clone)]
 pub(super) struct Network {
@@ -50,11 +62,13 @@ impl Network {
     /// from an earlier tick), and finds a first feasible point, from `warm` (where the
     /// previous tick's rules ended) when that point is feasible here. Without
     /// `ramps` the lines keep only their capacities: the fallback when ramps force
-    /// more MW into an area than it can absorb.
+    /// more MW into an area than it can absorb. Each line carries flow only the
+    /// `ways` it is given.
     pub(super) fn build(
         grid: &Grid,
         inputs: &Inputs,
         ramps: bool,
+        ways: &[Way],
         warm: Option<&Warm>,
         spent: Option<Network>,
     ) -> Result<Network, EngineError> {
@@ -65,7 +79,7 @@ impl Network {
             }
             None => Network::shape(grid, inputs),
         };
-        net.bound(grid, inputs, ramps);
+        net.bound(grid, inputs, ramps, ways)?;
         net.ramps = ramps;
         let warmed = match warm {
             Some(w) => net.engine.start_from(w)?,
@@ -86,7 +100,7 @@ impl Network {
         let mut arc = |entries: &[(usize, f64)]| engine.add_column(entries, 0.0, 0.0, 0.0);
         let (mut must, mut rest) = (Vec::new(), Vec::new());
         for plant in &grid.plants {
-            must.push(arc(&[(plant.area, 1.0), (pool, 1.0)]));
+            must.push(arc(&[(plant.area, 1.0)]));
             rest.push(arc(&[(plant.area, 1.0), (pool, 1.0)]));
         }
         let (mut fwd, mut rev) = (Vec::new(), Vec::new());
@@ -133,22 +147,36 @@ impl Network {
     }
 
     /// This tick's bounds on every arc, each arc at its lower bound, and the pool's
-    /// supply.
-    fn bound(&mut self, grid: &Grid, inputs: &Inputs, ramps: bool) {
+    /// supply. Fails when a ramp holds a line to a way `ways` forbids.
+    fn bound(
+        &mut self,
+        grid: &Grid,
+        inputs: &Inputs,
+        ramps: bool,
+        ways: &[Way],
+    ) -> Result<(), EngineError> {
         let e = &mut self.engine;
-        e.set_rhs(grid.areas.len(), inputs.avail.iter().sum());
+        let above_must_run = inputs.avail.iter().zip(&inputs.lb).map(|(a, lb)| a - lb);
+        e.set_rhs(grid.areas.len(), above_must_run.sum());
         for (p, (&lb, &avail)) in inputs.lb.iter().zip(&inputs.avail).enumerate() {
             e.reset_bounds(self.must[p], 0.0, lb);
             e.reset_bounds(self.rest[p], 0.0, (avail - lb).max(0.0));
         }
-        for (l, limits) in inputs.lines.iter().enumerate() {
-            let ((f_lo, f_hi), (r_lo, r_hi)) = match limits.ramp {
+        for (l, (limits, &way)) in inputs.lines.iter().zip(ways).enumerate() {
+            let ((f_lo, mut f_hi), (r_lo, mut r_hi)) = match limits.ramp {
                 Some((lo, hi)) if ramps => (
                     (lo.max(0.0), hi.min(limits.fwd_var_hi).max(0.0)),
                     ((-hi).max(0.0), (-lo).min(limits.rev_var_hi).max(0.0)),
                 ),
                 _ => ((0.0, limits.fwd_cap), (0.0, limits.rev_cap)),
             };
+            match way {
+                Way::Both => {}
+                Way::Forward if r_lo > 0.0 => return Err(EngineError::Infeasible(r_lo)),
+                Way::Forward => r_hi = 0.0,
+                Way::Reverse if f_lo > 0.0 => return Err(EngineError::Infeasible(f_lo)),
+                Way::Reverse => f_hi = 0.0,
+            }
             e.reset_bounds(self.fwd[l], f_lo, f_hi);
             e.reset_bounds(self.rev[l], r_lo, r_hi);
         }
@@ -156,6 +184,7 @@ impl Network {
             e.reset_bounds(j, 0.0, c.cap);
         }
         e.reset_bounds(self.headroom, 0.0, f64::INFINITY);
+        Ok(())
     }
 
     /// A plant's setpoint as terms of the engine's columns.

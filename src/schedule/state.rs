@@ -2,9 +2,11 @@
 //! judgements into the emitted state.
 //!
 //! Judging looks at the schedule the tiers alone give (no state restrictions):
-//! `emergency` if an essential load is short by more than 1e-6 MW; else `alert` if the
-//! reserve held is short of the requirement, or the unused domestic generation
-//! Σ(avail − setpoint) is below `alert_margin_mw`; else `normal`.
+//! `emergency` if an essential load is short; else `alert` if any other load or any
+//! firm data-center part is short (load is being shed), the reserve held is short of
+//! the requirement, or the unused domestic generation Σ(avail − output) is below
+//! `alert_margin_mw`; else `normal`. Short means short by more than rule 10's
+//! tolerance (see [`met`]).
 //!
 //! Hysteresis runs in event time. Escalation (a judged state worse than the current
 //! one) is immediate. A judged state equal to the current one ends any holding period.
@@ -96,19 +98,24 @@ impl SchedulerState {
 
 /// Judges the state of an unrestricted run.
 pub(super) fn judge(grid: &Grid, inputs: &Inputs, run: &Dispatch) -> OperatingState {
-    let mut reserve_short = false;
+    let mut alert = false;
     for (c, consumer) in inputs.consumers.iter().enumerate() {
-        let short = run.served[c] < consumer.request - met(consumer.request);
+        if run.served[c] >= consumer.request - met(consumer.request) {
+            continue;
+        }
         match consumer.part {
-            Part::Load(i) if grid.loads[i].class == LoadClass::Essential && short => {
+            Part::Load(i) if grid.loads[i].class == LoadClass::Essential => {
                 return OperatingState::Emergency;
             }
-            Part::Reserve if short => reserve_short = true,
-            _ => {}
+            // Load shed, a firm data-center part short or the reserve not held.
+            Part::Load(_) | Part::DcFirm(_) | Part::Reserve => alert = true,
+            Part::DcFlexible(_) | Part::Floor(_) | Part::Rest(_) => {}
         }
     }
-    let unused: f64 = inputs.avail.iter().zip(&run.g).map(|(a, g)| a - g).sum();
-    if reserve_short || unused < grid.states.alert_margin_mw - met(grid.states.alert_margin_mw) {
+    // Unused generation is headroom: availability less output, spill included.
+    let output = run.g.iter().zip(&run.spill).map(|(g, s)| g + s);
+    let unused: f64 = inputs.avail.iter().sum::<f64>() - output.sum::<f64>();
+    if alert || unused < grid.states.alert_margin_mw - met(grid.states.alert_margin_mw) {
         OperatingState::Alert
     } else {
         OperatingState::Normal
