@@ -18,6 +18,9 @@
 //! 5. storage plants in proportion to their availability, by the same filling;
 //! 6. least total line flow.
 //!
+//! A run that sends MW both ways on a lossy line is repeated with the line fixed to
+//! each way (see [`Choice`]), so that the schedule is the optimum over one-way flows.
+//!
 //! *Why it is optimal.* Each step is a linear programme over the face the earlier
 //! steps left, and the simplex method ends at an optimum of it; pinning the non-basic
 //! columns with non-zero reduced cost leaves exactly that optimum's face. So tier
@@ -31,8 +34,8 @@
 //!
 //! If a step fails (an iteration limit, a singular basis), the point stands: it meets
 //! every step answered before, and a warning is logged. If the network has no
-//! feasible point even without ramps, the schedule is all zero (see
-//! [`Dispatch::zero`]).
+//! feasible one-way point with the ramps, they are relaxed; if none even without,
+//! the schedule is all zero (see [`Dispatch::zero`]).
 
 use super::inputs::Inputs;
 use super::network::{Network, Way};

@@ -50,8 +50,9 @@
 //!   output", which could be raised by burning spill as losses on lines run both
 //!   ways); then storage plants share the rest with equal
 //!   `g_p / avail_p` as far as the network allows (progressive filling); then least
-//!   total line flow, and lossless lines keep their net flow only, so no line carries
-//!   both ways (rule 7). The engine is deterministic, and nothing iterates a hash map,
+//!   total line flow. No line carries both ways (rule 7): lossless lines keep their
+//!   net flow only, and a lossy line an optimum uses both ways is fixed to each way in
+//!   turn, keeping the better (the direction choice in `dispatch`). The engine is deterministic, and nothing iterates a hash map,
 //!   so the same input gives a bit-identical schedule.
 //! - **States (rule 8):** see [`state`]. The state is judged on the unrestricted run;
 //!   the emitted schedule is the run under the emitted state's restrictions.
