@@ -1,5 +1,6 @@
 //! Integration tests: the real `vakhsh` binary, real TCP, real HTTP.
 
+mod area_balance;
 mod check_config;
 mod connections;
 mod crash;
