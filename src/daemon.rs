@@ -12,12 +12,16 @@ use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 /// Exit status of a process stopped by a second signal, as shells report SIGINT.
 const SECOND_SIGNAL_EXIT: i32 = 130;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Caught before anything listens: a signal sent while the daemon starts (recovering
+    // its log, say) drains it like any other, instead of killing it.
+    let caught = catch_signals().context("cannot catch SIGTERM and SIGINT")?;
     let daemon = config.daemon;
     let metrics = Metrics::new();
     let status = Arc::new(Status::default());
@@ -77,7 +81,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if http.is_some() {
         intake.open(running.lines(), shutdown.clone());
     }
-    tokio::spawn(signals(shutdown.clone(), status.clone()));
+    tokio::spawn(signals(caught, shutdown.clone(), status.clone()));
 
     let report = tokio::select! {
         report = running.finish() => report?,
@@ -105,20 +109,21 @@ async fn end_of_grace(shutdown: CancellationToken, grace: Duration, over: Cancel
     over.cancel();
 }
 
+/// SIGTERM and SIGINT, held from now on until [`signals`] takes them.
+fn catch_signals() -> std::io::Result<[Signal; 2]> {
+    Ok([
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    ])
+}
+
 /// First SIGINT/SIGTERM: begin draining. Second: exit at once.
-async fn signals(shutdown: CancellationToken, status: Arc<Status>) {
-    let mut terminate =
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                return;
-            }
-        };
+async fn signals(caught: [Signal; 2], shutdown: CancellationToken, status: Arc<Status>) {
+    let [mut terminate, mut interrupt] = caught;
     for count in 0.. {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
         if count > 0 {
             tracing::warn!("second signal: exiting without draining");

@@ -2,7 +2,8 @@
 //!
 //! A tick's schedule becomes a decision when it is the first, when the operating state
 //! changes, when any figure moves by more than `deadband_mw` since the last decision,
-//! or when `heartbeat` of event time has passed without one. Figures are written in
+//! when its line ramps were relaxed or the tick before it had them relaxed, or when
+//! `heartbeat` of event time has passed without one. Figures are written in
 //! MW rounded to 1e-6 MW (one watt), so files are stable and diffable.
 
 use crate::grid::{Grid, GridState};
@@ -19,7 +20,8 @@ pub enum Trigger {
     Initial,
     /// The operating state changed.
     StateChange,
-    /// A figure moved by more than the deadband.
+    /// A figure moved by more than the deadband, or the line ramps were relaxed for
+    /// this tick or the one before.
     Change,
     /// Nothing moved for a whole heartbeat.
     Heartbeat,
@@ -61,6 +63,7 @@ impl Emitter {
         let trigger = match &self.last {
             None => Trigger::Initial,
             Some((_, last)) if last.state != schedule.state => Trigger::StateChange,
+            Some((_, last)) if ramps_relaxed(last, schedule) => Trigger::Change,
             Some((_, last)) if moved(last, schedule, grid.schedule.deadband_mw) => Trigger::Change,
             Some((at, _)) if ts.micros_since(*at) >= micros(grid.schedule.heartbeat) => {
                 Trigger::Heartbeat
@@ -124,6 +127,14 @@ impl Decider {
     }
 }
 
+/// True when the line ramps were relaxed for `schedule`'s tick or for `last`'s. A relaxed
+/// tick's flows jumped past the ramps, so each one is on record (rule 3: the decision
+/// says so), and so is the tick after, which shows the ramps binding again. Every
+/// relaxed tick being emitted, a relaxed `last` is always the tick just before.
+fn ramps_relaxed(last: &Schedule, schedule: &Schedule) -> bool {
+    last.ramps_relaxed || schedule.ramps_relaxed
+}
+
 /// True when any figure differs by more than `deadband` MW.
 fn moved(a: &Schedule, b: &Schedule, deadband: f64) -> bool {
     let far = |x: f64, y: f64| (x - y).abs() > deadband;
@@ -172,6 +183,7 @@ pub struct Wire<'a> {
     seq: u64,
     state: &'static str,
     trigger: &'static str,
+    ramps_relaxed: bool,
     reserve_mw: f64,
     reserve_required_mw: f64,
     balance: Balance,
@@ -238,6 +250,7 @@ impl Wire<'_> {
             ts: self.ts,
             seq: self.seq,
             state: self.state.to_string(),
+            ramps_relaxed: self.ramps_relaxed,
             balance: self.balance,
             contracts: self
                 .contracts
@@ -312,6 +325,7 @@ fn wire<'a>(grid: &'a Grid, ts: Timestamp, seq: u64, trigger: Trigger, s: &Sched
         seq,
         state: s.state.as_str(),
         trigger: trigger.as_str(),
+        ramps_relaxed: s.ramps_relaxed,
         reserve_mw: mw(s.reserve_mw),
         reserve_required_mw: mw(s.reserve_required_mw),
         balance: Balance {
@@ -452,13 +466,48 @@ mod tests {
     }
 
     #[test]
+    fn emits_every_tick_whose_ramps_were_relaxed_and_the_tick_after() {
+        let grid = grid();
+        let mut emitter = Emitter::default();
+        let mut relaxed = schedule(50.0);
+        relaxed.ramps_relaxed = true;
+        assert_eq!(
+            emitter.offer(&grid, at(0), &schedule(50.0)),
+            Some((Trigger::Initial, 1))
+        );
+        assert_eq!(
+            emitter.offer(&grid, at(1), &relaxed),
+            Some((Trigger::Change, 2))
+        );
+        assert_eq!(
+            emitter.offer(&grid, at(2), &relaxed),
+            Some((Trigger::Change, 3)),
+            "relaxed again, though no figure moved"
+        );
+        assert_eq!(
+            emitter.offer(&grid, at(3), &schedule(50.0)),
+            Some((Trigger::Change, 4)),
+            "the ramps bind again"
+        );
+        assert_eq!(emitter.offer(&grid, at(4), &schedule(50.0)), None);
+        relaxed.state = OperatingState::Alert;
+        assert_eq!(
+            emitter.offer(&grid, at(5), &relaxed),
+            Some((Trigger::StateChange, 5)),
+            "a state change says more than a change"
+        );
+    }
+
+    #[test]
     fn figures_are_what_the_line_reads_back() {
         let grid = grid();
+        let mut schedule = schedule(1.0 / 3.0);
+        schedule.ramps_relaxed = true;
         let decided = Decided {
             ts: at(0),
             seq: 7,
             trigger: Trigger::Change,
-            schedule: schedule(1.0 / 3.0),
+            schedule,
         };
         let line = decided.wire(&grid).line();
         assert_eq!(

@@ -1,13 +1,16 @@
 //! `vakhsh diff A B`: what changed between two decision logs — energy per contract
-//! and per tier, hours per state, and when and where the schedules first and most
-//! diverged.
+//! and per tier, hours per state, decisions with relaxed line ramps, and when and where
+//! the schedules first and most diverged.
 //!
 //! Decisions are compared as step functions of event time, over the window both files
 //! cover (each covers its first decision to its last): at every instant of that window
 //! at which either log has a decision, the decisions in force in A and in B are compared
 //! figure by figure (state, balance, each plant, load, contract, line and tier). Energy
 //! is totalled by the rule of [`crate::totals`] over the same window, so that a file
-//! compared with itself shows the MWh its replay printed.
+//! compared with itself shows the MWh its replay printed. Relaxed ramps are counted per
+//! side over that window, not compared instant by instant: a relaxed tick's flows
+//! already differ wherever they matter, and the count says which configuration needed
+//! the relaxation how often.
 
 use crate::totals::{Figures, LineError, Totals, Window};
 use std::collections::{BTreeMap, BTreeSet};
@@ -271,6 +274,11 @@ impl std::fmt::Display for Report {
             "decisions: A {}, B {}",
             self.a.decisions, self.b.decisions
         );
+        let _ = writeln!(
+            out,
+            "decisions with relaxed ramps: A {}, B {}",
+            self.a.ramps_relaxed, self.b.ramps_relaxed
+        );
         match (&self.first, &self.largest) {
             (Some(first), Some(largest)) => {
                 let _ = writeln!(
@@ -335,6 +343,34 @@ mod tests {
             0.5 * 100.0
         );
         assert!(diff(&a, &a).unwrap().first.is_none());
+    }
+
+    #[test]
+    fn counts_each_side_s_decisions_with_relaxed_ramps() {
+        let a = [
+            line("2027-07-01T00:00:00Z", "normal", 1000.0),
+            line("2027-07-01T01:00:00Z", "normal", 1000.0),
+        ]
+        .join("\n");
+        let relaxed = line("2027-07-01T00:30:00Z", "normal", 1000.0).replacen(
+            r#""balance""#,
+            r#""ramps_relaxed":true,"balance""#,
+            1,
+        );
+        let b = [
+            line("2027-07-01T00:00:00Z", "normal", 1000.0),
+            relaxed,
+            line("2027-07-01T01:00:00Z", "normal", 1000.0),
+        ]
+        .join("\n");
+        let report = diff(&a, &b).unwrap();
+        assert_eq!((report.a.ramps_relaxed, report.b.ramps_relaxed), (0, 1));
+        assert!(
+            report
+                .to_string()
+                .contains("decisions with relaxed ramps: A 0, B 1\n"),
+            "{report}"
+        );
     }
 
     #[test]

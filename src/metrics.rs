@@ -11,7 +11,7 @@ use crate::grid::Grid;
 use crate::latency::collector::LatencyCollector;
 use crate::latency::{Latency, Recorder, Stage};
 use crate::reject::Reason;
-use crate::schedule::{OperatingState, Schedule};
+use crate::schedule::{OperatingState, Schedule, Served};
 use crate::sink::retry::OutputFile;
 use prometheus::{
     CounterVec, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec,
@@ -43,6 +43,8 @@ pub struct Metrics {
     unknown: TypeCounters,
     decisions: Vec<IntCounter>,
     pub ticks: IntCounter,
+    /// Ticks whose line ramps left no feasible schedule and were relaxed.
+    pub ramps_relaxed: IntCounter,
     /// The ingest sequence up to which the event log is on stable storage.
     pub log_synced: IntGauge,
     /// Stage latencies; `None` when only the counters are kept.
@@ -73,6 +75,7 @@ struct GridGauges {
     reserve_held: Gauge,
     reserve_required: Gauge,
     balance: GaugeVec,
+    load_shed: Gauge,
     contract_scheduled: GaugeVec,
     tier_requested: GaugeVec,
     tier_served: GaugeVec,
@@ -155,11 +158,18 @@ impl Metrics {
         for listener in ["tcp", "http"] {
             auth_failures.with_label_values(&[listener]);
         }
-        let ticks = IntCounter::new("vakhsh_ticks_total", "Schedule ticks evaluated.")
-            .expect("valid metric");
-        registry
-            .register(Box::new(ticks.clone()))
-            .expect("metric registered once");
+        let counter = |name: &str, help: &str| {
+            let counter = IntCounter::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(counter.clone()))
+                .expect("metric registered once");
+            counter
+        };
+        let ticks = counter("vakhsh_ticks_total", "Schedule ticks evaluated.");
+        let ramps_relaxed = counter(
+            "vakhsh_ramps_relaxed_total",
+            "Schedule ticks whose line ramps left no feasible schedule and were relaxed.",
+        );
         let log_synced = IntGauge::new(
             "vakhsh_event_log_synced_sequence",
             "Ingest sequence of the last event the event log has synced to stable storage.",
@@ -273,6 +283,10 @@ impl Metrics {
                 "The latest decision's balance: generation, domestic_served, exports, transit, losses, spill, unserved.",
                 &["figure"],
             ),
+            load_shed: gauge(
+                "vakhsh_load_shed_watts",
+                "Domestic load and firm data-center demand not served (load shed; flexible data-center demand is not counted), latest decision.",
+            ),
             contract_scheduled: gauge_vec(
                 "vakhsh_contract_scheduled_watts",
                 "Scheduled power per contract, latest decision.",
@@ -310,6 +324,7 @@ impl Metrics {
                 .map(|t| decisions.with_label_values(&[t.as_str()]))
                 .collect(),
             ticks,
+            ramps_relaxed,
             solve,
             grid,
             channel_depth,
@@ -397,6 +412,7 @@ impl Metrics {
             reserve_held: g.reserve_held.clone(),
             reserve_required: g.reserve_required.clone(),
             balance: BALANCE_FIGURES.map(|figure| one(&g.balance, figure)),
+            load_shed: g.load_shed.clone(),
             contracts: grid
                 .contracts
                 .iter()
@@ -432,6 +448,7 @@ pub struct GridHandles {
     reserve_held: Gauge,
     reserve_required: Gauge,
     balance: [Gauge; 7],
+    load_shed: Gauge,
     contracts: Vec<Gauge>,
     lines: Vec<Gauge>,
     /// Requested, served and unserved per tier, resolved as each tier first appears.
@@ -465,6 +482,7 @@ impl GridHandles {
         for (gauge, mw) in self.balance.iter().zip(figures) {
             gauge.set(watts(mw));
         }
+        self.load_shed.set(shed_watts(schedule));
         for (gauge, c) in self.contracts.iter().zip(&schedule.contracts) {
             gauge.set(watts(c.scheduled_mw));
         }
@@ -490,6 +508,15 @@ impl GridHandles {
             gauge.set(watts(*flow));
         }
     }
+}
+
+/// The load a schedule sheds, in watts: the shortfall of every load and of every data
+/// center's firm part. Flexible data-center demand is interruptible by contract, so its
+/// curtailment is not shed load (rule 8), unlike the `unserved` balance figure.
+fn shed_watts(schedule: &Schedule) -> f64 {
+    let short = |x: &Served| watts(x.requested_mw) - watts(x.served_mw);
+    let firm = schedule.data_centers.iter().map(|[firm, _]| firm);
+    schedule.loads.iter().chain(firm).map(short).sum()
 }
 
 impl Default for Metrics {

@@ -777,6 +777,11 @@ async fn schedule(
             let Some(decided) = decided else {
                 continue;
             };
+            // Every tick whose ramps were relaxed is a decision (`Emitter::offer`), so
+            // this counts them all.
+            if decided.schedule.ramps_relaxed {
+                metrics.ramps_relaxed.inc();
+            }
             log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
             gauges.observe(&decided.schedule);
             let out = DecisionOut {

@@ -1,12 +1,15 @@
 //! Energy and time totals of a run, integrated from its decisions: MWh per contract,
-//! unserved MWh per tier, spilled MWh, hours in each operating state.
+//! unserved MWh per tier, spilled MWh, hours in each operating state; and how many
+//! decisions had their line ramps relaxed.
 //!
 //! One rule, which replay summaries and `vakhsh diff` both use, so their numbers agree
 //! exactly: a decision's figures, as its line has them (MW rounded to 1e-6), hold from
 //! its `ts` until the next decision's (that is what the deadband promises: nothing
 //! moved by more than it in between); the last decision ends the window and adds
 //! nothing, because a decision file does not say how long its last decision held.
-//! Each span adds MW × hours, in decision order.
+//! Each span adds MW × hours, in decision order. Every tick whose ramps were relaxed is
+//! a decision (see [`crate::decision`]), so the relaxed decisions inside the window are
+//! counted, not integrated: they are the relaxed ticks.
 
 use crate::schedule::Balance;
 use crate::time::Timestamp;
@@ -19,6 +22,9 @@ pub struct Figures {
     pub ts: Timestamp,
     pub seq: u64,
     pub state: String,
+    /// Absent from files written before decisions carried it: false.
+    #[serde(default)]
+    pub ramps_relaxed: bool,
     pub balance: Balance,
     pub contracts: Vec<Contract>,
     pub tiers: Vec<Tier>,
@@ -139,6 +145,8 @@ pub struct Totals {
     pub unserved_mwh: BTreeMap<u32, f64>,
     pub spill_mwh: f64,
     pub state_hours: BTreeMap<String, f64>,
+    /// Decisions inside the window whose line ramps were relaxed.
+    pub ramps_relaxed: u64,
     /// Only event time inside this window counts; all of it when `None`.
     window: Option<Window>,
     /// The decision being integrated and when it started.
@@ -161,6 +169,9 @@ impl Totals {
         let at = figures.micros();
         self.close(at);
         self.decisions += 1;
+        if figures.ramps_relaxed && self.window.is_none_or(|w| w.from <= at && at <= w.until) {
+            self.ramps_relaxed += 1;
+        }
         self.open = Some((at, figures));
     }
 
@@ -201,7 +212,7 @@ impl std::fmt::Display for Totals {
         for (state, hours) in &self.state_hours {
             write!(f, " {state} {hours:.3}")?;
         }
-        Ok(())
+        write!(f, "\ndecisions with relaxed ramps: {}", self.ramps_relaxed)
     }
 }
 
@@ -213,6 +224,11 @@ mod tests {
         format!(
             r#"{{"ts":"{ts}","seq":1,"state":"{state}","balance":{{"generation_mw":0,"domestic_served_mw":0,"exports_mw":0,"transit_mw":0,"losses_mw":0,"spill_mw":10,"unserved_mw":0}},"contracts":[{{"contract":"x","requested_mw":100,"scheduled_mw":{scheduled},"reason":"ok"}}],"tiers":[{{"tier":2,"requested_mw":50,"served_mw":{served}}}]}}"#
         )
+    }
+
+    /// `line` with its line ramps relaxed.
+    fn relaxed(line: String) -> String {
+        line.replacen(r#""balance""#, r#""ramps_relaxed":true,"balance""#, 1)
     }
 
     fn totals(lines: &[String], window: Option<Window>) -> Totals {
@@ -259,6 +275,33 @@ mod tests {
         assert_eq!(totals.exported_mwh["x"], 100.0 * 0.25 + 40.0 * 0.5);
         assert_eq!(totals.state_hours["normal"], 0.25);
         assert_eq!(totals.state_hours["alert"], 0.5);
+    }
+
+    #[test]
+    fn decisions_with_relaxed_ramps_are_counted_inside_the_window() {
+        let lines = [
+            line("2027-01-11T00:00:00Z", "normal", 100.0, 50.0),
+            relaxed(line("2027-01-11T00:30:00Z", "normal", 40.0, 20.0)),
+            relaxed(line("2027-01-11T01:30:00Z", "normal", 1000.0, 0.0)),
+        ];
+        assert_eq!(
+            totals(&lines[..1], None).ramps_relaxed,
+            0,
+            "a line without the field had its ramps bound"
+        );
+        assert_eq!(totals(&lines, None).ramps_relaxed, 2);
+        let window = Window {
+            from: at("2027-01-11T00:15:00Z"),
+            until: at("2027-01-11T01:00:00Z"),
+        };
+        let totals = totals(&lines, Some(window));
+        assert_eq!(totals.ramps_relaxed, 1);
+        assert!(
+            totals
+                .to_string()
+                .ends_with("\ndecisions with relaxed ramps: 1"),
+            "{totals}"
+        );
     }
 
     #[test]

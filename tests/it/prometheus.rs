@@ -1,13 +1,16 @@
 //! A real Prometheus server on loopback scrapes a running daemon; its query API must
 //! see a finite ingest → decision p99, from the histogram's buckets and from the HDR
-//! summary, and the grid gauges of the latest decision.
+//! summary, and the grid gauges of the latest decision. And every metric the Grafana
+//! dashboard and the alert rules name is one a running daemon serves.
 //!
-//! Needs the `prometheus` binary (Debian's `prometheus` package; `.ci/run` installs
-//! it). Without it the test says so and passes, except under CI, where it fails.
+//! The scrape needs the `prometheus` binary (Debian's `prometheus` package; `.ci/run`
+//! installs it). Without it that test says so and passes, except under CI, where it
+//! fails.
 
-use crate::daemon::snapshot;
+use crate::daemon::{at, snapshot};
 use crate::support::{Daemon, eventually};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -167,4 +170,59 @@ fn prometheus_scrapes_the_latency_histogram_and_the_grid_gauges() {
         r.first().is_some_and(|s| value(s) == generation)
     });
     assert!(daemon.stop("-TERM").0.success());
+}
+
+/// A metric renamed or removed in the daemon but not in a deploy file would leave a panel
+/// empty or an alert silent, without any error.
+#[test]
+fn the_dashboard_and_the_alert_rules_name_only_metrics_the_daemon_serves() {
+    let mut daemon = Daemon::start(&[]);
+    let mut lines = snapshot(0, 400.0);
+    lines.push(format!(
+        r#"{{"type":"heartbeat","ts":"{}","source":"gw-1"}}"#,
+        at(10)
+    ));
+    daemon.send(&lines);
+    // The per-tier gauges appear with the first decision that has the tier; a page is
+    // read family by family, so they are surely on the page begun after one that
+    // counted the decision.
+    daemon.wait_for_metrics("a decision", |m| m.sum("vakhsh_decisions_total") >= 1.0);
+    let page = daemon.wait_for_metrics("a page after it", |_| true);
+    let served: BTreeSet<&str> = page
+        .0
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|line| line.split(' ').next())
+        .collect();
+    for file in ["deploy/grafana/vakhsh.json", "deploy/prometheus/alerts.yml"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(path).unwrap();
+        let named = metric_names(&text);
+        assert!(named.len() > 5, "{file}: {named:?}");
+        for name in named {
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .filter_map(|suffix| name.strip_suffix(suffix))
+                .find(|family| served.contains(family))
+                .unwrap_or(name);
+            assert!(
+                served.contains(family),
+                "{file} names {name}, which the daemon does not serve"
+            );
+        }
+    }
+    assert!(daemon.stop("-TERM").0.success());
+}
+
+/// The `vakhsh_…` metric names in `text`.
+fn metric_names(text: &str) -> BTreeSet<&str> {
+    text.match_indices("vakhsh_")
+        .map(|(start, _)| {
+            let rest = &text[start..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .collect()
 }
