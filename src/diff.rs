@@ -16,7 +16,8 @@ use crate::totals::{Figures, LineError, Totals, Window};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-/// Figures closer than this (MW) are equal: the logs are rounded to 1e-6.
+/// Figures closer than this (MW) are equal: a difference of less than a watt is not
+/// one an operator acts on (the logs are rounded to 1e-8).
 const EQUAL: f64 = 1e-6;
 
 /// Why two decision files cannot be compared.

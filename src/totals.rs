@@ -3,7 +3,7 @@
 //! decisions had their line ramps relaxed.
 //!
 //! One rule, which replay summaries and `vakhsh diff` both use, so their numbers agree
-//! exactly: a decision's figures, as its line has them (MW rounded to 1e-6), hold from
+//! exactly: a decision's figures, as its line has them (MW rounded to 1e-8), hold from
 //! its `ts` until the next decision's (that is what the deadband promises: nothing
 //! moved by more than it in between); the last decision ends the window and adds
 //! nothing, because a decision file does not say how long its last decision held.

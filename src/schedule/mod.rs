@@ -59,7 +59,7 @@
 //! - **Reasons:** see [`reason`] for the heuristic and its order.
 //!
 //! Optima are kept exactly, by pinning each step's optimal face rather than by a
-//! fixing with a tolerance; outputs within 1e-6 MW of a bound snap to it, so no
+//! fixing with a tolerance; outputs within 1e-8 MW of a bound snap to it, so no
 //! rounding noise reaches a decision.
 
 mod dispatch;
@@ -198,8 +198,10 @@ pub struct Scheduler {
     spent: Option<network::Network>,
 }
 
-/// Distance within which a figure snaps to its bound.
-const SNAP: f64 = 1e-6;
+/// Distance within which a figure snaps to its bound: the engine's tolerance (1e-9)
+/// with room, and small enough that what snapping moves, at most 1e-8 MW a figure,
+/// cannot put an area out of balance by rule 3's 1e-6 MW.
+const SNAP: f64 = 1e-8;
 
 fn snap(x: f64, lo: f64, hi: f64) -> f64 {
     if !x.is_finite() || x <= lo + SNAP {

@@ -1,13 +1,13 @@
-//! SPEC's rule 3, checked from outside on what decisions report: at every area,
+//! The product contract's rule 3, checked from outside on what decisions report: at every area,
 //! setpoints + what its lines deliver in − what they take out − served loads and
 //! data-center parts − scheduled contracts leaving there + transits and imports entering
 //! there = 0, within 1e-6 MW, with one net flow per line.
 //!
 //! Each scenario is simulated for six hours and replayed by the real binary, and every
 //! decision line is read back as plain JSON. The arithmetic is this test's own, from
-//! SPEC's words, and exact (see [`Exact`]): figures are printed to the watt, so residuals
-//! of exactly 1e-6 MW are common, and a floating-point sum would pass or fail them by
-//! the order of its terms. The worst residual of each scenario is printed:
+//! the contract's words, and exact (see [`Exact`]): figures are printed in decimals, and
+//! a floating-point sum of them carries noise of its own that would pass or fail a
+//! residual near the tolerance by the order of its terms. The worst residual of each scenario is printed:
 //! `cargo test --test it area_balance -- --nocapture`.
 
 use crate::support::{default_config, exclusive, replay, simulate};
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::fmt;
 use vakhsh::grid::{AreaKind, Grid};
 
-/// The issue asks for six hours of each scenario. With the debug build both take about
+/// Six hours of each scenario, every decision checked. With the debug build both take about
 /// 40 s of test time on two shared cores: simulating 2–3 s, replaying 8–12 s each.
 const DURATION: &str = "6h";
 
