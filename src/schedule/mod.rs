@@ -196,6 +196,10 @@ pub struct Scheduler {
     warm: Option<simplex::Warm>,
     /// The last tick's network, whose buffers the next tick reuses.
     spent: Option<network::Network>,
+    /// Whether the last tick's state restrictions took MW away from the schedule the
+    /// tiers alone gave, so that the rules ran again under them. Like `warm`, it only
+    /// saves work (see `keep_from`).
+    restricting: bool,
 }
 
 /// Distance within which a figure snaps to its bound: the engine's tolerance (1e-9)
@@ -220,6 +224,7 @@ impl Scheduler {
             memory: SchedulerState::default(),
             warm: None,
             spent: None,
+            restricting: false,
         }
     }
 
@@ -241,11 +246,12 @@ impl Scheduler {
             elapsed_min: ts.micros_since(last) as f64 / 60e6,
         });
         let inputs = Inputs::new(&grid, ts, state, previous);
-        // A restricted state usually follows one: only then is a checkpoint worth its
-        // copy. Either way the tiers reach the same optima.
+        // A tick whose restrictions take MW away usually follows one: only then is a
+        // checkpoint worth its copy. Either way the tiers reach the same optima.
         let keep_from = match self.memory.current {
             OperatingState::Normal => None,
-            _ => inputs.restrictable_tier(),
+            _ if self.restricting => inputs.restrictable_tier(),
+            _ => None,
         };
         let run = dispatch(
             &grid,
@@ -263,18 +269,24 @@ impl Scheduler {
             OperatingState::Normal => None,
             _ => Some(inputs.restricted(&grid, emitted)),
         };
+        let takes_away = restricted.as_ref().is_some_and(|restricted| {
+            let caps = restricted.consumers.iter().map(|c| c.cap);
+            caps.zip(&unrestricted.served)
+                .any(|(cap, &served)| served > cap + SNAP)
+        });
+        self.restricting = takes_away;
         let schedule = match restricted {
-            Some(restricted)
-                if restricted
-                    .consumers
-                    .iter()
-                    .zip(&inputs.consumers)
-                    .any(|(a, b)| a.cap != b.cap) =>
-            {
+            // The restrictions take away MW the tiers alone gave: the rules run again
+            // under them.
+            Some(restricted) if takes_away => {
                 let run = dispatch::resume(&grid, &restricted, checkpoint);
                 build(&grid, ts, emitted, &restricted, &run)
             }
-            _ => build(&grid, ts, emitted, &inputs, &unrestricted),
+            // They cut only what got nothing, as in a rationed winter: the schedule
+            // meets them, and since they only shrink the programme, it is still its
+            // lexicographic optimum.
+            Some(restricted) => build(&grid, ts, emitted, &restricted, &unrestricted),
+            None => build(&grid, ts, emitted, &inputs, &unrestricted),
         };
         self.memory.last_tick = Some(ts);
         self.memory.line_flows.clone_from(&schedule.lines);
