@@ -1,183 +1,377 @@
-//! Rule 10 against an independent oracle: on random networks and snapshots, the
-//! scheduler's served MW per tier equals the lexicographic programme's optimum, its
-//! first-tick state is the state the docs judge, and every decision is feasible.
+//! Rules 1–10 against an independent oracle: on random networks and snapshots, every
+//! figure a decision reports — each load's, data-center part's and contract's MW, the
+//! reserve, the tier totals, the state, whether ramps were relaxed, the waste — equals
+//! the programme's, and the decision is feasible as it reports it: every area balances
+//! on the net flows, every line is within its range, the reserve is headroom.
 
 use crate::oracle::network::{self, Rng, Sizes};
-use crate::oracle::{self, Outcome};
+use crate::oracle::{self, Outcome, Short};
 use proptest::prelude::*;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use vakhsh::grid::{ContractKind, Grid, GridState};
-use vakhsh::schedule::{Schedule, Scheduler};
+use vakhsh::schedule::{OperatingState, Schedule, Scheduler};
+use vakhsh::time::Timestamp;
 
 /// Rule 10's tolerance: 1e-6 relative, with a 1e-6 MW floor.
 fn tol(x: f64) -> f64 {
-    1e-6_f64.max(1e-6 * x.abs())
+    oracle::met(x)
 }
 
-/// The MW a later tier can gain from what the oracle gives up when it fixes an earlier
-/// tier: its 1e-9 MW fixing slack, or its solver's feasibility tolerance (about 1e-7
-/// MW), or with loose fixings 1e-7 MW + 1e-9 relative. A transit costs the domestic
-/// side only its losses, so each MW given up can buy up to 1 / loss_fraction MW of
-/// transit: with a 2% line, 1e-7 MW becomes 5e-6 MW, above rule 10's 1e-6 MW floor
-/// for a tier whose optimum is 0. The scheduler keeps its optima exactly (it pins
-/// optimal faces), so the allowance is the oracle's alone.
-fn amplified_slack(grid: &Grid, o: &Outcome) -> f64 {
-    let cheapest = grid
-        .lines
-        .iter()
-        .map(|l| l.loss_fraction)
-        .filter(|&l| l > 0.0)
-        .fold(1.0, f64::min);
-    let given_up = if o.loose { 1e-6 } else { 2e-7 };
-    given_up / cheapest
+/// What the oracle's own figures may be off by, on top of rule 10's tolerance. It holds
+/// every optimum exactly, so they carry only its LP solver's rounding: over 10,000
+/// sweep cases the largest difference on a figure that agreed was 2.7e-9 MW, 0.3% of
+/// rule 10's 1e-6 MW floor. When the rounding leaves a step no solution, that step
+/// gives up `o.slack` of each optimum held before it (1e-13 to 1e-7 MW, plus 1% of
+/// that per MW), and a later step can buy it back amplified: a transit netting against
+/// domestic flow cost the domestic side 1/2,200 of its MW in one sweep case, and a
+/// load 0.03% dearer to reach than its tier-mate can be given 3,300 MW of the tier's
+/// share per MW given up. Hence 10,000 times the slack of a 1,000 MW figure.
+fn oracle_slack(o: &Outcome) -> f64 {
+    1e4 * o.slack.of(1000.0)
 }
 
-/// Served and requested MW per tier agree with the oracle.
-fn assert_tiers(grid: &Grid, s: &Schedule, o: &Outcome, what: &str) {
-    let extra = amplified_slack(grid, o);
-    for (&tier, want) in &o.tiers {
-        let got = s.tiers.iter().find(|t| t.tier == tier);
-        let (requested, served) = got.map_or((0.0, 0.0), |t| (t.requested_mw, t.served_mw));
-        assert!(
-            (served - want.served_mw).abs() <= tol(want.served_mw) + extra,
-            "{what}: tier {tier} served {served}, oracle {}",
-            want.served_mw
-        );
-        assert!(
-            (requested - want.requested_mw).abs() <= tol(want.requested_mw),
-            "{what}: tier {tier} requested {requested}, oracle {}",
-            want.requested_mw
-        );
-    }
-    for t in &s.tiers {
-        assert!(
-            o.tiers.contains_key(&t.tier) || t.requested_mw == 0.0,
-            "{what}: tier {} not in the oracle",
-            t.tier
-        );
-    }
+/// A figure compared with the oracle's: rule 10's tolerance plus the oracle's own.
+fn near(got: f64, want: f64, o: &Outcome) -> bool {
+    (got - want).abs() <= tol(want) + oracle_slack(o)
 }
 
-/// The decision is physically and contractually feasible.
-fn assert_feasible(grid: &Grid, state: &GridState, s: &Schedule, o: &Outcome, what: &str) {
-    let mut balance = vec![0.0; grid.areas.len()];
-    for (p, plant) in grid.plants.iter().enumerate() {
-        let g = s.plants[p];
-        assert!(
-            (-1e-9..=o.avail[p] + 1e-9).contains(&g),
-            "{what}: plant {} setpoint {g} outside [0, {}]",
-            plant.id,
-            o.avail[p]
-        );
-        balance[plant.area] += g;
-    }
-    let mut losses = 0.0;
-    for (l, line) in grid.lines.iter().enumerate() {
-        let net = s.lines[l];
-        let (lo, hi) = o.line_range[l];
-        assert!(
-            net >= lo - tol(lo) && net <= hi + tol(hi),
-            "{what}: line {} flow {net} outside [{lo}, {hi}] ({:?}, ramps dropped: {})",
-            line.id,
-            state.lines[l],
-            o.ramps_dropped
-        );
-        let (f, r) = (net.max(0.0), (-net).max(0.0));
-        let keep = 1.0 - line.loss_fraction;
-        balance[line.from] += r * keep - f;
-        balance[line.to] += f * keep - r;
-        losses += (f + r) * line.loss_fraction;
-    }
-    let mut domestic = 0.0;
-    for (i, load) in grid.loads.iter().enumerate() {
-        let x = s.loads[i];
-        assert!(x.served_mw >= -1e-9 && x.served_mw <= x.requested_mw + 1e-9);
-        balance[load.area] -= x.served_mw;
-        domestic += x.served_mw;
-    }
-    for (i, dc) in grid.data_centers.iter().enumerate() {
-        for x in s.data_centers[i] {
-            assert!(x.served_mw >= -1e-9 && x.served_mw <= x.requested_mw + 1e-9);
-            balance[dc.area] -= x.served_mw;
-            domestic += x.served_mw;
+/// What a case found wrong: a kind, for the sweep's tally, and what exactly.
+#[derive(Debug, Clone)]
+struct Finding {
+    kind: String,
+    message: String,
+}
+
+/// Collects the findings of one tick.
+struct Findings<'a> {
+    grid: &'a Grid,
+    tick: &'static str,
+    found: Vec<Finding>,
+}
+
+impl Findings<'_> {
+    fn expect(&mut self, ok: bool, kind: &str, message: impl FnOnce() -> String) {
+        if !ok {
+            self.found.push(Finding {
+                kind: kind.to_string(),
+                message: format!("{}: {}", self.tick, message()),
+            });
         }
     }
-    let mut exports = 0.0;
-    for (c, contract) in grid.contracts.iter().enumerate() {
-        let x = s.contracts[c];
-        assert!(
-            x.scheduled_mw >= -1e-9 && x.scheduled_mw <= x.requested_mw + 1e-9,
-            "{what}: contract {} scheduled {} of {}",
-            contract.id,
-            x.scheduled_mw,
-            x.requested_mw
+
+    /// One figure against the oracle's.
+    fn figure(&mut self, kind: &str, id: &str, got: f64, want: f64, o: &Outcome) {
+        self.expect(near(got, want, o), kind, || {
+            format!("{kind} {id}: {got}, oracle {want}")
+        });
+    }
+
+    /// The state emitted against the state the oracle judges, escalation being
+    /// immediate and `hold` (15 min) longer than any case.
+    fn state(&mut self, s: &Schedule, o: &Outcome, before: Option<OperatingState>) {
+        let want = before.map_or(o.judged, |b| b.max(o.judged));
+        let mut why: Vec<&str> = o.shorts.iter().map(short_kind).collect();
+        why.dedup();
+        self.expect(
+            s.state == want,
+            &format!(
+                "state {} where oracle {} {why:?}",
+                s.state.as_str(),
+                want.as_str()
+            ),
+            || format!("state {:?}, oracle {want:?} ({:?})", s.state, o.shorts),
         );
-        assert!(
-            (x.requested_mw - o.contract_requests[c]).abs() <= tol(x.requested_mw),
-            "{what}: contract {} requested {}, oracle {}",
-            contract.id,
-            x.requested_mw,
-            o.contract_requests[c]
+    }
+
+    /// Rules 2, 4 and 10: tier totals and every consumer's MW.
+    fn consumers(&mut self, s: &Schedule, o: &Outcome) {
+        let grid = self.grid;
+        for (&tier, want) in &o.tiers {
+            let got = s.tiers.iter().find(|t| t.tier == tier);
+            let (requested, served) = got.map_or((0.0, 0.0), |t| (t.requested_mw, t.served_mw));
+            self.figure("tier served", &tier.to_string(), served, want.served_mw, o);
+            let ok = (requested - want.requested_mw).abs() <= tol(want.requested_mw);
+            self.expect(ok, "tier requested", || {
+                format!(
+                    "tier {tier} requested {requested}, oracle {}",
+                    want.requested_mw
+                )
+            });
+        }
+        for t in &s.tiers {
+            let ok = o.tiers.contains_key(&t.tier) || t.requested_mw == 0.0;
+            self.expect(ok, "tier unknown", || {
+                format!("tier {} not in the oracle", t.tier)
+            });
+        }
+        for (i, load) in grid.loads.iter().enumerate() {
+            self.figure("load", &load.id, s.loads[i].served_mw, o.loads[i], o);
+        }
+        for (i, dc) in grid.data_centers.iter().enumerate() {
+            let [firm, flexible] = s.data_centers[i];
+            self.figure("dc firm", &dc.id, firm.served_mw, o.data_centers[i][0], o);
+            self.figure(
+                "dc flexible",
+                &dc.id,
+                flexible.served_mw,
+                o.data_centers[i][1],
+                o,
+            );
+        }
+        for (c, contract) in grid.contracts.iter().enumerate() {
+            let got = s.contracts[c].scheduled_mw;
+            self.figure("contract", &contract.id, got, o.contracts[c], o);
+        }
+        self.figure("reserve", "held", s.reserve_mw, o.reserve_mw, o);
+        let waste = s.balance.spill_mw + s.balance.losses_mw;
+        self.figure("waste", "spill + losses", waste, o.waste_mw, o);
+        self.expect(s.ramps_relaxed == o.ramps_relaxed, "ramps_relaxed", || {
+            format!(
+                "ramps relaxed {}, oracle {}",
+                s.ramps_relaxed, o.ramps_relaxed
+            )
+        });
+    }
+
+    /// What was asked for is reported as asked.
+    fn requests(&mut self, state: &GridState, s: &Schedule, o: &Outcome) {
+        let grid = self.grid;
+        for (i, load) in grid.loads.iter().enumerate() {
+            let (got, want) = (s.loads[i].requested_mw, state.loads[i]);
+            self.expect((got - want).abs() <= tol(want), "request", || {
+                format!("load {} requested {got}, read {want}", load.id)
+            });
+        }
+        for (i, dc) in grid.data_centers.iter().enumerate() {
+            let reading = state.data_centers[i];
+            for (part, want) in s.data_centers[i]
+                .iter()
+                .zip([reading.firm_mw, reading.flexible_mw])
+            {
+                self.expect(
+                    (part.requested_mw - want).abs() <= tol(want),
+                    "request",
+                    || {
+                        format!(
+                            "data center {} requested {}, read {want}",
+                            dc.id, part.requested_mw
+                        )
+                    },
+                );
+            }
+        }
+        for (c, contract) in grid.contracts.iter().enumerate() {
+            let (got, want) = (s.contracts[c].requested_mw, o.contract_requests[c]);
+            self.expect((got - want).abs() <= tol(want), "request", || {
+                format!("contract {} requested {got}, oracle {want}", contract.id)
+            });
+        }
+        let (got, want) = (s.reserve_required_mw, o.reserve_required_mw);
+        self.expect((got - want).abs() <= tol(want), "reserve required", || {
+            format!("reserve required {got}, oracle {want}")
+        });
+    }
+
+    /// Rules 1 and 5 on what the decision reports: setpoints within availability,
+    /// every shortfall below must-run spilled, and the reserve within the headroom
+    /// left by output (setpoints plus spill).
+    fn plants(&mut self, s: &Schedule, o: &Outcome) {
+        let grid = self.grid;
+        let mut below_must_run = 0.0;
+        for (p, plant) in grid.plants.iter().enumerate() {
+            let g = s.plants[p];
+            let ok = (-tol(0.0)..=o.avail[p] + tol(o.avail[p])).contains(&g);
+            self.expect(ok, "setpoint", || {
+                format!(
+                    "plant {} setpoint {g} outside [0, {}]",
+                    plant.id, o.avail[p]
+                )
+            });
+            below_must_run += (o.must_run[p] - g).max(0.0);
+        }
+        let spill = s.balance.spill_mw;
+        let most: f64 = o.must_run.iter().sum();
+        let ok = spill >= below_must_run - tol(below_must_run) && spill <= most + tol(most);
+        self.expect(ok, "spill", || {
+            format!("spill {spill}, must-run shortfall {below_must_run}, must-run {most}")
+        });
+        let output = s.plants.iter().sum::<f64>() + spill;
+        let headroom = o.avail.iter().sum::<f64>() - output;
+        self.expect(
+            s.reserve_mw <= headroom + tol(headroom),
+            "reserve above headroom",
+            || {
+                format!(
+                    "reserve {} above availability less output {headroom}",
+                    s.reserve_mw
+                )
+            },
         );
-        balance[contract.to] -= x.scheduled_mw;
-        match contract.kind {
-            ContractKind::Transit => balance[contract.from] += x.scheduled_mw,
-            ContractKind::Export => exports += x.scheduled_mw,
+    }
+
+    /// Rule 3 on what the decision reports: every line within its range, every area
+    /// balanced on the net flows within 1e-6 MW, and the balance totals adding up.
+    fn network(&mut self, s: &Schedule, o: &Outcome) {
+        let grid = self.grid;
+        let mut areas = vec![0.0; grid.areas.len()];
+        for (p, plant) in grid.plants.iter().enumerate() {
+            areas[plant.area] += s.plants[p];
+        }
+        let losses = self.lines(s, o, &mut areas);
+        let (domestic, unserved) = self.domestic(s, &mut areas);
+        let (exports, transit) = self.contracts(s, &mut areas);
+        for (a, net) in areas.iter().enumerate() {
+            self.expect(net.abs() <= 1e-6, "area balance", || {
+                let id = &grid.areas[a].id;
+                format!("area {id} out of balance by {net} on the reported net flows")
+            });
+        }
+        let b = s.balance;
+        let generation: f64 = s.plants.iter().sum();
+        let totals = [
+            ("generation", b.generation_mw, generation),
+            ("domestic served", b.domestic_served_mw, domestic),
+            ("unserved", b.unserved_mw, unserved),
+            ("exports", b.exports_mw, exports),
+            ("transit", b.transit_mw, transit),
+            ("losses", b.losses_mw, losses),
+            (
+                "generation less uses",
+                b.generation_mw,
+                domestic + exports + losses,
+            ),
+        ];
+        for (name, got, want) in totals {
+            self.expect((got - want).abs() <= tol(want), "balance totals", || {
+                format!("balance {name} {got}, from the decision's figures {want}")
+            });
         }
     }
-    // When the documented programme itself can only reach these tiers by sending MW
-    // both ways on a lossy line (see the oracle's `two_way`), the net flows of a
-    // decision cannot balance; that gap is the product's, not the scheduler's.
-    let two_way = o.two_way;
-    for (a, net) in balance.iter().enumerate().filter(|_| !two_way) {
-        assert!(
-            net.abs() <= 1e-6 * (1.0 + s.balance.generation_mw),
-            "{what}: area {} out of balance by {net}",
-            grid.areas[a].id
-        );
+
+    /// Each line's net flow within its range, taken out at one end and delivered less
+    /// its losses at the other; returns the losses.
+    fn lines(&mut self, s: &Schedule, o: &Outcome, areas: &mut [f64]) -> f64 {
+        let mut losses = 0.0;
+        for (l, line) in self.grid.lines.iter().enumerate() {
+            let net = s.lines[l];
+            let (lo, hi) = o.line_range[l];
+            let ok = net >= lo - tol(lo) && net <= hi + tol(hi);
+            self.expect(ok, "line range", || {
+                format!("line {} flow {net} outside [{lo}, {hi}]", line.id)
+            });
+            let (f, r) = (net.max(0.0), (-net).max(0.0));
+            let kept = 1.0 - line.loss_fraction;
+            areas[line.from] += r * kept - f;
+            areas[line.to] += f * kept - r;
+            losses += (f + r) * line.loss_fraction;
+        }
+        losses
     }
-    let b = s.balance;
-    let generation: f64 = s.plants.iter().sum();
-    assert!(
-        (b.generation_mw - generation).abs() <= tol(generation),
-        "{what}"
-    );
-    assert!(
-        (b.domestic_served_mw - domestic).abs() <= tol(domestic),
-        "{what}"
-    );
-    assert!((b.exports_mw - exports).abs() <= tol(exports), "{what}");
-    assert!(
-        two_way || (b.losses_mw - losses).abs() <= tol(losses),
-        "{what}"
-    );
-    let sum = b.domestic_served_mw + b.exports_mw + b.losses_mw;
-    assert!(
-        (b.generation_mw - sum).abs() <= tol(sum),
-        "{what}: generation {} ≠ served {} + exports {} + losses {}",
-        b.generation_mw,
-        b.domestic_served_mw,
-        b.exports_mw,
-        b.losses_mw
-    );
-    assert!(
-        (s.reserve_required_mw - o.reserve_required_mw).abs() <= tol(o.reserve_required_mw),
-        "{what}: reserve required {}, oracle {}",
-        s.reserve_required_mw,
-        o.reserve_required_mw
-    );
+
+    /// Loads and data-center parts withdrawn in their areas, within their requests;
+    /// returns the MW served and unserved.
+    fn domestic(&mut self, s: &Schedule, areas: &mut [f64]) -> (f64, f64) {
+        let grid = self.grid;
+        let loads = grid.loads.iter().map(|l| l.area).zip(&s.loads);
+        let sites = grid.data_centers.iter().zip(&s.data_centers);
+        let parts = sites.flat_map(|(dc, parts)| parts.iter().map(|x| (dc.area, x)));
+        let (mut served, mut unserved) = (0.0, 0.0);
+        for (area, x) in loads.chain(parts) {
+            let ok =
+                x.served_mw >= -tol(0.0) && x.served_mw <= x.requested_mw + tol(x.requested_mw);
+            self.expect(ok, "served bounds", || {
+                format!("served {} of {}", x.served_mw, x.requested_mw)
+            });
+            areas[area] -= x.served_mw;
+            served += x.served_mw;
+            unserved += x.requested_mw - x.served_mw;
+        }
+        (served, unserved)
+    }
+
+    /// Contracts withdrawn at `to` (and a transit injected at `from`), within their
+    /// requests; returns the MW exported and carried in transit.
+    fn contracts(&mut self, s: &Schedule, areas: &mut [f64]) -> (f64, f64) {
+        let (mut exports, mut transit) = (0.0, 0.0);
+        for (c, contract) in self.grid.contracts.iter().enumerate() {
+            let x = s.contracts[c];
+            let ok = x.scheduled_mw >= -tol(0.0)
+                && x.scheduled_mw <= x.requested_mw + tol(x.requested_mw);
+            self.expect(ok, "served bounds", || {
+                let id = &contract.id;
+                format!(
+                    "contract {id} scheduled {} of {}",
+                    x.scheduled_mw, x.requested_mw
+                )
+            });
+            areas[contract.to] -= x.scheduled_mw;
+            match contract.kind {
+                ContractKind::Transit => {
+                    areas[contract.from] += x.scheduled_mw;
+                    transit += x.scheduled_mw;
+                }
+                ContractKind::Export => exports += x.scheduled_mw,
+            }
+        }
+        (exports, transit)
+    }
+}
+
+/// A short's kind, without which consumer it was.
+fn short_kind(short: &Short) -> &'static str {
+    match short {
+        Short::Essential(_) => "essential",
+        Short::Load(_) => "load",
+        Short::FirmDc(_) => "firm dc",
+        Short::Reserve => "reserve",
+        Short::Margin => "margin",
+    }
+}
+
+/// Every check of one tick; `before` is the state emitted on the tick before.
+fn check_tick(
+    grid: &Grid,
+    tick: &'static str,
+    (state, s, o): (&GridState, &Schedule, &Outcome),
+    before: Option<OperatingState>,
+) -> Vec<Finding> {
+    let mut findings = Findings {
+        grid,
+        tick,
+        found: Vec::new(),
+    };
+    findings.expect(!o.undefined, "oracle: fair shares undefined", || {
+        "progressive filling found no member that cannot rise".into()
+    });
+    findings.state(s, o, before);
+    findings.consumers(s, o);
+    findings.requests(state, s, o);
+    findings.plants(s, o);
+    findings.network(s, o);
+    findings.found
 }
 
 /// What a case ran into, for the sweep's tally.
 #[derive(Debug, Default, Clone, Copy)]
 struct Seen {
-    two_way: u32,
-    ramps_dropped: u32,
+    ramps_relaxed: u32,
     restricted: u32,
+    /// Ticks in which the oracle gave up some slack (see `oracle_slack`).
+    slackened: u32,
 }
 
-/// One case: a fresh scheduler, a first tick and a second one `gap` seconds later.
-fn check(sizes: Sizes, seed: u64, gap: u64) -> Seen {
+impl Seen {
+    fn add(&mut self, other: Seen) {
+        self.ramps_relaxed += other.ramps_relaxed;
+        self.restricted += other.restricted;
+        self.slackened += other.slackened;
+    }
+}
+
+/// One case: a fresh scheduler, a first tick and a second one `gap` seconds later;
+/// every finding of both ticks.
+fn findings(sizes: Sizes, seed: u64, gap: u64) -> (Vec<Finding>, Seen) {
     let mut rng = Rng::new(seed);
     let grid = network::build(&network::random_grid(&mut rng, sizes));
     let ts = network::random_ts(&mut rng);
@@ -187,24 +381,35 @@ fn check(sizes: Sizes, seed: u64, gap: u64) -> Seen {
 
     let s1 = scheduler.schedule(ts, &first);
     let o1 = oracle::solve(&grid, &first, ts, None, s1.state);
-    assert_eq!(s1.state, o1.judged, "tick 1: emitted state vs judged");
-    assert_tiers(&grid, &s1, &o1, "tick 1");
-    assert_feasible(&grid, &first, &s1, &o1, "tick 1");
+    let mut found = check_tick(&grid, "tick 1", (&first, &s1, &o1), None);
 
     let ts2 = ts.saturating_add(Duration::from_secs(gap));
     let s2 = scheduler.schedule(ts2, &second);
-    let previous = Some((ts, s1.lines.clone()));
-    let o2 = oracle::solve(&grid, &second, ts2, previous, s2.state);
-    assert_eq!(s2.state, s1.state.max(o2.judged), "tick 2: escalation only");
-    assert_tiers(&grid, &s2, &o2, "tick 2");
-    assert_feasible(&grid, &second, &s2, &o2, "tick 2");
+    let previous: (Timestamp, Vec<f64>) = (ts, s1.lines.clone());
+    let o2 = oracle::solve(&grid, &second, ts2, Some(previous), s2.state);
+    found.extend(check_tick(
+        &grid,
+        "tick 2",
+        (&second, &s2, &o2),
+        Some(s1.state),
+    ));
+
     let mut seen = Seen::default();
     for (s, o) in [(&s1, &o1), (&s2, &o2)] {
-        seen.two_way += u32::from(o.two_way);
-        seen.ramps_dropped += u32::from(o.ramps_dropped);
-        seen.restricted += u32::from(s.state != vakhsh::schedule::OperatingState::Normal);
+        seen.add(Seen {
+            ramps_relaxed: u32::from(o.ramps_relaxed),
+            restricted: u32::from(s.state != OperatingState::Normal),
+            slackened: u32::from(o.slack.0 > 0.0),
+        });
     }
-    seen
+    (found, seen)
+}
+
+/// One case, failing with every finding.
+fn check(sizes: Sizes, seed: u64, gap: u64) {
+    let (found, _) = findings(sizes, seed, gap);
+    let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+    assert!(found.is_empty(), "{}", messages.join("\n"));
 }
 
 fn sizes() -> impl Strategy<Value = Sizes> {
@@ -262,15 +467,71 @@ proptest! {
     }
 }
 
-/// Cases earlier runs failed on, kept as regressions; each says what it caught.
+/// Cases earlier runs failed on, kept as regressions; each says what it caught. The
+/// oracle's own come first.
 #[test]
 fn kept_cases() {
-    // A tier whose optimum is 0, which the oracle serves 5e-6 MW through its solver's
-    // tolerance amplified by a transit.
-    check(sizes_of((6, 3, 2, 0, 4, 3, 2)), 7016205473813366339, 1);
-    // A transit out of a dead-end neighbor: the programme burns its MW both ways on a
-    // ramped line unless each direction stays within the ramp's reach.
+    // Fair shares held at λ × request, with λ only as exact as the solver: a member
+    // held a few 1e-11 MW above what it could get left the next step no solution, and
+    // the loose fixings the oracle fell back to gave contract k2 6.3e-6 MW, not 0.
+    check(sizes_of((6, 4, 2, 8, 6, 3, 0)), 1602730849425671069, 90);
+    // Shares held tighter than the tier total the later optima were found with left a
+    // step no solution at any slack, and the oracle panicked.
+    check(sizes_of((3, 3, 4, 0, 1, 4, 1)), 16426411113070057292, 111);
+    // On tick 2 load l2 sits behind a line losing 0.09% and costs its tier that much
+    // more than l5: 1e-9 MW of slack on a held optimum moved 1.1e-6 MW of the tier to
+    // it, whose share is 0.
+    check(sizes_of((3, 4, 0, 7, 3, 0, 0)), 12567581684212055630, 12);
+    // Rule 5: spilled output is never headroom. Storage plant p0 is held to its inflow,
+    // 41.7 MW, by its rule curve, and its min_mw (103.7) makes all of it must-run;
+    // nothing consumes it, so it is spilled. Availability 329.1 MW less output 41.7
+    // leaves 287.4 MW of headroom for a reserve of 318.6 (the largest unit): the reserve
+    // is short and the grid on alert. Counting the spill as headroom holds 318.6, normal.
+    check(sizes_of((2, 2, 0, 0, 3, 0, 0)), 277301433173583049, 25);
+    // Rule 8: unused domestic generation is availability less output. On tick 2, 114.5
+    // MW available, 45.1 of it must-run and spilled, leaves 69.4 MW unused, below the
+    // 93.5 MW margin: alert. Counting the spill as unused leaves the grid normal.
+    check(sizes_of((4, 2, 3, 0, 2, 0, 0)), 7798309489146778952, 24);
+    // Rules 3 and 7: a transit n0→n1 whose MW can only loop back from a dead-end d1.
+    // Burning them by sending MW both ways on the lossy line n0–d1 leaves n0 and d1
+    // out of balance by 4.1 MW on the net flows a decision reports; one-way flow loops
+    // them through the lossless line instead.
+    check(sizes_of((5, 2, 3, 0, 2, 1, 0)), 2588756385162765539, 39);
+    // Rule 3: with one-way flow the ramps of tick 2 leave no feasible schedule, so they
+    // are relaxed and the decision says so. Keeping them by running d2–d0 both ways
+    // leaves d0 and d2 out of balance by 2.4 MW.
+    check(sizes_of((4, 3, 4, 0, 4, 4, 0)), 13872539544006391282, 19);
+    // Rule 7: a transit out of a dead-end neighbor can only be served by burning its
+    // MW both ways on a lossy line: one-way, its tier gets 0, not 17.1 MW, and n0 and
+    // n1 balance.
     check(sizes_of((4, 3, 1, 4, 6, 2, 2)), 10965423963860245527, 35);
+    // Rule 8: shed load is never normal. Two residential loads of 132.4 and 178.8 MW
+    // behind one line derated to 66.2 MW get 59.7 MW between them: alert.
+    check(sizes_of((3, 1, 0, 2, 1, 0, 0)), 14183906700015377191, 74);
+    // Rule 1: output below min_mw is impossible. On tick 2 storage plants p0 (95.3 MW
+    // available) and p1 (82.3 MW, min_mw 36.9) share a 50.5 MW load; in proportion to
+    // availability p1 would deliver 23.4 MW and spill nothing. It must output 36.9.
+    check(sizes_of((2, 3, 1, 1, 2, 0, 0)), 1307365888596740416, 111);
+    // Rule 7 before rule 6: 91.6 MW of must-run output for a 67.9 MW load wastes 23.7
+    // MW at least; sharing the storage plants' output in proportion to availability
+    // raises p1 above its must-run while p2 and p3 spill, 25.7 MW.
+    check(sizes_of((1, 3, 0, 1, 5, 1, 0)), 14623221595933207632, 72);
+    // The oracle holds every optimum exactly: held 2.3e-9 MW below tier 1's optimum, a
+    // transit netting against domestic flow (it costs 1/2,200 of its MW) served 5e-6
+    // MW in tier 2, whose optimum is 0. (Rule 8 fails here too: firm data-center
+    // demand is shed without an alert.)
+    check(sizes_of((6, 3, 2, 0, 4, 3, 2)), 7016205473813366339, 1);
+    // Both essential loads of tier 2 seemed to rise above the common fraction, l2 by
+    // 5e-8 MW that 1e-9 MW of slack (needed for the solver's rounding) bought across
+    // a 0.03% line, and the oracle froze both there, l0 at 1.8e-9 MW instead of 58.9:
+    // the one rising least is frozen. (Rule 5 fails here too on tick 2.)
+    check(sizes_of((3, 1, 1, 4, 4, 0, 1)), 1752851106155281217, 50);
+}
+
+/// Sizes from the first seven numbers of a case line.
+fn sizes_from(v: &[u64]) -> Sizes {
+    let n = |i: usize| v[i] as usize;
+    sizes_of((n(0), n(1), n(2), n(3), n(4), n(5), n(6)))
 }
 
 /// Prints one case: `ORACLE_CASE="d n e l p c dc seed gap" cargo test --test it
@@ -283,15 +544,7 @@ fn print_case() {
         .split_whitespace()
         .map(|x| x.parse().unwrap())
         .collect();
-    let sizes = Sizes {
-        domestic: v[0] as usize,
-        neighbors: v[1] as usize,
-        extra_lines: v[2] as usize,
-        loads: v[3] as usize,
-        plants: v[4] as usize,
-        contracts: v[5] as usize,
-        data_centers: v[6] as usize,
-    };
+    let sizes = sizes_from(&v);
     let mut rng = Rng::new(v[7]);
     let tree = network::random_grid(&mut rng, sizes);
     println!("{tree:#}");
@@ -313,52 +566,61 @@ fn print_case() {
     check(sizes, v[7], v[8]);
 }
 
-/// Runs many seeds and prints every failure instead of stopping at the first:
-/// `ORACLE_SWEEP=500 cargo test --test it sweep -- --ignored --nocapture`.
+/// Runs many seeds and prints every failing case with its findings, then a tally of
+/// cases per kind of finding: `ORACLE_SWEEP=10000 cargo test --release --test it sweep
+/// -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn sweep() {
     let n: u64 = std::env::var("ORACLE_SWEEP").map_or(200, |v| v.parse().unwrap());
-    std::panic::set_hook(Box::new(|_| {}));
+    let started = std::time::Instant::now();
+    let branchings = oracle::branchings();
     let mut failures = 0;
     let mut total = Seen::default();
+    let mut tally: BTreeMap<String, u32> = BTreeMap::new();
     for seed in 0..n {
         let mut rng = Rng::new(seed.wrapping_mul(7919));
-        let sizes = Sizes {
-            domestic: rng.int(1, 6),
-            neighbors: rng.int(1, 4),
-            extra_lines: rng.int(0, 4),
-            loads: rng.int(0, 8),
-            plants: rng.int(1, 6),
-            contracts: rng.int(0, 4),
-            data_centers: rng.int(0, 2),
-        };
+        let v: Vec<u64> = [(1, 6), (1, 4), (0, 4), (0, 8), (1, 6), (0, 4), (0, 2)]
+            .iter()
+            .map(|&(lo, hi)| rng.int(lo, hi) as u64)
+            .collect();
         let gap = rng.int(1, 120) as u64;
         let case_seed = rng.next_u64();
-        let outcome = std::panic::catch_unwind(|| check(sizes, case_seed, gap));
-        if let Ok(seen) = outcome {
-            total.two_way += seen.two_way;
-            total.ramps_dropped += seen.ramps_dropped;
-            total.restricted += seen.restricted;
-        }
-        if let Err(e) = outcome {
+        let case: Vec<String> = v.iter().map(u64::to_string).collect();
+        let case = format!("{} {case_seed} {gap}", case.join(" "));
+        let Ok((found, seen)) =
+            std::panic::catch_unwind(|| findings(sizes_from(&v), case_seed, gap))
+        else {
             failures += 1;
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            println!(
-                "FAIL {} {} {} {} {} {} {} {case_seed} {gap}: {msg}",
-                sizes.domestic,
-                sizes.neighbors,
-                sizes.extra_lines,
-                sizes.loads,
-                sizes.plants,
-                sizes.contracts,
-                sizes.data_centers
-            );
+            *tally.entry("panic".into()).or_default() += 1;
+            println!("PANIC {case}");
+            continue;
+        };
+        total.add(seen);
+        if found.is_empty() {
+            continue;
+        }
+        failures += 1;
+        let mut kinds: Vec<&str> = found.iter().map(|f| f.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in &kinds {
+            *tally.entry(kind.to_string()).or_default() += 1;
+        }
+        println!("FAIL {case}: {kinds:?}");
+        for f in found.iter().take(6) {
+            println!("    {}", f.message);
         }
     }
-    println!("{failures} of {n} failed; ticks seen: {total:?}");
+    println!(
+        "{failures} of {n} cases failed in {:?}; ticks seen: {total:?}",
+        started.elapsed()
+    );
+    println!(
+        "oracle branchings on two-way relaxations: {}",
+        oracle::branchings() - branchings
+    );
+    for (kind, count) in &tally {
+        println!("{count:6}  {kind}");
+    }
 }
