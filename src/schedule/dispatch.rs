@@ -45,6 +45,10 @@ use crate::grid::Grid;
 /// How much more than the common level a member may get and still count as limited.
 const FREEZE_REL: f64 = 1e-6;
 
+/// How far outside its bounds a column's fair-share target may lie and still be
+/// reached (clamped): the engine's own tolerance.
+const SLACK: f64 = 1e-9;
+
 /// The solved figures of one run, indexed like the [`Inputs`]' vectors.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Dispatch {
@@ -579,6 +583,16 @@ fn share_evenly(engine: &mut Engine, open: &[&Item]) -> Result<bool, EngineError
     }
     let level = total / weights;
     let target = |m: &Move| level * m.weight - m.rest;
+    // A member whose pinned column already holds more than its share (a plant's
+    // must-run part) cannot be brought to it within its bounds: progressive filling
+    // shares the rest among the others.
+    let reachable = |m: &Move| {
+        let (lo, hi) = m.bounds;
+        (lo - SLACK..=hi + SLACK).contains(&target(m))
+    };
+    if !moves.iter().all(reachable) {
+        return Ok(false);
+    }
     for m in &mut moves {
         let (x, target) = (engine.value(m.col), target(m));
         engine.set_bounds(m.col, x.min(target), x.max(target));
