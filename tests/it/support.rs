@@ -313,22 +313,35 @@ impl Metrics {
 /// POSTs `body` to `path`, with `Authorization: Bearer <token>` when given; returns
 /// (status, body).
 pub fn post(http: SocketAddr, path: &str, body: &[u8], token: Option<&str>) -> (u16, String) {
+    try_post(http, path, body, token).unwrap()
+}
+
+/// [`post`], with a failed exchange as an error: a daemon at its connection limit
+/// answers 503 and closes at once, so the request may meet a closed socket instead.
+fn try_post(
+    http: SocketAddr,
+    path: &str,
+    body: &[u8],
+    token: Option<&str>,
+) -> Result<(u16, String), String> {
     let mut request = agent().post(&format!("http://{http}{path}"));
     if let Some(token) = token {
         request = request.header("Authorization", &format!("Bearer {token}"));
     }
-    let mut response = request.send(body).unwrap();
+    let mut response = request.send(body).map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    (status, response.body_mut().read_to_string().unwrap())
+    let text = response.body_mut().read_to_string();
+    Ok((status, text.map_err(|e| e.to_string())?))
 }
 
-/// POSTs `body` to `/v1/events` as [`post`] does, again while the daemon answers 503:
-/// it takes events once its pipeline runs, a moment after it starts serving HTTP.
+/// POSTs `body` to `/v1/events` as [`post`] does, again while the daemon answers 503
+/// or closes at its connection limit: it takes events once its pipeline runs, a moment
+/// after it starts serving HTTP, and frees a slot once it has seen a connection close.
 pub fn post_events(http: SocketAddr, body: &[u8], token: Option<&str>) -> (u16, String) {
     eventually(
         "the daemon to take events",
         Duration::from_secs(30),
-        || match post(http, "/v1/events", body, token) {
+        || match try_post(http, "/v1/events", body, token)? {
             (503, why) => Err(format!("503 {why}")),
             answer => Ok(answer),
         },
