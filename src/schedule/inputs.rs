@@ -239,12 +239,11 @@ impl Inputs {
             .min()
     }
 
-    /// The same tick under a state's restrictions (rule 8): in `alert` non-firm
+    /// Puts the tick under a state's restrictions (rule 8): in `alert` non-firm
     /// contracts keep only their floor part; in `emergency` every contract keeps only
     /// its floor part and flexible data-center demand is not served.
-    pub(super) fn restricted(&self, grid: &Grid, state: OperatingState) -> Inputs {
-        let mut out = self.clone();
-        for consumer in &mut out.consumers {
+    pub(super) fn restrict(&mut self, grid: &Grid, state: OperatingState) {
+        for consumer in &mut self.consumers {
             let cut = match (state, consumer.part) {
                 (OperatingState::Normal, _) => false,
                 (OperatingState::Alert, Part::Rest(c)) => {
@@ -257,7 +256,6 @@ impl Inputs {
                 consumer.cap = 0.0;
             }
         }
-        out
     }
 }
 

@@ -245,7 +245,7 @@ impl Scheduler {
             flows: &self.memory.line_flows,
             elapsed_min: ts.micros_since(last) as f64 / 60e6,
         });
-        let inputs = Inputs::new(&grid, ts, state, previous);
+        let mut inputs = Inputs::new(&grid, ts, state, previous);
         // A tick whose restrictions take MW away usually follows one: only then is a
         // checkpoint worth its copy. Either way the tiers reach the same optima.
         let keep_from = match self.memory.current {
@@ -265,28 +265,22 @@ impl Scheduler {
         self.spent = run.spent;
         let judged = state::judge(&grid, &inputs, &unrestricted);
         let emitted = self.memory.step(judged, ts, grid.states.hold);
-        let restricted = match emitted {
-            OperatingState::Normal => None,
-            _ => Some(inputs.restricted(&grid, emitted)),
-        };
-        let takes_away = restricted.as_ref().is_some_and(|restricted| {
-            let caps = restricted.consumers.iter().map(|c| c.cap);
-            caps.zip(&unrestricted.served)
-                .any(|(cap, &served)| served > cap + SNAP)
-        });
+        inputs.restrict(&grid, emitted);
+        let caps = inputs.consumers.iter().map(|c| c.cap);
+        let takes_away = caps
+            .zip(&unrestricted.served)
+            .any(|(cap, &served)| served > cap + SNAP);
         self.restricting = takes_away;
-        let schedule = match restricted {
+        let schedule = if takes_away {
             // The restrictions take away MW the tiers alone gave: the rules run again
             // under them.
-            Some(restricted) if takes_away => {
-                let run = dispatch::resume(&grid, &restricted, checkpoint);
-                build(&grid, ts, emitted, &restricted, &run)
-            }
+            let run = dispatch::resume(&grid, &inputs, checkpoint);
+            build(&grid, ts, emitted, &inputs, &run)
+        } else {
             // They cut only what got nothing, as in a rationed winter: the schedule
             // meets them, and since they only shrink the programme, it is still its
             // lexicographic optimum.
-            Some(restricted) => build(&grid, ts, emitted, &restricted, &unrestricted),
-            None => build(&grid, ts, emitted, &inputs, &unrestricted),
+            build(&grid, ts, emitted, &inputs, &unrestricted)
         };
         self.memory.last_tick = Some(ts);
         self.memory.line_flows.clone_from(&schedule.lines);
@@ -1243,7 +1237,9 @@ mod tests {
             OperatingState::Alert,
             OperatingState::Emergency,
         ] {
-            let run = dispatch(&g, &inputs.restricted(&g, s), None, None, None).figures;
+            let mut restricted = inputs.clone();
+            restricted.restrict(&g, s);
+            let run = dispatch(&g, &restricted, None, None, None).figures;
             assert!(run.complete, "{s:?}");
         }
     }
