@@ -74,7 +74,10 @@ impl Dispatch {
             fwd: vec![0.0; inputs.lines.len()],
             rev: vec![0.0; inputs.lines.len()],
             served: vec![0.0; inputs.consumers.len()],
-            ramps_relaxed: false,
+            ramps_relaxed: inputs
+                .lines
+                .iter()
+                .any(|l| l.ramp.is_some() || l.ramp_relaxed),
             complete: false,
         }
     }
@@ -95,7 +98,7 @@ impl Dispatch {
             fwd: pick(&net.fwd),
             rev: pick(&net.rev),
             served: pick(&net.served),
-            ramps_relaxed: !net.ramps,
+            ramps_relaxed: !net.ramps || inputs.lines.iter().any(|l| l.ramp_relaxed),
             complete: true,
         }
     }
@@ -144,18 +147,23 @@ pub(super) fn dispatch(
             warm,
             spent: spent.take(),
             runs: 0,
+            stopped: false,
         };
-        if let Some(run) = choice.best(vec![Way::Both; grid.lines.len()]) {
-            if choice.runs > 1 {
-                tracing::debug!(
-                    runs = choice.runs,
-                    "direction choice: a line was used both ways"
-                );
-            }
+        let mut best = None;
+        choice.search(vec![Way::Both; grid.lines.len()], &mut best);
+        if choice.runs > 1 {
+            tracing::debug!(
+                runs = choice.runs,
+                "direction choice: a line was used both ways"
+            );
+        }
+        if let Some(run) = best {
             return run;
         }
         if ramps {
-            tracing::warn!("line ramps leave no feasible schedule; relaxing them this tick");
+            tracing::warn!(
+                "line ramps leave no feasible one-way schedule; relaxing them this tick"
+            );
         }
     }
     tracing::warn!("network has no feasible schedule; emitting the zero schedule");
@@ -167,8 +175,8 @@ pub(super) fn dispatch(
     }
 }
 
-/// Most runs of the rules one tick's direction choice makes before it stops branching
-/// both ways and only follows each line's busier way.
+/// Most runs of the rules one tick's direction choice makes (with the ramps, and again
+/// without them): a budget no grid can make the search exceed.
 const MAX_RUNS: u32 = 64;
 
 /// The direction choice (rule 7: a line never carries flow both ways at once).
@@ -177,11 +185,16 @@ const MAX_RUNS: u32 = 64;
 /// ways on a lossy line and burn them, which the net flow a decision reports cannot
 /// show. When a run's schedule does that on line `l`, every schedule that uses `l` one
 /// way only lies in one of two smaller programmes, `l` forward only or `l` reverse
-/// only; each is run in turn (and branched again if needed), and the lexicographically
-/// better result is kept. A run whose schedule uses no line both ways is optimal for
-/// its programme and one-way, so it is the best of its branch: the search is exact.
+/// only; each is searched in turn, the way that carried more first. A run whose
+/// schedule uses no line both ways is optimal for its programme and one-way, so it is
+/// the best of its branch; a run no better than the best one-way schedule found so far
+/// bounds its whole branch, which is cut. So the search is exact (branch and bound),
+/// and the lexicographically best one-way schedule is kept.
+///
 /// Such runs are rare (a few in a thousand random ticks, none on the reference grid's
-/// scenarios); [`MAX_RUNS`] bounds the work a pathological grid could cause.
+/// scenarios). [`MAX_RUNS`] bounds the work a pathological grid could cause: past it
+/// the best schedule found stands, and if none was found the branch counts as
+/// infeasible (so the ramps are relaxed), with a warning.
 struct Choice<'a> {
     grid: &'a Grid,
     inputs: &'a Inputs,
@@ -190,14 +203,39 @@ struct Choice<'a> {
     warm: Option<&'a Warm>,
     spent: Option<Network>,
     runs: u32,
+    /// The search reached [`MAX_RUNS`].
+    stopped: bool,
 }
 
 impl Choice<'_> {
-    /// The best run with each line restricted to its `ways`, if any is feasible.
-    fn best(&mut self, ways: Vec<Way>) -> Option<Run> {
-        let run = self.run(&ways)?;
+    /// Searches the schedules with each line restricted to its `ways`, keeping in `best`
+    /// the best one-way schedule found.
+    fn search(&mut self, ways: Vec<Way>, best: &mut Option<Run>) {
+        if self.runs == MAX_RUNS {
+            if !self.stopped {
+                self.stopped = true;
+                tracing::warn!(
+                    runs = MAX_RUNS,
+                    "direction choice stopped at its limit of runs"
+                );
+            }
+            return;
+        }
+        let Some(mut run) = self.run(&ways) else {
+            return; // no feasible point with these ways
+        };
+        if let Some(kept) = best
+            && !better(self.grid, self.inputs, &run.figures, &kept.figures)
+        {
+            return; // nothing in this branch beats what is kept
+        }
         let Some(l) = two_way(&run.figures, self.grid) else {
-            return Some(run);
+            if self.runs > 1 {
+                // A checkpoint holds fixed ways the restricted programme may not want.
+                run.checkpoint = None;
+            }
+            *best = Some(run);
+            return;
         };
         let busier = if run.figures.fwd[l] >= run.figures.rev[l] {
             Way::Forward
@@ -208,27 +246,11 @@ impl Choice<'_> {
             Way::Forward => Way::Reverse,
             _ => Way::Forward,
         };
-        let mut best: Option<Run> = None;
         for way in [busier, other] {
-            if way == other && self.runs >= MAX_RUNS && best.is_some() {
-                tracing::warn!(line = %self.grid.lines[l].id, "direction choice stopped at its limit of runs");
-                break;
-            }
             let mut ways = ways.clone();
             ways[l] = way;
-            let Some(mut found) = self.best(ways) else {
-                continue;
-            };
-            // A checkpoint holds a fixed direction the restricted programme may not want.
-            found.checkpoint = None;
-            best = match best {
-                Some(kept) if !better(self.grid, self.inputs, &found.figures, &kept.figures) => {
-                    Some(kept)
-                }
-                _ => Some(found),
-            };
+            self.search(ways, best);
         }
-        best
     }
 
     /// One run of every rule with each line restricted to its `ways`; `None` when the
@@ -266,57 +288,61 @@ fn two_way(figures: &Dispatch, grid: &Grid) -> Option<usize> {
 /// of this, is far below rule 3's 1e-6 MW balance tolerance.
 const TWO_WAY_MW: f64 = 1e-9;
 
-/// Whether `a` is lexicographically better than `b` in the rules' order: a complete
-/// run first, then served MW per tier ascending, then each tier's fractions of its
-/// requests from the lowest up (weighted max-min fairness), then least waste, least
+/// Whether `a` is lexicographically better than `b` in the rules' order: served MW per
+/// tier ascending, then a run whose steps all succeeded, then each tier's fractions of
+/// its requests from the lowest up (weighted max-min fairness), then least waste, least
 /// storage output, storage output from the lowest fraction of availability up, least
-/// total flow. Figures within [`EQUAL`] of each other are equal; a full tie keeps `b`.
+/// total flow. Figures within their tolerance of each other are equal; a full tie keeps
+/// `b`.
 fn better(grid: &Grid, inputs: &Inputs, a: &Dispatch, b: &Dispatch) -> bool {
-    let (ra, rb) = (rank(grid, inputs, a), rank(grid, inputs, b));
-    for (x, y) in ra.iter().zip(&rb) {
-        if (x - y).abs() > EQUAL * (1.0 + x.abs().max(y.abs())) {
+    for ((x, tolerance), (y, _)) in rank(grid, inputs, a).into_iter().zip(rank(grid, inputs, b)) {
+        if (x - y).abs() > tolerance * (1.0 + x.abs().max(y.abs())) {
             return x > y;
         }
     }
     false
 }
 
-/// Relative distance within which two runs' figures count as equal.
+/// Relative distance within which two runs' figures count as equal: the engine's own.
 const EQUAL: f64 = 1e-9;
 
-/// A run's figures in the rules' order, each the larger the better (see [`better`]).
-fn rank(grid: &Grid, inputs: &Inputs, d: &Dispatch) -> Vec<f64> {
+/// Relative distance within which two fair shares count as equal: progressive filling
+/// settles a member's fraction only to within [`FREEZE_REL`].
+const EQUAL_SHARE: f64 = FREEZE_REL;
+
+/// A run's figures in the rules' order, each the larger the better, with the tolerance
+/// it is compared at (see [`better`]).
+fn rank(grid: &Grid, inputs: &Inputs, d: &Dispatch) -> Vec<(f64, f64)> {
     let mut tiers: Vec<u32> = inputs.consumers.iter().map(|c| c.tier).collect();
     tiers.sort_unstable();
     tiers.dedup();
     let members =
         |t: u32| (0..inputs.consumers.len()).filter(move |&c| inputs.consumers[c].tier == t);
-    let mut out = vec![f64::from(u8::from(d.complete))];
-    out.extend(
-        tiers
-            .iter()
-            .map(|&t| members(t).map(|c| d.served[c]).sum::<f64>()),
-    );
+    let mut out: Vec<(f64, f64)> = tiers
+        .iter()
+        .map(|&t| (members(t).map(|c| d.served[c]).sum::<f64>(), EQUAL))
+        .collect();
+    out.push((f64::from(u8::from(d.complete)), 0.0));
     for &t in &tiers {
         let mut fractions: Vec<f64> = members(t)
             .filter(|&c| inputs.consumers[c].request > 0.0)
             .map(|c| d.served[c] / inputs.consumers[c].request)
             .collect();
         fractions.sort_by(f64::total_cmp);
-        out.extend(fractions);
+        out.extend(fractions.into_iter().map(|f| (f, EQUAL_SHARE)));
     }
     let loss = |l: usize| (d.fwd[l] + d.rev[l]) * grid.lines[l].loss_fraction;
     let losses: f64 = (0..d.fwd.len()).map(loss).sum();
-    out.push(-(d.spill.iter().sum::<f64>() + losses));
+    out.push((-(d.spill.iter().sum::<f64>() + losses), EQUAL));
     let storage = (0..d.g.len()).filter(|&p| grid.plants[p].reservoir.is_some());
-    out.push(-storage.clone().map(|p| d.g[p]).sum::<f64>());
+    out.push((-storage.clone().map(|p| d.g[p]).sum::<f64>(), EQUAL));
     let mut shares: Vec<f64> = storage
         .filter(|&p| inputs.avail[p] > 0.0)
         .map(|p| d.g[p] / inputs.avail[p])
         .collect();
     shares.sort_by(f64::total_cmp);
-    out.extend(shares);
-    out.push(-d.fwd.iter().chain(&d.rev).sum::<f64>());
+    out.extend(shares.into_iter().map(|f| (f, EQUAL_SHARE)));
+    out.push((-d.fwd.iter().chain(&d.rev).sum::<f64>(), EQUAL));
     out
 }
 

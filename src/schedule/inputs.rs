@@ -46,10 +46,9 @@ pub(super) struct LineLimits {
     pub rev_cap: f64,
     /// Bounds on net flow (fwd − rev) when a ramp applies.
     pub ramp: Option<(f64, f64)>,
-    /// Upper bounds of the two direction variables: the capacities, widened only when a
-    /// derating below the ramp's reach forces a ramp-down through them.
-    pub fwd_var_hi: f64,
-    pub rev_var_hi: f64,
+    /// True when the line's ramp cannot reach its capacity (a derating below the
+    /// ramp's reach): capacity wins, and the ramp is relaxed on this line.
+    pub ramp_relaxed: bool,
 }
 
 /// The model's data for one tick.
@@ -276,8 +275,7 @@ fn line_limits(
             fwd_cap: 0.0,
             rev_cap: 0.0,
             ramp: None,
-            fwd_var_hi: 0.0,
-            rev_var_hi: 0.0,
+            ramp_relaxed: false,
         };
     }
     let derate = derated.map_or(f64::INFINITY, clean);
@@ -288,8 +286,7 @@ fn line_limits(
         fwd_cap,
         rev_cap,
         ramp: None,
-        fwd_var_hi: fwd_cap,
-        rev_var_hi: rev_cap,
+        ramp_relaxed: false,
     };
     if let Some((flow, minutes)) = prev
         && ramp_per_min > 0.0
@@ -301,12 +298,10 @@ fn line_limits(
         if lo <= hi {
             limits.ramp = Some((lo, hi));
         } else {
-            // A derating below the ramp's reach: move towards it at ramp rate, through
-            // the new capacity.
-            let point = if ramp_lo > fwd_cap { ramp_lo } else { ramp_hi };
-            limits.ramp = Some((point, point));
-            limits.fwd_var_hi = fwd_cap.max(point);
-            limits.rev_var_hi = rev_cap.max(-point);
+            // A derating below the ramp's reach: the flow may not stay above the
+            // line's capacity (rule 3), so capacity wins and this line's ramp is
+            // relaxed, which the decision says.
+            limits.ramp_relaxed = true;
         }
     }
     limits
@@ -317,15 +312,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn outage_forces_zero_at_once_while_derating_ramps_down() {
-        // In service, 900 MW prev, ramp 300/min, 1 minute later derated to 300.
+    fn outage_forces_zero_and_a_derating_beyond_the_ramp_relaxes_it() {
+        // In service, 900 MW prev, ramp 300/min, 1 minute later derated to 300: the
+        // ramp reaches 600 at best, so capacity wins and the ramp is relaxed.
         let l = line_limits(900.0, 900.0, 300.0, true, Some(300.0), Some((900.0, 1.0)));
-        assert_eq!(l.ramp, Some((600.0, 600.0)));
-        assert_eq!(l.fwd_var_hi, 600.0);
-        assert_eq!(l.fwd_cap, 300.0);
+        assert_eq!((l.ramp, l.ramp_relaxed, l.fwd_cap), (None, true, 300.0));
+        // Within the ramp's reach, the derating and the ramp both bind.
+        let l = line_limits(900.0, 900.0, 300.0, true, Some(700.0), Some((900.0, 1.0)));
+        assert_eq!((l.ramp, l.ramp_relaxed), (Some((600.0, 700.0)), false));
         // Out of service: zero, whatever the previous flow.
         let l = line_limits(900.0, 900.0, 300.0, false, None, Some((900.0, 1.0)));
-        assert_eq!((l.fwd_var_hi, l.rev_var_hi, l.ramp), (0.0, 0.0, None));
+        assert_eq!((l.fwd_cap, l.rev_cap, l.ramp), (0.0, 0.0, None));
         // Ramp window inside the capacity: intersected.
         let l = line_limits(900.0, 500.0, 100.0, true, None, Some((-450.0, 0.5)));
         assert_eq!(l.ramp, Some((-500.0, -400.0)));

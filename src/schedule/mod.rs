@@ -348,8 +348,8 @@ fn build(
     let mut losses_mw = 0.0;
     for (l, line) in grid.lines.iter().enumerate() {
         let limits = &inputs.lines[l];
-        let f = snap(run.fwd[l], 0.0, limits.fwd_var_hi);
-        let r = snap(run.rev[l], 0.0, limits.rev_var_hi);
+        let f = snap(run.fwd[l], 0.0, limits.fwd_cap);
+        let r = snap(run.rev[l], 0.0, limits.rev_cap);
         lines.push(f - r);
         losses_mw += (f + r) * line.loss_fraction;
     }
@@ -672,7 +672,7 @@ mod tests {
     }
 
     #[test]
-    fn rule3_outage_forces_zero_at_once_while_a_derating_ramps() {
+    fn rule3_an_outage_or_a_derating_binds_at_once_and_a_ramp_after() {
         let g = grid(json!({
             "areas": [area("a", "domestic"), area("b", "domestic")],
             "plants": [plant("river", "a", 1000.0, 0.0, false),
@@ -689,13 +689,16 @@ mod tests {
         let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
         close(s.lines[0], 500.0);
         close(s.plants[1], 0.0);
-        // Derated to 200: the flow ramps down at 100 MW/min.
+        // Derated to 200, below the ramp's reach (400 at best): capacity wins at once,
+        // and the decision says the ramp was relaxed.
         state.lines[0].derated_mw = Some(200.0);
         let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
-        close(s.lines[0], 400.0);
-        close(s.plants[1], 100.0);
+        close(s.lines[0], 200.0);
+        close(s.plants[1], 300.0);
+        assert!(s.ramps_relaxed);
         let s = scheduler.schedule(at("2027-01-15T00:01:30Z"), &state);
-        close(s.lines[0], 350.0);
+        close(s.lines[0], 200.0);
+        assert!(!s.ramps_relaxed);
         // Out of service: zero at once.
         state.lines[0].in_service = false;
         let s = scheduler.schedule(at("2027-01-15T00:01:31Z"), &state);
@@ -765,6 +768,38 @@ mod tests {
         close(s.lines[0], 0.0);
         close(s.lines[1], 0.0);
         close(s.balance.losses_mw, 0.0);
+        assert_network(&g, &s);
+    }
+
+    /// Twelve dead ends behind the town each offer the ramp's MW a line to burn them
+    /// on both ways; no one-way schedule exists, and the direction choice gives up
+    /// within its budget of runs (2^13 − 1 runs without one) and relaxes the ramps.
+    #[test]
+    fn rule7_the_direction_choice_gives_up_within_its_budget() {
+        let mut areas = vec![area("a", "domestic"), area("b", "domestic")];
+        let mut lines = vec![line("ab", "a", "b", 200.0, 200.0, 0.02, 10.0)];
+        for k in 0..12 {
+            areas.push(area(&format!("c{k}"), "domestic"));
+            let id = format!("bc{k}");
+            lines.push(line(&id, "b", &format!("c{k}"), 1000.0, 1000.0, 0.05, 0.0));
+        }
+        let g = grid(json!({
+            "areas": areas,
+            "plants": [plant("river", "a", 1000.0, 0.0, false)],
+            "loads": [load("town", "b", 1, "residential")],
+            "lines": lines,
+        }));
+        let mut state = GridState::new(&g);
+        avail(&mut state, 0, 1000.0);
+        state.loads[0] = 100.0;
+        let mut scheduler = Scheduler::new(g.clone());
+        scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
+        state.loads[0] = 0.0;
+        let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
+        assert!(s.ramps_relaxed);
+        for &flow in &s.lines {
+            close(flow, 0.0);
+        }
         assert_network(&g, &s);
     }
 

@@ -165,8 +165,8 @@ impl Network {
         for (l, (limits, &way)) in inputs.lines.iter().zip(ways).enumerate() {
             let ((f_lo, mut f_hi), (r_lo, mut r_hi)) = match limits.ramp {
                 Some((lo, hi)) if ramps => (
-                    (lo.max(0.0), hi.min(limits.fwd_var_hi).max(0.0)),
-                    ((-hi).max(0.0), (-lo).min(limits.rev_var_hi).max(0.0)),
+                    (lo.max(0.0), hi.min(limits.fwd_cap).max(0.0)),
+                    ((-hi).max(0.0), (-lo).min(limits.rev_cap).max(0.0)),
                 ),
                 _ => ((0.0, limits.fwd_cap), (0.0, limits.rev_cap)),
             };

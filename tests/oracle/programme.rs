@@ -65,10 +65,12 @@ pub struct Programme<'a> {
     /// The least output of each plant: `min(min_mw, availability)`.
     pub must_run: Vec<f64>,
     pub consumers: Vec<Consumer>,
-    /// The limits in force: ramped, unless `ramps_relaxed`.
+    /// The limits in force: ramped, except a ramp a derating leaves out of reach, and
+    /// none once the ramps are relaxed.
     pub lines: Vec<LineLimits>,
     /// The limits with every ramp dropped (capacities still bind).
     pub capacities: Vec<LineLimits>,
+    /// Some ramp was relaxed: one out of reach, or all of them.
     pub ramps_relaxed: bool,
     pub reserve_required: f64,
     pub contract_requests: Vec<f64>,
@@ -120,23 +122,18 @@ impl<'a> Programme<'a> {
             .zip(&state.lines)
             .map(|(line, reading)| capacity(line, reading))
             .collect();
-        let lines = match previous {
-            Some((last, flows)) => {
-                let minutes = ts.micros_since(*last) as f64 / 60e6;
-                (0..grid.lines.len())
-                    .map(|l| {
-                        ramped(
-                            &grid.lines[l],
-                            &state.lines[l],
-                            capacities[l],
-                            flows[l],
-                            minutes,
-                        )
-                    })
-                    .collect()
+        let mut lines = capacities.clone();
+        let mut ramps_relaxed = false;
+        if let Some((last, flows)) = previous {
+            let minutes = ts.micros_since(*last) as f64 / 60e6;
+            for (l, limits) in lines.iter_mut().enumerate() {
+                let line = &grid.lines[l];
+                match ramped(line, &state.lines[l], capacities[l], flows[l], minutes) {
+                    Some(ramped) => *limits = ramped,
+                    None => ramps_relaxed = true,
+                }
             }
-            None => capacities.clone(),
-        };
+        }
         Programme {
             grid,
             avail,
@@ -144,7 +141,7 @@ impl<'a> Programme<'a> {
             consumers,
             lines,
             capacities,
-            ramps_relaxed: false,
+            ramps_relaxed,
             reserve_required,
             contract_requests,
         }
@@ -328,33 +325,30 @@ fn capacity(line: &Line, reading: &LineReading) -> LineLimits {
 }
 
 /// Rule 3's ramp: the net flow within `previous ± ramp × minutes`, intersected with
-/// the capacities. When a derating leaves no intersection, the flow is held at the
-/// ramp's nearest point, so it comes down at the ramp rate (docs). One-way flow makes
-/// each direction's bound follow from the net range: from→to at most `max(hi, 0)`,
-/// to→from at most `max(−lo, 0)`. An outage forces zero at once; a ramp of 0 is none.
+/// the capacities. Flow within capacity comes first in rule 3, so when a derating
+/// leaves no intersection the ramp cannot be kept: it is relaxed on that line (`None`)
+/// and the decision says so. One-way flow makes each direction's bound follow from the
+/// net range: from→to at most `max(hi, 0)`, to→from at most `max(−lo, 0)`. An outage
+/// forces zero at once; a ramp of 0 is none.
 fn ramped(
     line: &Line,
     reading: &LineReading,
     capacity: LineLimits,
     previous: f64,
     minutes: f64,
-) -> LineLimits {
+) -> Option<LineLimits> {
     if !reading.in_service || line.ramp_mw_per_min <= 0.0 {
-        return capacity;
+        return Some(capacity);
     }
     let reach = line.ramp_mw_per_min * minutes;
-    let (lo, hi) = (previous - reach, previous + reach);
-    let (lo, hi) = if hi < capacity.lo {
-        (hi, hi)
-    } else if lo > capacity.hi {
-        (lo, lo)
-    } else {
-        (lo.max(capacity.lo), hi.min(capacity.hi))
-    };
-    LineLimits {
+    let (lo, hi) = (
+        (previous - reach).max(capacity.lo),
+        (previous + reach).min(capacity.hi),
+    );
+    (lo <= hi).then_some(LineLimits {
         fwd_max: hi.max(0.0),
         rev_max: (-lo).max(0.0),
         lo,
         hi,
-    }
+    })
 }
