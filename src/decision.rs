@@ -5,8 +5,9 @@
 //! when its line ramps were relaxed or the tick before it had them relaxed, or when
 //! `heartbeat` of event time has passed without one. Figures are written in
 //! MW rounded to 1e-8 MW (10 mW), so files are stable and diffable: coarse enough
-//! that solver noise never shows, fine enough that rounding cannot put an area of up to
-//! 200 figures out of balance by rule 3's 1e-6 MW.
+//! that solver noise never shows, fine enough that rounding (5e-9 MW a figure at most)
+//! and the scheduler's snapping to bounds (1e-8 MW) cannot put an area of up to 60
+//! figures out of balance by rule 3's 1e-6 MW.
 
 use crate::grid::{Grid, GridState};
 use crate::schedule::{Balance, Schedule, Scheduler, Served};

@@ -168,7 +168,7 @@ impl Metrics {
         let ticks = counter("vakhsh_ticks_total", "Schedule ticks evaluated.");
         let ramps_relaxed = counter(
             "vakhsh_ramps_relaxed_total",
-            "Schedule ticks whose line ramps left no feasible schedule and were relaxed.",
+            "Schedule ticks whose line ramps were relaxed: a derating beyond a ramp's reach, or ramps that left no feasible schedule.",
         );
         let log_synced = IntGauge::new(
             "vakhsh_event_log_synced_sequence",

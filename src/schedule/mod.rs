@@ -25,11 +25,11 @@
 //!   direction; a derating caps both; an outage forces both to 0 at once. With a ramp
 //!   and a previous tick, the net flow stays within `prev ± ramp × elapsed minutes`,
 //!   intersected with the capacities; when the intersection is empty (a derating below
-//!   the ramp's reach) the net flow is the point of the ramp interval nearest the
-//!   capacity interval, so a derating ramps down at ramp rate. A line never carries
-//!   both ways, so each direction also stays within the ramp's reach that way
-//!   (`fwd ≤ max(hi, 0)`, `rev ≤ max(−lo, 0)`). If ramps leave no feasible flow at
-//!   all, they are ignored for the tick (with a warning). Every area
+//!   the ramp's reach) capacity wins and that line's ramp is relaxed. A line never
+//!   carries both ways, so each direction also stays within the ramp's reach that way
+//!   (`fwd ≤ max(hi, 0)`, `rev ≤ max(−lo, 0)`). If the ramps leave no feasible one-way
+//!   schedule at all, they are all relaxed for the tick. Either way the schedule says
+//!   so (`ramps_relaxed`). Every area
 //!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
 //!   and data centers withdraw in their area, exports and transits withdraw at `to`,
 //!   and transits inject the same MW at `from`; the domestic side pays the losses.
@@ -197,8 +197,11 @@ pub struct Scheduler {
     /// The last tick's network, whose buffers the next tick reuses.
     spent: Option<network::Network>,
     /// Whether the last tick's state restrictions took MW away from the schedule the
-    /// tiers alone gave, so that the rules ran again under them. Like `warm`, it only
-    /// saves work (see `keep_from`).
+    /// tiers alone gave, so that the rules ran again under them: then this tick keeps a
+    /// checkpoint to resume from. Like `warm`, it changes the work, not the optima, but
+    /// it can change which of several equally optimal schedules (plant setpoints, say)
+    /// a tie resolves to; replays and recovery run the same ticks through one
+    /// scheduler, so they rebuild it and decisions stay byte-identical (rule 9).
     restricting: bool,
 }
 
@@ -247,7 +250,8 @@ impl Scheduler {
         });
         let mut inputs = Inputs::new(&grid, ts, state, previous);
         // A tick whose restrictions take MW away usually follows one: only then is a
-        // checkpoint worth its copy. Either way the tiers reach the same optima.
+        // checkpoint worth its copy. Either way the tiers reach the same optima (ties
+        // may resolve differently, see `restricting`).
         let keep_from = match self.memory.current {
             OperatingState::Normal => None,
             _ if self.restricting => inputs.restrictable_tier(),
