@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use vakhsh::decode::Decoder;
 use vakhsh::grid::Grid;
-use vakhsh::ingest::Ingest;
+use vakhsh::pipeline::order::Ingest;
 use vakhsh::schedule::{OperatingState, Scheduler};
 
 fn grid() -> Arc<Grid> {

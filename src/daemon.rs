@@ -4,10 +4,10 @@
 //! `pipeline.shutdown_grace`.
 
 use crate::config::Config;
-use crate::http;
+use crate::http::{self, HttpIntake};
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
-use crate::source::lines;
+use crate::pipeline::{self, Outputs, Plan, Sources, Timing};
+use crate::status::Status;
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,11 +31,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let grace_over = CancellationToken::new();
     tokio::spawn(end_of_grace(shutdown.clone(), grace, grace_over.clone()));
 
-    let max_line_bytes = lines::limit(daemon.tcp.as_ref());
-    let intake = Arc::new(http::Intake::new(
-        daemon.pipeline.batch_size,
-        max_line_bytes,
-    ));
+    let intake = Arc::new(HttpIntake::default());
     let http = match daemon.http {
         Some(settings) => {
             let address = settings.address;
@@ -58,9 +54,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let plan = Plan {
         grid: Arc::new(config.grid),
-        inputs: Inputs {
+        sources: Sources {
             simulator: daemon.simulator,
             tcp: daemon.tcp,
+            http: http.is_some().then_some(intake),
             files: daemon.files,
             stdin: daemon.stdin,
         },
@@ -78,9 +75,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         log: daemon.log,
     };
     let running = pipeline::start(plan, metrics, status.clone(), shutdown.clone()).await?;
-    if http.is_some() {
-        intake.open(running.lines(), shutdown.clone());
-    }
     tokio::spawn(signals(caught, shutdown.clone(), status.clone()));
 
     let report = tokio::select! {

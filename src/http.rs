@@ -8,12 +8,11 @@
 //! request's head and body, and a shutdown that waits no longer than the grace.
 
 use crate::config::HttpSettings;
-use crate::edge::Edge;
+use crate::edge::receipt::{Counts, Receipt};
 use crate::listener::{self, Acceptor};
 use crate::metrics::Metrics;
-use crate::pipeline::Status;
-use crate::source::receipt::{Counts, Receipt};
-use crate::source::{Batch, lines};
+use crate::source::{Limits, Source, SourceContext, lines};
+use crate::status::Status;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
@@ -37,45 +36,36 @@ use tower::Service;
 pub struct Shared {
     pub metrics: Metrics,
     pub status: Arc<Status>,
-    pub intake: Arc<Intake>,
+    pub intake: Arc<HttpIntake>,
 }
 
 /// Where `POST /v1/events` hands its lines: the pipeline's first edge, from when the
-/// pipeline runs until shutdown begins. Letting go of the edge then is what lets the
-/// pipeline see its input close and drain.
-pub struct Intake {
-    lines: RwLock<Option<Edge<Batch>>>,
-    batch_size: usize,
-    /// The same limit as for TCP lines.
-    max_line_bytes: usize,
+/// pipeline starts this source until shutdown begins. Letting go of the edge then is
+/// what lets the pipeline see its input close and drain.
+#[derive(Default)]
+pub struct HttpIntake {
+    ctx: RwLock<Option<SourceContext>>,
 }
 
-impl Intake {
-    pub fn new(batch_size: usize, max_line_bytes: usize) -> Self {
-        Intake {
-            lines: RwLock::new(None),
-            batch_size,
-            max_line_bytes,
-        }
-    }
+impl Source for Arc<HttpIntake> {
+    const NAME: &'static str = "http source";
 
-    /// Takes events onto `lines` until `shutdown` is cancelled.
-    pub fn open(self: &Arc<Self>, lines: Edge<Batch>, shutdown: CancellationToken) {
-        *self.lines.write().unwrap_or_else(|e| e.into_inner()) = Some(lines);
-        let intake = self.clone();
-        tokio::spawn(async move {
-            shutdown.cancelled().await;
-            intake
-                .lines
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-        });
+    /// Takes events until shutdown; the requests themselves are served beside the
+    /// pipeline, by [`serve`].
+    async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
+        let shutdown = ctx.shutdown.clone();
+        *self.ctx.write().unwrap_or_else(|e| e.into_inner()) = Some(ctx);
+        shutdown.cancelled().await;
+        self.ctx.write().unwrap_or_else(|e| e.into_inner()).take();
+        Ok(())
     }
+}
 
-    /// The edge, unless the pipeline is not running yet or is shutting down.
-    fn lines(&self) -> Option<Edge<Batch>> {
-        self.lines.read().unwrap_or_else(|e| e.into_inner()).clone()
+impl HttpIntake {
+    /// The source's context, unless the pipeline is not running yet or is shutting
+    /// down.
+    fn context(&self) -> Option<SourceContext> {
+        self.ctx.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -232,12 +222,11 @@ async fn events(
             return (StatusCode::REQUEST_TIMEOUT, why).into_response();
         }
     };
-    let intake = &app.shared.intake;
-    let Some(lines) = intake.lines() else {
+    let Some(ctx) = app.shared.intake.context() else {
         return unavailable("not taking events: starting or shutting down\n");
     };
     let origin: Arc<str> = Arc::from(format!("http {peer}"));
-    match feed(&body, lines, &origin, intake).await {
+    match feed(&body, ctx, &origin).await {
         Some(counts) => {
             let json = serde_json::to_vec(&counts).expect("counts serialize");
             ([(header::CONTENT_TYPE, "application/json")], json).into_response()
@@ -248,15 +237,26 @@ async fn events(
 
 /// Sends the lines of `body` onto the first edge as TCP's lines go, and waits until
 /// every one has been judged; `None` when the pipeline closed first.
-async fn feed(body: &[u8], tx: Edge<Batch>, origin: &Arc<str>, intake: &Intake) -> Option<Counts> {
+async fn feed(body: &[u8], ctx: SourceContext, origin: &Arc<str>) -> Option<Counts> {
     let (receipt, judged) = Receipt::new();
     let mut reader = tokio::io::BufReader::new(body);
-    let (max, batch) = (intake.max_line_bytes, intake.batch_size);
-    let end = lines::forward(&mut reader, origin, max, batch, &tx, Some(&receipt)).await;
+    let Limits {
+        batch_size,
+        max_line_bytes,
+    } = ctx.limits;
+    let end = lines::forward(
+        &mut reader,
+        origin,
+        max_line_bytes,
+        batch_size,
+        &ctx.out,
+        Some(&receipt),
+    )
+    .await;
     if end.ok()? == lines::End::Closed {
         return None;
     }
-    drop((tx, receipt));
+    drop((ctx, receipt));
     judged.await.ok()
 }
 

@@ -12,7 +12,7 @@ use crate::latency::collector::LatencyCollector;
 use crate::latency::{Latency, Recorder, Stage};
 use crate::reject::Reason;
 use crate::schedule::{OperatingState, Schedule, Served};
-use crate::sink::retry::OutputFile;
+use crate::status::OutputFile;
 use prometheus::{
     CounterVec, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec,
     IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,

@@ -7,9 +7,10 @@ use crate::config::Config;
 use crate::event::EventType;
 use crate::latency::{QUANTILES, Stage, StageLatency};
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Inputs, Outputs, Plan, Status, Timing};
+use crate::pipeline::{self, Outputs, Plan, Sources, Timing};
 use crate::reject::Reason;
 use crate::sink::Replacement;
+use crate::status::Status;
 use crate::totals::Totals;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -118,9 +119,9 @@ pub async fn run(
     let temp_path = |r: &Option<Replacement>| r.as_ref().map(|r| r.path().to_path_buf());
     let plan = Plan {
         grid: Arc::new(config.grid),
-        inputs: Inputs {
+        sources: Sources {
             files: request.logs,
-            ..Inputs::default()
+            ..Sources::default()
         },
         outputs: Outputs {
             stdout: out.is_none(),
@@ -132,7 +133,7 @@ pub async fn run(
         timing: request.timing,
         log: None,
     };
-    let progress = progress_bar(&plan.inputs.files, metrics.clone());
+    let progress = progress_bar(&plan.sources.files, metrics.clone());
     let status = Arc::new(Status::default());
     let running = pipeline::start(plan, metrics.clone(), status, shutdown.clone()).await?;
     let report = running.finish().await;

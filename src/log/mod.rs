@@ -8,7 +8,6 @@
 pub mod format;
 pub mod lock;
 pub mod reader;
-pub mod recover;
 pub mod repair;
 pub mod segment;
 pub mod writer;
@@ -42,8 +41,9 @@ mod tests {
 
     /// How a writer under test reports its faults: to metrics and a status of its own.
     pub(super) fn retry(dir: &Path) -> crate::sink::retry::Retry {
-        use crate::sink::retry::{OutputFile, Retry};
-        let status = Arc::new(crate::pipeline::Status::default());
+        use crate::sink::retry::Retry;
+        use crate::status::OutputFile;
+        let status = Arc::new(crate::status::Status::default());
         Retry::new(
             OutputFile::EventLog,
             dir,

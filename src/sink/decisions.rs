@@ -6,10 +6,11 @@
 //! whole or retried until it is (see [`super::retry`]).
 
 use super::retry::RetriedFile;
+use crate::edge::message::DecisionOut;
 use crate::grid::Grid;
 use crate::latency::Stage;
 use crate::metrics::Metrics;
-use crate::pipeline::{DecisionOut, Status};
+use crate::status::Status;
 use crate::totals::Totals;
 use async_channel::Receiver;
 use std::io::Write;
@@ -25,14 +26,14 @@ pub struct Written {
 }
 
 /// Where decision lines go.
-pub struct Outputs {
+pub struct DecisionOutputs {
     pub file: Option<RetriedFile>,
     pub stdout: bool,
 }
 
 pub async fn run(
     rx: Receiver<DecisionOut>,
-    mut outputs: Outputs,
+    mut outputs: DecisionOutputs,
     grid: Arc<Grid>,
     metrics: Metrics,
     status: Arc<Status>,
@@ -72,7 +73,10 @@ pub async fn run(
 }
 
 /// Writes `lines` to every output off the async threads; gives both back for reuse.
-async fn write(mut outputs: Outputs, lines: Vec<u8>) -> std::io::Result<(Outputs, Vec<u8>)> {
+async fn write(
+    mut outputs: DecisionOutputs,
+    lines: Vec<u8>,
+) -> std::io::Result<(DecisionOutputs, Vec<u8>)> {
     tokio::task::spawn_blocking(move || {
         if let Some(file) = outputs.file.as_mut() {
             file.append(&lines)?;

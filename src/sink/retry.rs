@@ -5,7 +5,7 @@
 //! writer stops taking from its bounded channel, so ingest stops until writing resumes.
 
 use crate::metrics::Metrics;
-use crate::pipeline::Status;
+use crate::status::{OutputFile, Status};
 use prometheus::{IntCounter, IntGauge};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -17,39 +17,6 @@ use std::time::Duration;
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 /// The longest pause between attempts: a freed disk is written to within this long.
 const LONGEST_PAUSE: Duration = Duration::from_secs(2);
-
-/// The files whose writing holds ingest back; the `file` label of the output metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFile {
-    EventLog,
-    Decisions,
-    DeadLetter,
-}
-
-impl OutputFile {
-    pub const ALL: [OutputFile; 3] = [
-        OutputFile::EventLog,
-        OutputFile::Decisions,
-        OutputFile::DeadLetter,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OutputFile::EventLog => "event_log",
-            OutputFile::Decisions => "decisions",
-            OutputFile::DeadLetter => "dead_letter",
-        }
-    }
-
-    /// How messages to an operator name it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            OutputFile::EventLog => "the event log",
-            OutputFile::Decisions => "the decision file",
-            OutputFile::DeadLetter => "the dead-letter file",
-        }
-    }
-}
 
 /// Runs one output file's writes until they succeed, reporting each fault episode:
 /// every failed attempt is counted, the warning and the recovery are logged once.

@@ -2,33 +2,57 @@
 //! segment file or a log directory) — and standard input.
 
 use super::lines::{self, End};
-use super::{Batch, Input};
+use super::{Limits, Source, SourceContext};
 use crate::edge::Edge;
+use crate::edge::message::{Batch, Input};
 use crate::event::EventType;
 use crate::grid::Grid;
 use crate::log::{reader, segment};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::BufReader;
 
+/// Event files read in turn (JSON Lines, native log segments or log directories),
+/// then standard input when asked for.
+pub struct EventFiles {
+    pub paths: Vec<PathBuf>,
+    pub stdin: bool,
+}
+
+impl Source for EventFiles {
+    const NAME: &'static str = "file source";
+
+    /// Stops at once on shutdown: a file can be read again, so nothing read is kept
+    /// back from a later run.
+    async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
+        tokio::select! {
+            _ = ctx.shutdown.cancelled() => Ok(()),
+            result = async {
+                if read_files(&self.paths, &ctx).await? == End::Eof && self.stdin {
+                    read_stdin(&ctx).await?;
+                }
+                Ok(())
+            } => result,
+        }
+    }
+}
+
 /// Reads each path in turn; stops early when the pipeline closes.
-pub async fn read_files(
-    paths: &[impl AsRef<Path>],
-    grid: &Arc<Grid>,
-    max_line_bytes: usize,
-    batch_size: usize,
-    sender: Edge<Batch>,
-) -> anyhow::Result<()> {
+async fn read_files(paths: &[PathBuf], ctx: &SourceContext) -> anyhow::Result<End> {
+    let Limits {
+        batch_size,
+        max_line_bytes,
+    } = ctx.limits;
     for path in paths {
-        let path = path.as_ref().to_path_buf();
+        let path = path.clone();
         if path.is_dir() || segment::is_segment(&path) {
-            let (grid, sender) = (grid.clone(), sender.clone());
+            let (grid, sender) = (ctx.grid.clone(), ctx.out.clone());
             let end =
                 tokio::task::spawn_blocking(move || read_log(&path, &grid, batch_size, &sender))
                     .await??;
             if end == End::Closed {
-                break;
+                return Ok(End::Closed);
             }
             continue;
         }
@@ -42,16 +66,16 @@ pub async fn read_files(
             &origin,
             max_line_bytes,
             batch_size,
-            &sender,
+            &ctx.out,
             None,
         )
         .await?
             == End::Closed
         {
-            break;
+            return Ok(End::Closed);
         }
     }
-    Ok(())
+    Ok(End::Eof)
 }
 
 /// Sends the events of a native log, in batches, from a blocking thread. The events of
@@ -111,13 +135,21 @@ fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> an
 }
 
 /// Reads standard input until EOF.
-pub async fn read_stdin(
-    max_line_bytes: usize,
-    batch_size: usize,
-    tx: Edge<Batch>,
-) -> std::io::Result<()> {
+async fn read_stdin(ctx: &SourceContext) -> std::io::Result<()> {
     let origin: Arc<str> = Arc::from("stdin");
     let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
-    lines::forward(&mut reader, &origin, max_line_bytes, batch_size, &tx, None).await?;
+    let Limits {
+        batch_size,
+        max_line_bytes,
+    } = ctx.limits;
+    lines::forward(
+        &mut reader,
+        &origin,
+        max_line_bytes,
+        batch_size,
+        &ctx.out,
+        None,
+    )
+    .await?;
     Ok(())
 }

@@ -4,10 +4,10 @@
 //! lines already there travel together, and a line is never held back waiting for the
 //! next one, so a busy stream moves in large batches and a quiet one without delay.
 
-use super::receipt::{Outcome, Receipt};
-use super::{Batch, Input, RawLine};
 use crate::config::TcpSource;
 use crate::edge::Edge;
+use crate::edge::message::{Batch, Input, RawLine};
+use crate::edge::receipt::{Outcome, Receipt};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;

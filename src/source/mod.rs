@@ -1,54 +1,53 @@
-//! Where events come from: the simulator, JSON Lines files, stdin and TCP.
+//! Where events come from: the simulator, JSON Lines files and stdin, the native log,
+//! TCP, and `POST /v1/events` (in [`crate::http`]).
 //!
-//! Every source produces batches of [`Input`]s on the pipeline's first edge and
-//! watches the shutdown token; the later stages end when their input closes.
+//! Every source is a [`Source`], started with a [`SourceContext`]. The context is the
+//! only way the shutdown signal enters the pipeline: sources stop reading when it
+//! fires and hand over what they have read, and every later stage ends when its input
+//! edge closes and drains, so a shutdown flushes in order and loses nothing accepted.
 
 pub mod file;
 pub mod lines;
-pub mod receipt;
 pub mod sim;
 pub mod tcp;
 
-use crate::event::Event;
+use crate::edge::Edge;
+use crate::edge::message::Batch;
+use crate::grid::Grid;
+use crate::metrics::Metrics;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-/// One received line, not yet decoded.
-#[derive(Debug)]
-pub struct RawLine {
-    /// The line without its newline; for an oversized line only its beginning.
-    pub bytes: Vec<u8>,
-    /// The line exceeded the size limit and was cut.
-    pub too_large: bool,
-    /// Which source sent it, for the dead-letter file.
-    pub origin: Arc<str>,
-    /// When it arrived, for the ingest → decision latency.
-    pub arrived: Instant,
-    /// Where its outcome is counted for the sender that waits to hear it
-    /// (`POST /v1/events`); `None` for every other source.
-    pub receipt: Option<Arc<receipt::Receipt>>,
+/// What a source is given when it starts.
+#[derive(Clone)]
+pub struct SourceContext {
+    /// The pipeline's first edge: lines to decode and events read from the native log.
+    pub out: Edge<Batch>,
+    /// Cancelled when the daemon begins to stop.
+    pub shutdown: CancellationToken,
+    pub limits: Limits,
+    /// The grid the events name, for sources that resolve ids themselves (the native
+    /// log) or make events up (the simulator).
+    pub grid: Arc<Grid>,
+    pub metrics: Metrics,
 }
 
-/// What a source hands the pipeline. Lines and logged events share one edge so that a
-/// replay of several files keeps their order.
-#[derive(Debug)]
-pub enum Input {
-    /// A line to decode.
-    Line(RawLine),
-    /// An event read back from the native log: decoded and validated when it was
-    /// recorded.
-    Logged {
-        event: Event,
-        origin: Arc<str>,
-        arrived: Instant,
-    },
-    /// A logged event for an object this configuration lacks (a what-if replay with
-    /// a smaller grid): refused as `unknown_id`.
-    Unmapped {
-        event_type: crate::event::EventType,
-        detail: String,
-        origin: Arc<str>,
-    },
+/// The bounds every source keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Inputs per batch on the first edge.
+    pub batch_size: usize,
+    /// The longest line taken whole; see [`lines::limit`].
+    pub max_line_bytes: usize,
 }
 
-pub type Batch = Vec<Input>;
+/// A source of events.
+pub trait Source: Send + 'static {
+    /// Names its task in errors and logs.
+    const NAME: &'static str;
+
+    /// Sends events to `ctx.out` until the input ends, the pipeline closes, or
+    /// `ctx.shutdown` fires; then hands over what it has read and returns.
+    fn run(self, ctx: SourceContext) -> impl Future<Output = anyhow::Result<()>> + Send;
+}

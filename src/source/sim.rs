@@ -15,7 +15,7 @@ mod datacenter;
 mod feed;
 mod shape;
 
-pub use feed::{live, write_log};
+pub use feed::{LiveSimulator, write_log};
 
 use crate::grid::{ContractKind, Firmness, Grid, LoadClass, Window};
 use crate::time::Timestamp;

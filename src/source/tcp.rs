@@ -5,10 +5,9 @@
 //! `idle_timeout` closes the connection), and, when a token is configured, requires
 //! each connection to open with the line `AUTH <token>` within `auth_timeout`.
 
-use super::Batch;
 use super::lines::{self, End};
+use super::{Source, SourceContext};
 use crate::config::TcpSource;
-use crate::edge::Edge;
 use crate::listener::{self, Acceptor};
 use prometheus::IntCounter;
 use std::future::Future;
@@ -24,53 +23,49 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
-/// Accepts connections until `shutdown`, then waits for the open ones to stop reading
-/// and hand over the lines they have already read. Refused tokens are counted on
-/// `auth_failures`.
-pub async fn serve(
-    listener: TcpListener,
-    settings: TcpSource,
-    batch_size: usize,
-    tx: Edge<Batch>,
-    auth_failures: IntCounter,
-    shutdown: CancellationToken,
-) {
-    let slots = Arc::new(Semaphore::new(settings.max_connections));
-    let settings = Arc::new(settings);
-    let connections = TaskTracker::new();
-    let mut acceptor = Acceptor::new(listener, "tcp");
-    loop {
-        let (mut stream, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = acceptor.accept() => accepted,
-        };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, limit = settings.max_connections, "refusing TCP connection: too many open");
-            let _ = stream.write_all(b"ERR too many connections\n").await;
-            continue;
-        };
-        let (settings, tx, shutdown) = (settings.clone(), tx.clone(), shutdown.clone());
-        let auth_failures = auth_failures.clone();
-        connections.spawn(async move {
-            let origin: Arc<str> = Arc::from(format!("tcp {peer}"));
-            let result = connection(
-                stream,
-                &origin,
-                &settings,
-                batch_size,
-                &tx,
-                &auth_failures,
-                shutdown,
-            )
-            .await;
-            if let Err(e) = result {
-                tracing::warn!(%peer, error = %e, "TCP connection ended with an error");
-            }
-            drop(slot);
-        });
+/// Events over TCP: a bound listener and its settings.
+pub struct TcpIntake {
+    pub listener: TcpListener,
+    pub settings: TcpSource,
+}
+
+impl Source for TcpIntake {
+    const NAME: &'static str = "tcp source";
+
+    /// Accepts connections until shutdown, then waits for the open ones to stop
+    /// reading and hand over the lines they have already read.
+    async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
+        let TcpIntake { listener, settings } = self;
+        let auth_failures = ctx.metrics.auth_failures.with_label_values(&["tcp"]);
+        let slots = Arc::new(Semaphore::new(settings.max_connections));
+        let settings = Arc::new(settings);
+        let connections = TaskTracker::new();
+        let mut acceptor = Acceptor::new(listener, "tcp");
+        loop {
+            let (mut stream, peer) = tokio::select! {
+                _ = ctx.shutdown.cancelled() => break,
+                accepted = acceptor.accept() => accepted,
+            };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, limit = settings.max_connections, "refusing TCP connection: too many open");
+                let _ = stream.write_all(b"ERR too many connections\n").await;
+                continue;
+            };
+            let (settings, ctx) = (settings.clone(), ctx.clone());
+            let auth_failures = auth_failures.clone();
+            connections.spawn(async move {
+                let origin: Arc<str> = Arc::from(format!("tcp {peer}"));
+                let result = connection(stream, &origin, &settings, &ctx, &auth_failures).await;
+                if let Err(e) = result {
+                    tracing::warn!(%peer, error = %e, "TCP connection ended with an error");
+                }
+                drop(slot);
+            });
+        }
+        connections.close();
+        connections.wait().await;
+        Ok(())
     }
-    connections.close();
-    connections.wait().await;
 }
 
 /// Reads one connection's lines until it ends, goes idle, or `shutdown`: then the
@@ -80,11 +75,10 @@ async fn connection(
     stream: TcpStream,
     origin: &Arc<str>,
     settings: &TcpSource,
-    batch_size: usize,
-    tx: &Edge<Batch>,
+    ctx: &SourceContext,
     auth_failures: &IntCounter,
-    shutdown: CancellationToken,
 ) -> io::Result<End> {
+    let shutdown = &ctx.shutdown;
     let (read, mut write) = stream.into_split();
     let read = IdleLimit::new(read, settings.idle_timeout, shutdown.clone());
     let mut reader = BufReader::with_capacity(1 << 16, read);
@@ -103,8 +97,8 @@ async fn connection(
         &mut reader,
         origin,
         settings.max_line_bytes,
-        batch_size,
-        tx,
+        ctx.limits.batch_size,
+        &ctx.out,
         None,
     )
     .await?;
@@ -246,7 +240,7 @@ mod tests {
         let read = IdleLimit::new(server, Duration::from_secs(60), stop.clone());
         let mut reader = BufReader::new(read);
         let (tx, rx) = async_channel::bounded(4);
-        let tx = Edge::new(tx, prometheus::Counter::new("blocked", "test").unwrap());
+        let tx = crate::edge::Edge::new(tx, prometheus::Counter::new("blocked", "test").unwrap());
         client.write_all(b"a\n").await.unwrap();
         let forwarding = tokio::spawn(async move {
             let origin: Arc<str> = Arc::from("test");

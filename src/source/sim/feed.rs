@@ -3,57 +3,66 @@
 
 use super::{Scenario, Simulator};
 use crate::config::SimulatorSource;
-use crate::edge::Edge;
+use crate::edge::message::{Batch, Input, RawLine};
 use crate::grid::Grid;
-use crate::source::{Batch, Input, RawLine};
+use crate::source::{Source, SourceContext};
 use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
-/// Runs the simulator as a live source: its clock starts at the current wall-clock
-/// second and each step is released when the wall clock reaches it, so its events
-/// pass the daemon's checks against the wall clock like a real feed's. It numbers its
-/// events from 1 in the epoch of its start second, as a sender that restarts says so.
-pub async fn live(
-    grid: &Grid,
-    settings: &SimulatorSource,
-    tx: Edge<Batch>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let scenario = Scenario::from_name(&settings.scenario)
-        .ok_or_else(|| anyhow::anyhow!("unknown scenario {:?}", settings.scenario))?;
-    let now = Timestamp::now();
-    let start = Timestamp::from_micros(now.as_micros().div_euclid(1_000_000) * 1_000_000);
-    let origin: Arc<str> = Arc::from(format!("simulator {}", scenario.name()));
-    let mut simulator = Simulator::new(grid, scenario, settings.seed, start);
-    simulator.number_in_epoch((start.as_micros() / 1_000_000).max(0) as u64);
-    let epoch =
-        tokio::time::Instant::now() - Duration::from_micros(now.micros_since(start).max(0) as u64);
-    tracing::info!(scenario = scenario.name(), seed = settings.seed, %start, "simulator started");
-    let mut lines = Vec::new();
-    loop {
-        let ts = simulator.next_step(&mut lines);
-        let due = epoch + Duration::from_micros(ts.micros_since(start).max(0) as u64);
-        tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep_until(due) => {}
-        }
-        let arrived = Instant::now();
-        let batch: Batch = lines
-            .drain(..)
-            .map(|line| {
-                Input::Line(RawLine {
-                    bytes: line.into_bytes(),
-                    too_large: false,
-                    origin: origin.clone(),
-                    arrived,
-                    receipt: None,
+/// The simulator as a live source: its clock starts at the current wall-clock second
+/// and each step is released when the wall clock reaches it, so its events pass the
+/// daemon's checks against the wall clock like a real feed's. It numbers its events
+/// from 1 in the epoch of its start second, as a sender that restarts says so.
+pub struct LiveSimulator {
+    pub settings: SimulatorSource,
+}
+
+impl Source for LiveSimulator {
+    const NAME: &'static str = "simulator";
+
+    async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
+        let settings = &self.settings;
+        let SourceContext {
+            out: tx,
+            shutdown,
+            grid,
+            ..
+        } = ctx;
+        let scenario = Scenario::from_name(&settings.scenario)
+            .ok_or_else(|| anyhow::anyhow!("unknown scenario {:?}", settings.scenario))?;
+        let now = Timestamp::now();
+        let start = Timestamp::from_micros(now.as_micros().div_euclid(1_000_000) * 1_000_000);
+        let origin: Arc<str> = Arc::from(format!("simulator {}", scenario.name()));
+        let mut simulator = Simulator::new(&grid, scenario, settings.seed, start);
+        simulator.number_in_epoch((start.as_micros() / 1_000_000).max(0) as u64);
+        let epoch = tokio::time::Instant::now()
+            - Duration::from_micros(now.micros_since(start).max(0) as u64);
+        tracing::info!(scenario = scenario.name(), seed = settings.seed, %start, "simulator started");
+        let mut lines = Vec::new();
+        loop {
+            let ts = simulator.next_step(&mut lines);
+            let due = epoch + Duration::from_micros(ts.micros_since(start).max(0) as u64);
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                _ = tokio::time::sleep_until(due) => {}
+            }
+            let arrived = Instant::now();
+            let batch: Batch = lines
+                .drain(..)
+                .map(|line| {
+                    Input::Line(RawLine {
+                        bytes: line.into_bytes(),
+                        too_large: false,
+                        origin: origin.clone(),
+                        arrived,
+                        receipt: None,
+                    })
                 })
-            })
-            .collect();
-        if tx.send(batch).await.is_err() {
-            return Ok(());
+                .collect();
+            if tx.send(batch).await.is_err() {
+                return Ok(());
+            }
         }
     }
 }

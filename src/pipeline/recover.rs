@@ -8,11 +8,11 @@
 //! events a crash kept out of the log, nothing lost that the log can reproduce. A bad
 //! record stops recovery with a [`Damage`] that says how to get past it.
 
-use super::reader::{self, Entry, ReadError};
-use super::repair::Damage;
+use super::order::{Ingest, Verdict};
 use crate::decision::Decider;
 use crate::grid::Grid;
-use crate::ingest::{Ingest, Verdict};
+use crate::log::reader::{self, Entry, ReadError};
+use crate::log::repair::Damage;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;

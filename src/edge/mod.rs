@@ -1,6 +1,11 @@
-//! The sending end of a pipeline edge: a bounded channel that adds up how long its
-//! producers wait while it is full, so backpressure shows on `/metrics`
-//! (`vakhsh_channel_send_blocked_seconds_total`) and not only as a depth.
+//! The pipeline's edges: what travels on them ([`message`]), the receipt a sender's
+//! lines carry through the stages ([`receipt`]), and the sending end of an edge: a
+//! bounded channel that adds up how long its producers wait while it is full, so
+//! backpressure shows on `/metrics` (`vakhsh_channel_send_blocked_seconds_total`) and
+//! not only as a depth.
+
+pub mod message;
+pub mod receipt;
 
 use async_channel::{SendError, Sender, TrySendError};
 use prometheus::Counter;
