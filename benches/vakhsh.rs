@@ -8,7 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
-use vakhsh::decode::Decoder;
+use vakhsh::event::decode::Decoder;
 use vakhsh::grid::Grid;
 use vakhsh::pipeline::order::Ingest;
 use vakhsh::schedule::{OperatingState, Scheduler};

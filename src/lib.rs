@@ -8,7 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod decision;
-pub mod decode;
 pub mod diff;
 pub mod edge;
 pub mod event;

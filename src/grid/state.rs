@@ -6,7 +6,6 @@
 //! line is in service at its configured capacity, and no contract is nominated.
 
 use super::Grid;
-use crate::event::Body;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PlantReading {
@@ -71,52 +70,6 @@ impl GridState {
             data_centers: vec![DataCenterReading::default(); grid.data_centers.len()],
             lines: vec![LineReading::default(); grid.lines.len()],
             nominations: vec![Nomination::None; grid.contracts.len()],
-        }
-    }
-
-    /// Applies one accepted event's reading. Every reading replaces the previous one
-    /// whole.
-    pub fn apply(&mut self, body: &Body) {
-        match *body {
-            Body::Generation {
-                plant,
-                output_mw,
-                available_mw,
-                reservoir_level_m,
-                inflow_mw,
-            } => {
-                self.plants[plant] = PlantReading {
-                    output_mw,
-                    available_mw,
-                    reservoir_level_m,
-                    inflow_mw,
-                };
-            }
-            Body::Demand { load, mw } => self.loads[load] = mw,
-            Body::DcDemand {
-                site,
-                firm_mw,
-                flexible_mw,
-            } => {
-                self.data_centers[site] = DataCenterReading {
-                    firm_mw,
-                    flexible_mw,
-                };
-            }
-            Body::LineStatus {
-                line,
-                in_service,
-                capacity_mw,
-            } => {
-                self.lines[line] = LineReading {
-                    in_service,
-                    derated_mw: capacity_mw,
-                };
-            }
-            Body::Nomination { contract, mw } => {
-                self.nominations[contract] = mw.map_or(Nomination::Max, Nomination::Mw);
-            }
-            Body::Heartbeat => {}
         }
     }
 }

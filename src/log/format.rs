@@ -3,8 +3,8 @@
 //! handling lives in [`super::writer`] and [`super::reader`]. `docs/event-log.md`
 //! describes the bytes.
 
-use crate::event::{Body, Event, Origin};
-use crate::grid::Grid;
+use crate::event::{Body, Event, EventType, Origin, Subject};
+use crate::grid::{DataCenterReading, Grid, LineReading, PlantReading};
 use crate::time::Timestamp;
 use std::sync::Arc;
 
@@ -15,12 +15,6 @@ pub const RECORD_PREFIX: usize = 8;
 /// A record longer than this is corruption, not data: no event comes close.
 pub const MAX_RECORD: u32 = 1 << 20;
 
-const TAG_GENERATION: u8 = 1;
-const TAG_DEMAND: u8 = 2;
-const TAG_DC_DEMAND: u8 = 3;
-const TAG_LINE_STATUS: u8 = 4;
-const TAG_NOMINATION: u8 = 5;
-const TAG_HEARTBEAT: u8 = 6;
 /// Not an event: names a sender for the `origin` of later records in the segment.
 const TAG_SOURCE: u8 = 16;
 
@@ -30,22 +24,19 @@ const HAS_SECOND: u8 = 4;
 /// The origin carries a non-zero epoch, written after its `seq`.
 const HAS_EPOCH: u8 = 8;
 
-/// The kinds of object whose ids the dictionary lists, in the order it lists them.
-pub const KINDS: [&str; 5] = ["plant", "load", "data_center", "line", "contract"];
-
-/// The ids a segment's records refer to by position, per kind.
+/// The ids a segment's records refer to by position, per kind of object, in the
+/// order of [`Subject::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Dictionary(pub [Vec<String>; 5]);
 
 impl Dictionary {
     pub fn of(grid: &Grid) -> Self {
-        Dictionary([
-            grid.plants.iter().map(|p| p.id.clone()).collect(),
-            grid.loads.iter().map(|l| l.id.clone()).collect(),
-            grid.data_centers.iter().map(|d| d.id.clone()).collect(),
-            grid.lines.iter().map(|l| l.id.clone()).collect(),
-            grid.contracts.iter().map(|c| c.id.clone()).collect(),
-        ])
+        Dictionary(Subject::ALL.map(|subject| {
+            let count = subject.positions(grid).len();
+            (0..count)
+                .map(|at| subject.id(grid, at).to_string())
+                .collect()
+        }))
     }
 }
 
@@ -157,17 +148,12 @@ impl Encoder {
             .as_ref()
             .map(|o| (self.source(out, &o.source), o.epoch, o.seq));
         record(out, |p| {
-            let (tag, first, second) = match &event.body {
-                Body::Generation {
-                    reservoir_level_m,
-                    inflow_mw,
-                    ..
-                } => (TAG_GENERATION, *reservoir_level_m, *inflow_mw),
-                Body::Demand { .. } => (TAG_DEMAND, None, None),
-                Body::DcDemand { .. } => (TAG_DC_DEMAND, None, None),
-                Body::LineStatus { capacity_mw, .. } => (TAG_LINE_STATUS, *capacity_mw, None),
-                Body::Nomination { mw, .. } => (TAG_NOMINATION, *mw, None),
-                Body::Heartbeat => (TAG_HEARTBEAT, None, None),
+            let tag = event.body.event_type().log_tag();
+            let (first, second) = match event.body {
+                Body::Generation { reading, .. } => (reading.reservoir_level_m, reading.inflow_mw),
+                Body::LineStatus { reading, .. } => (reading.derated_mw, None),
+                Body::Nomination { mw, .. } => (mw, None),
+                Body::Demand { .. } | Body::DcDemand { .. } | Body::Heartbeat => (None, None),
             };
             let epoch = origin.map_or(0, |(_, epoch, _)| epoch);
             let flags = if origin.is_some() { HAS_ORIGIN } else { 0 }
@@ -186,38 +172,21 @@ impl Encoder {
             }
             let index = |p: &mut Vec<u8>, i: usize| p.extend_from_slice(&(i as u32).to_le_bytes());
             let mw = |p: &mut Vec<u8>, v: f64| p.extend_from_slice(&v.to_le_bytes());
+            if let Some((_, at)) = event.body.subject() {
+                index(p, at);
+            }
             match event.body {
-                Body::Generation {
-                    plant,
-                    output_mw,
-                    available_mw,
-                    ..
-                } => {
-                    index(p, plant);
-                    mw(p, output_mw);
-                    mw(p, available_mw);
+                Body::Generation { reading, .. } => {
+                    mw(p, reading.output_mw);
+                    mw(p, reading.available_mw);
                 }
-                Body::Demand { load, mw: value } => {
-                    index(p, load);
-                    mw(p, value);
+                Body::Demand { mw: value, .. } => mw(p, value),
+                Body::DcDemand { reading, .. } => {
+                    mw(p, reading.firm_mw);
+                    mw(p, reading.flexible_mw);
                 }
-                Body::DcDemand {
-                    site,
-                    firm_mw,
-                    flexible_mw,
-                } => {
-                    index(p, site);
-                    mw(p, firm_mw);
-                    mw(p, flexible_mw);
-                }
-                Body::LineStatus {
-                    line, in_service, ..
-                } => {
-                    index(p, line);
-                    p.push(u8::from(in_service));
-                }
-                Body::Nomination { contract, .. } => index(p, contract),
-                Body::Heartbeat => {}
+                Body::LineStatus { reading, .. } => p.push(u8::from(reading.in_service)),
+                Body::Nomination { .. } | Body::Heartbeat => {}
             }
             for value in [first, second].into_iter().flatten() {
                 mw(p, value);
@@ -289,24 +258,17 @@ pub struct Decoder {
 /// A record naming an object the replaying grid does not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmapped {
-    pub kind: &'static str,
+    pub kind: Subject,
     pub id: String,
 }
 
 impl Decoder {
     pub fn new(dictionary: Dictionary, grid: &Grid) -> Self {
-        let index = &grid.index;
-        let maps = [
-            &index.plants,
-            &index.loads,
-            &index.data_centers,
-            &index.lines,
-            &index.contracts,
-        ];
         let map = std::array::from_fn(|k| {
+            let index = Subject::ALL[k].positions(grid);
             dictionary.0[k]
                 .iter()
-                .map(|id| maps[k].get(id).copied())
+                .map(|id| index.get(id).copied())
                 .collect()
         });
         Decoder {
@@ -348,63 +310,58 @@ impl Decoder {
         } else {
             None
         };
-        let position =
-            |kind: usize, c: &mut Cursor| -> Result<Result<usize, Unmapped>, FormatError> {
+        let event_type = EventType::from_log_tag(tag).ok_or(FormatError::Tag(tag))?;
+        // The object's position in the replaying grid, or the id it lacks.
+        let subject = match event_type.subject() {
+            Some(kind) => {
+                let k = kind.position();
                 let at = c.u32()?;
-                let mapped = self.map[kind].get(at as usize).ok_or(FormatError::Index {
-                    kind: KINDS[kind],
+                let mapped = self.map[k].get(at as usize).ok_or(FormatError::Index {
+                    kind: kind.name(),
                     index: at,
                 })?;
-                Ok(mapped.ok_or_else(|| Unmapped {
-                    kind: KINDS[kind],
-                    id: self.names.0[kind][at as usize].clone(),
-                }))
-            };
-        let body = match tag {
-            TAG_GENERATION => {
-                let plant = position(0, &mut c)?;
+                mapped.ok_or_else(|| Unmapped {
+                    kind,
+                    id: self.names.0[k][at as usize].clone(),
+                })
+            }
+            None => Ok(0),
+        };
+        let body = match event_type {
+            EventType::Generation => {
                 let (output_mw, available_mw) = (c.f64()?, c.f64()?);
-                let reservoir_level_m = c.optional(flags & HAS_FIRST)?;
-                let inflow_mw = c.optional(flags & HAS_SECOND)?;
-                plant.map(|plant| Body::Generation {
-                    plant,
+                let reading = PlantReading {
                     output_mw,
                     available_mw,
-                    reservoir_level_m,
-                    inflow_mw,
-                })
+                    reservoir_level_m: c.optional(flags & HAS_FIRST)?,
+                    inflow_mw: c.optional(flags & HAS_SECOND)?,
+                };
+                subject.map(|plant| Body::Generation { plant, reading })
             }
-            TAG_DEMAND => {
-                let load = position(1, &mut c)?;
+            EventType::Demand => {
                 let mw = c.f64()?;
-                load.map(|load| Body::Demand { load, mw })
+                subject.map(|load| Body::Demand { load, mw })
             }
-            TAG_DC_DEMAND => {
-                let site = position(2, &mut c)?;
+            EventType::DcDemand => {
                 let (firm_mw, flexible_mw) = (c.f64()?, c.f64()?);
-                site.map(|site| Body::DcDemand {
-                    site,
+                let reading = DataCenterReading {
                     firm_mw,
                     flexible_mw,
-                })
+                };
+                subject.map(|site| Body::DcDemand { site, reading })
             }
-            TAG_LINE_STATUS => {
-                let line = position(3, &mut c)?;
-                let in_service = c.u8()? != 0;
-                let capacity_mw = c.optional(flags & HAS_FIRST)?;
-                line.map(|line| Body::LineStatus {
-                    line,
-                    in_service,
-                    capacity_mw,
-                })
+            EventType::LineStatus => {
+                let reading = LineReading {
+                    in_service: c.u8()? != 0,
+                    derated_mw: c.optional(flags & HAS_FIRST)?,
+                };
+                subject.map(|line| Body::LineStatus { line, reading })
             }
-            TAG_NOMINATION => {
-                let contract = position(4, &mut c)?;
+            EventType::Nomination => {
                 let mw = c.optional(flags & HAS_FIRST)?;
-                contract.map(|contract| Body::Nomination { contract, mw })
+                subject.map(|contract| Body::Nomination { contract, mw })
             }
-            TAG_HEARTBEAT => Ok(Body::Heartbeat),
-            other => return Err(FormatError::Tag(other)),
+            EventType::Heartbeat => Ok(Body::Heartbeat),
         };
         Ok(body.map(|body| Record::Event {
             seq,

@@ -20,7 +20,7 @@ mod tests {
     use super::reader::{self, Entry};
     use super::*;
     use crate::event::{Body, Event, Origin};
-    use crate::grid::Grid;
+    use crate::grid::{DataCenterReading, Grid, LineReading, PlantReading};
     use crate::time::Timestamp;
     use proptest::prelude::*;
     use std::path::Path;
@@ -85,28 +85,30 @@ mod tests {
             )
                 .prop_map(
                     |(plant, output_mw, available_mw, reservoir_level_m, inflow_mw)| {
-                        Body::Generation {
-                            plant,
+                        let reading = PlantReading {
                             output_mw,
                             available_mw,
                             reservoir_level_m,
                             inflow_mw,
-                        }
+                        };
+                        Body::Generation { plant, reading }
                     }
                 ),
             (0..loads, mw.clone()).prop_map(|(load, mw)| Body::Demand { load, mw }),
             (0..sites, mw.clone(), mw.clone()).prop_map(|(site, firm_mw, flexible_mw)| {
-                Body::DcDemand {
-                    site,
+                let reading = DataCenterReading {
                     firm_mw,
                     flexible_mw,
-                }
+                };
+                Body::DcDemand { site, reading }
             }),
             (0..lines, any::<bool>(), proptest::option::of(mw.clone())).prop_map(
-                |(line, in_service, capacity_mw)| Body::LineStatus {
+                |(line, in_service, derated_mw)| Body::LineStatus {
                     line,
-                    in_service,
-                    capacity_mw
+                    reading: LineReading {
+                        in_service,
+                        derated_mw,
+                    },
                 }
             ),
             (0..contracts, proptest::option::of(mw))
@@ -149,7 +151,7 @@ mod tests {
                 writer.append(chunk);
             }
             prop_assert_eq!(events_of(dir.path(), &grid), numbered);
-            let mut decoder = crate::decode::Decoder::new(Arc::new(grid.clone()));
+            let mut decoder = crate::event::decode::Decoder::new(Arc::new(grid.clone()));
             for event in &events {
                 let mut decoded = decoder.decode(event.to_json(&grid).as_bytes()).unwrap();
                 if event.origin.is_none() && event.body == Body::Heartbeat {

@@ -3,10 +3,10 @@
 //! checked when they were recorded and pass through.
 
 use super::timing::Timing;
-use crate::decode::Decoder;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Decoded, Input};
 use crate::edge::receipt::{self, Outcome};
+use crate::event::decode::Decoder;
 use crate::grid::Grid;
 use crate::metrics::Metrics;
 use crate::reject::{DeadLetter, Reason};

@@ -7,7 +7,7 @@
 //! that tick can see — so its size is bounded by (lateness ÷ interval) × objects,
 //! whatever the input rate.
 
-use crate::event::{Body, Event, Origin};
+use crate::event::{Body, Event, Origin, Subject};
 use crate::grid::{Grid, GridState};
 use crate::reject::Reason;
 use crate::time::{Timestamp, micros};
@@ -23,29 +23,6 @@ pub enum Verdict {
     Rejected(Reason),
 }
 
-/// The object an event updates; readings for the same target replace each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Target {
-    Plant(usize),
-    Load(usize),
-    DataCenter(usize),
-    Line(usize),
-    Contract(usize),
-}
-
-impl Target {
-    fn of(body: &Body) -> Option<Target> {
-        Some(match *body {
-            Body::Generation { plant, .. } => Target::Plant(plant),
-            Body::Demand { load, .. } => Target::Load(load),
-            Body::DcDemand { site, .. } => Target::DataCenter(site),
-            Body::LineStatus { line, .. } => Target::Line(line),
-            Body::Nomination { contract, .. } => Target::Contract(contract),
-            Body::Heartbeat => return None,
-        })
-    }
-}
-
 /// The most ticks evaluated one by one across a jump in event time: an hour of
 /// 1-second ticks. Earlier ticks of a longer jump are skipped.
 const MAX_FILLED_TICKS: i64 = 3600;
@@ -53,8 +30,8 @@ const MAX_FILLED_TICKS: i64 = 3600;
 pub struct Ingest {
     grid: Arc<Grid>,
     state: GridState,
-    /// (boundary the event precedes, target) → the newest such reading and its time.
-    pending: BTreeMap<(Timestamp, Target), (Timestamp, Body)>,
+    /// (boundary the event precedes, the object it reports on) → the newest such reading and its time.
+    pending: BTreeMap<(Timestamp, (Subject, usize)), (Timestamp, Body)>,
     dedupe: Dedupe,
     newest: Option<Timestamp>,
     /// The next tick boundary to evaluate; `None` before the first event.
@@ -111,14 +88,14 @@ impl Ingest {
         self.newest = Some(self.newest.map_or(event.ts, |n| n.max(event.ts)));
         let interval = self.grid.schedule.interval;
         if interval.is_zero() {
-            self.state.apply(&event.body);
+            event.body.apply_to(&mut self.state);
             self.next_tick = Some(event.ts);
             return Verdict::Accepted;
         }
         if self.next_tick.is_none() {
             self.next_tick = Some(event.ts.next_boundary(interval));
         }
-        if let Some(target) = Target::of(&event.body) {
+        if let Some(target) = event.body.subject() {
             let key = (event.ts.next_boundary(interval), target);
             match self.pending.get(&key) {
                 Some((held, _)) if *held > event.ts => {}
@@ -159,7 +136,7 @@ impl Ingest {
                 if entry.key().0 > next {
                     break;
                 }
-                self.state.apply(&entry.remove().1);
+                entry.remove().1.apply_to(&mut self.state);
             }
             tick(next, &self.state);
             next = next.saturating_add(interval);
@@ -321,7 +298,7 @@ impl Dedupe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::Decoder;
+    use crate::event::decode::Decoder;
     use std::path::Path;
 
     fn grid() -> Arc<Grid> {

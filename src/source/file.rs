@@ -5,7 +5,6 @@ use super::lines::{self, End};
 use super::{Limits, Source, SourceContext};
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Input};
-use crate::event::EventType;
 use crate::grid::Grid;
 use crate::log::{reader, segment};
 use std::path::{Path, PathBuf};
@@ -97,16 +96,11 @@ fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> an
                     arrived,
                 },
                 reader::Entry::Unmapped(unmapped) => Input::Unmapped {
-                    event_type: match unmapped.kind {
-                        "plant" => EventType::Generation,
-                        "load" => EventType::Demand,
-                        "data_center" => EventType::DcDemand,
-                        "line" => EventType::LineStatus,
-                        _ => EventType::Nomination,
-                    },
+                    event_type: unmapped.kind.event_type(),
                     detail: format!(
                         "logged {} {:?} is not in this configuration",
-                        unmapped.kind, unmapped.id
+                        unmapped.kind.name(),
+                        unmapped.id
                     ),
                     origin: origin.clone(),
                 },

@@ -1,48 +1,20 @@
-//! Accepted telemetry events: decoded, with every id resolved to an index and every
-//! value checked against the grid model.
+//! The event: its variants and what is known of each ([`kind`]), its JSON line in both
+//! directions (decoded and checked against the grid model in [`decode`], written by
+//! [`Event::to_json`]), and the reading it leaves in the grid state ([`Body::apply_to`]). The
+//! native log's binary records are in [`crate::log::format`]. `docs/events.md` is the
+//! wire contract.
 
+pub mod decode;
+pub mod kind;
+
+pub use kind::{EventType, Subject};
+
+use crate::grid::{DataCenterReading, GridState, LineReading, Nomination, PlantReading};
 use crate::time::Timestamp;
 use std::sync::Arc;
 
-/// The `type` tag of an event; also the `type` label of the event counters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    Generation,
-    Demand,
-    DcDemand,
-    LineStatus,
-    Nomination,
-    Heartbeat,
-}
-
-impl EventType {
-    pub const ALL: [EventType; 6] = [
-        EventType::Generation,
-        EventType::Demand,
-        EventType::DcDemand,
-        EventType::LineStatus,
-        EventType::Nomination,
-        EventType::Heartbeat,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::Generation => "generation",
-            EventType::Demand => "demand",
-            EventType::DcDemand => "dc_demand",
-            EventType::LineStatus => "line_status",
-            EventType::Nomination => "nomination",
-            EventType::Heartbeat => "heartbeat",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
-    }
-}
-
 /// The sender's sequence: a repeated (`source`, `epoch`, `seq`) is a duplicate (how
-/// numbers from an earlier epoch are judged is said in [`crate::ingest`]).
+/// numbers from an earlier epoch are judged is said in [`crate::pipeline::order`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
     pub source: Arc<str>,
@@ -59,15 +31,13 @@ pub struct Event {
     pub body: Body,
 }
 
-/// An event's payload; ids are indices into the [`Grid`](crate::grid::Grid).
+/// An event's payload; ids are indices into the [`Grid`](crate::grid::Grid). A
+/// reading is carried as the grid state keeps it, replacing the previous one whole.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Body {
     Generation {
         plant: usize,
-        output_mw: f64,
-        available_mw: f64,
-        reservoir_level_m: Option<f64>,
-        inflow_mw: Option<f64>,
+        reading: PlantReading,
     },
     Demand {
         load: usize,
@@ -75,13 +45,11 @@ pub enum Body {
     },
     DcDemand {
         site: usize,
-        firm_mw: f64,
-        flexible_mw: f64,
+        reading: DataCenterReading,
     },
     LineStatus {
         line: usize,
-        in_service: bool,
-        capacity_mw: Option<f64>,
+        reading: LineReading,
     },
     Nomination {
         contract: usize,
@@ -92,14 +60,17 @@ pub enum Body {
 }
 
 impl Body {
-    pub fn event_type(&self) -> EventType {
-        match self {
-            Body::Generation { .. } => EventType::Generation,
-            Body::Demand { .. } => EventType::Demand,
-            Body::DcDemand { .. } => EventType::DcDemand,
-            Body::LineStatus { .. } => EventType::LineStatus,
-            Body::Nomination { .. } => EventType::Nomination,
-            Body::Heartbeat => EventType::Heartbeat,
+    /// Leaves the reading in `state`.
+    pub fn apply_to(&self, state: &mut GridState) {
+        match *self {
+            Body::Generation { plant, reading } => state.plants[plant] = reading,
+            Body::Demand { load, mw } => state.loads[load] = mw,
+            Body::DcDemand { site, reading } => state.data_centers[site] = reading,
+            Body::LineStatus { line, reading } => state.lines[line] = reading,
+            Body::Nomination { contract, mw } => {
+                state.nominations[contract] = mw.map_or(Nomination::Max, Nomination::Mw);
+            }
+            Body::Heartbeat => {}
         }
     }
 }
@@ -160,46 +131,31 @@ impl Event {
     /// heartbeat without an origin has lost its sender's name: it is written as
     /// `"source":"unknown"`.
     pub fn to_json(&self, grid: &crate::grid::Grid) -> String {
+        let id = self
+            .body
+            .subject()
+            .map(|(subject, at)| subject.id(grid, at));
+        let id = id.unwrap_or_default();
         let body = match self.body {
-            Body::Generation {
-                plant,
-                output_mw,
-                available_mw,
-                reservoir_level_m,
-                inflow_mw,
-            } => WireBody::Generation {
-                plant: &grid.plants[plant].id,
-                output_mw,
-                available_mw,
-                reservoir_level_m,
-                inflow_mw,
+            Body::Generation { reading, .. } => WireBody::Generation {
+                plant: id,
+                output_mw: reading.output_mw,
+                available_mw: reading.available_mw,
+                reservoir_level_m: reading.reservoir_level_m,
+                inflow_mw: reading.inflow_mw,
             },
-            Body::Demand { load, mw } => WireBody::Demand {
-                load: &grid.loads[load].id,
-                mw,
+            Body::Demand { mw, .. } => WireBody::Demand { load: id, mw },
+            Body::DcDemand { reading, .. } => WireBody::DcDemand {
+                site: id,
+                firm_mw: reading.firm_mw,
+                flexible_mw: reading.flexible_mw,
             },
-            Body::DcDemand {
-                site,
-                firm_mw,
-                flexible_mw,
-            } => WireBody::DcDemand {
-                site: &grid.data_centers[site].id,
-                firm_mw,
-                flexible_mw,
+            Body::LineStatus { reading, .. } => WireBody::LineStatus {
+                line: id,
+                in_service: reading.in_service,
+                capacity_mw: reading.derated_mw,
             },
-            Body::LineStatus {
-                line,
-                in_service,
-                capacity_mw,
-            } => WireBody::LineStatus {
-                line: &grid.lines[line].id,
-                in_service,
-                capacity_mw,
-            },
-            Body::Nomination { contract, mw } => WireBody::Nomination {
-                contract: &grid.contracts[contract].id,
-                mw,
-            },
+            Body::Nomination { mw, .. } => WireBody::Nomination { contract: id, mw },
             Body::Heartbeat => WireBody::Heartbeat {},
         };
         let source = match (&self.origin, &self.body) {

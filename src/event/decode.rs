@@ -1,9 +1,9 @@
 //! JSON line → validated [`Event`]: parses the wire format and checks every id and
 //! figure against the grid model. Time checks that need the stream's history (late,
-//! too far ahead, duplicate) are made later, in [`crate::ingest`].
+//! too far ahead, duplicate) are made later, in [`crate::pipeline::order`].
 
-use crate::event::{Body, Event, EventType, Origin};
-use crate::grid::Grid;
+use super::{Body, Event, EventType, Origin, Subject};
+use crate::grid::{DataCenterReading, Grid, LineReading, PlantReading};
 use crate::reject::Reason;
 use crate::time::Timestamp;
 use serde::Deserialize;
@@ -164,21 +164,6 @@ impl Check<'_> {
         value.ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{name}`")))
     }
 
-    fn id(
-        &self,
-        value: &Option<Cow<str>>,
-        field: &str,
-        index: &std::collections::HashMap<String, usize>,
-    ) -> Result<usize, DecodeError> {
-        let id = value
-            .as_deref()
-            .ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{field}`")))?;
-        index
-            .get(id)
-            .copied()
-            .ok_or_else(|| self.error(Reason::UnknownId, format!("unknown {field} {id:?}")))
-    }
-
     /// A MW figure: finite, not negative, and at most `limit` when there is one.
     fn mw(&self, value: f64, field: &str, limit: Option<f64>) -> Result<f64, DecodeError> {
         if !value.is_finite() || value < 0.0 {
@@ -205,11 +190,34 @@ impl Check<'_> {
         }
     }
 
+    /// An optional MW figure, checked as [`Check::mw`] when present.
+    fn optional_mw(
+        &self,
+        value: Option<f64>,
+        field: &str,
+        limit: Option<f64>,
+    ) -> Result<Option<f64>, DecodeError> {
+        value.map(|v| self.mw(v, field, limit)).transpose()
+    }
+
+    /// The position of the object the event reports on, from the id in its field.
+    fn subject(&self, subject: Subject, value: &Option<Cow<str>>) -> Result<usize, DecodeError> {
+        let field = subject.id_field();
+        let id = value
+            .as_deref()
+            .ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{field}`")))?;
+        subject
+            .positions(self.grid)
+            .get(id)
+            .copied()
+            .ok_or_else(|| self.error(Reason::UnknownId, format!("unknown {field} {id:?}")))
+    }
+
     fn body(&mut self, w: &Wire) -> Result<Body, DecodeError> {
         let grid = self.grid;
         Ok(match self.event_type {
             EventType::Generation => {
-                let plant = self.id(&w.plant, "plant", &grid.index.plants)?;
+                let plant = self.subject(Subject::Plant, &w.plant)?;
                 let capacity = Some(grid.plants[plant].capacity_mw);
                 let output_mw = self.mw(
                     self.required(w.output_mw, "output_mw")?,
@@ -221,29 +229,27 @@ impl Check<'_> {
                     "available_mw",
                     capacity,
                 )?;
-                let inflow_mw = match w.inflow_mw {
-                    // More water than a plant can turn is spilled, so a flood reading
-                    // may pass its capacity; never the whole fleet's.
-                    Some(v) => Some(self.mw(v, "inflow_mw", Some(grid.installed_mw))?),
-                    None => None,
-                };
+                // More water than a plant can turn is spilled, so a flood reading may
+                // pass its capacity; never the whole fleet's.
+                let inflow_mw =
+                    self.optional_mw(w.inflow_mw, "inflow_mw", Some(grid.installed_mw))?;
                 let reservoir_level_m = self.finite(w.reservoir_level_m, "reservoir_level_m")?;
-                Body::Generation {
-                    plant,
+                let reading = PlantReading {
                     output_mw,
                     available_mw,
                     reservoir_level_m,
                     inflow_mw,
-                }
+                };
+                Body::Generation { plant, reading }
             }
             EventType::Demand => {
-                let load = self.id(&w.load, "load", &grid.index.loads)?;
+                let load = self.subject(Subject::Load, &w.load)?;
                 let limit = Some(grid.loads[load].max_mw);
                 let mw = self.mw(self.required(w.mw, "mw")?, "mw", limit)?;
                 Body::Demand { load, mw }
             }
             EventType::DcDemand => {
-                let site = self.id(&w.site, "site", &grid.index.data_centers)?;
+                let site = self.subject(Subject::DataCenter, &w.site)?;
                 let limit = Some(
                     grid.data_centers[site]
                         .capacity_mw
@@ -256,34 +262,26 @@ impl Check<'_> {
                     limit,
                 )?;
                 self.mw(firm_mw + flexible_mw, "firm_mw + flexible_mw", limit)?;
-                Body::DcDemand {
-                    site,
+                let reading = DataCenterReading {
                     firm_mw,
                     flexible_mw,
-                }
+                };
+                Body::DcDemand { site, reading }
             }
             EventType::LineStatus => {
-                let line = self.id(&w.line, "line", &grid.index.lines)?;
-                let in_service = self.required(w.in_service, "in_service")?;
+                let line = self.subject(Subject::Line, &w.line)?;
                 let configured = &grid.lines[line];
                 let limit = Some(configured.capacity_mw.max(configured.reverse_capacity_mw));
-                let capacity_mw = match w.capacity_mw {
-                    Some(v) => Some(self.mw(v, "capacity_mw", limit)?),
-                    None => None,
+                let reading = LineReading {
+                    in_service: self.required(w.in_service, "in_service")?,
+                    derated_mw: self.optional_mw(w.capacity_mw, "capacity_mw", limit)?,
                 };
-                Body::LineStatus {
-                    line,
-                    in_service,
-                    capacity_mw,
-                }
+                Body::LineStatus { line, reading }
             }
             EventType::Nomination => {
-                let contract = self.id(&w.contract, "contract", &grid.index.contracts)?;
+                let contract = self.subject(Subject::Contract, &w.contract)?;
                 let limit = Some(grid.contracts[contract].max_mw);
-                let mw = match w.mw {
-                    Some(v) => Some(self.mw(v, "mw", limit)?),
-                    None => None,
-                };
+                let mw = self.optional_mw(w.mw, "mw", limit)?;
                 Body::Nomination { contract, mw }
             }
             EventType::Heartbeat => Body::Heartbeat,
