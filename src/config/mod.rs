@@ -243,36 +243,46 @@ fn join(path: &str, inner: &str) -> String {
     }
 }
 
-/// Follows a serde path such as `reservoir.rule_curve_m[3]` into a JSON tree.
+/// One step of a serde path such as `reservoir.rule_curve_m[3]`: a key, or an index
+/// (`None` when it is not a number, which no value can be found at).
+enum Step<'a> {
+    Key(&'a str),
+    Index(Option<usize>),
+}
+
+fn steps(path: &str) -> impl Iterator<Item = Step<'_>> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .flat_map(|segment| {
+            let (key, indices) = match segment.find('[') {
+                Some(at) => (&segment[..at], &segment[at..]),
+                None => (segment, ""),
+            };
+            let indices = indices
+                .split(['[', ']'])
+                .filter(|s| !s.is_empty())
+                .map(|index| Step::Index(index.parse().ok()));
+            (!key.is_empty()).then_some(Step::Key(key)).into_iter().chain(indices)
+        })
+}
+
+/// Follows a serde path into a JSON tree.
 fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, indices) = match segment.find('[') {
-            Some(at) => (&segment[..at], &segment[at..]),
-            None => (segment, ""),
+    for step in steps(path) {
+        value = match step {
+            Step::Key(key) => value.get(key)?,
+            Step::Index(index) => value.get(index?)?,
         };
-        if !key.is_empty() {
-            value = value.get(key)?;
-        }
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            value = value.get(index.parse::<usize>().ok()?)?;
-        }
     }
     Some(value)
 }
 
-fn lookup_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let mut value = value;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, indices) = match segment.find('[') {
-            Some(at) => (&segment[..at], &segment[at..]),
-            None => (segment, ""),
+fn lookup_mut<'a>(mut value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    for step in steps(path) {
+        value = match step {
+            Step::Key(key) => value.get_mut(key)?,
+            Step::Index(index) => value.get_mut(index?)?,
         };
-        if !key.is_empty() {
-            value = value.get_mut(key)?;
-        }
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            value = value.get_mut(index.parse::<usize>().ok()?)?;
-        }
     }
     Some(value)
 }
