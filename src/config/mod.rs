@@ -166,9 +166,10 @@ pub fn from_value(tree: &Value) -> Result<Config, ConfigErrors> {
     let config = validate::validate(root, &mut errors);
     let mut reported = std::collections::HashSet::new();
     errors.retain(|e| reported.insert(e.path.clone()));
-    match config {
-        Some(config) if errors.is_empty() => Ok(config),
-        _ => Err(ConfigErrors(errors)),
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors))
     }
 }
 
@@ -262,7 +263,10 @@ fn steps(path: &str) -> impl Iterator<Item = Step<'_>> {
                 .split(['[', ']'])
                 .filter(|s| !s.is_empty())
                 .map(|index| Step::Index(index.parse().ok()));
-            (!key.is_empty()).then_some(Step::Key(key)).into_iter().chain(indices)
+            (!key.is_empty())
+                .then_some(Step::Key(key))
+                .into_iter()
+                .chain(indices)
         })
 }
 
