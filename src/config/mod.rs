@@ -311,9 +311,29 @@ mod tests {
     }
 
     #[test]
+    fn a_written_table_takes_the_keys_it_leaves_out_from_the_defaults() {
+        let tree = json!({
+            "areas": [{"id": "a", "kind": "domestic"}],
+            "states": {"alert_margin_mw": 5.0},
+            "tcp": {"enabled": true},
+            "output": {"stdout": true},
+        });
+        let config = from_value(&tree).unwrap();
+        assert_eq!(config.grid.states.hold, Duration::from_secs(15 * 60));
+        let tcp = config.daemon.tcp.unwrap();
+        assert_eq!((tcp.max_connections, tcp.max_line_bytes), (64, 65_536));
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(60));
+        assert!(config.daemon.http.is_some() && config.daemon.log.is_some());
+        // A written `[output]` names every file it writes.
+        assert_eq!(config.daemon.output.decisions, None);
+        assert_eq!(config.daemon.output.dead_letter, None);
+    }
+
+    #[test]
     fn lookup_follows_nested_paths() {
         let tree = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));
         assert_eq!(lookup(&tree, "a.x"), None);
+        assert_eq!(lookup(&tree, "a.b[x]"), None);
     }
 }

@@ -3,6 +3,10 @@
 //! Nothing here is trusted. Unknown keys are caught by the loader (see `config::load`)
 //! and every cross-reference and range is checked when these become a
 //! [`Config`](super::Config).
+//!
+//! A table whose keys are all optional takes those it leaves out from its `Default`
+//! (`#[serde(default)]` on the struct), so that each default is written once; only
+//! `[output]` works otherwise, as said on [`Output`].
 
 use serde::Deserialize;
 
@@ -103,8 +107,6 @@ pub struct Reserve {
     pub fraction_of_demand: f64,
 }
 
-/// The tables below take every key they leave out from their `Default`, so that each
-/// default is written once, in the `Default` impl.
 #[derive(Debug, Deserialize)]
 #[serde(default)]
 pub struct States {
