@@ -166,9 +166,10 @@ pub fn from_value(tree: &Value) -> Result<Config, ConfigErrors> {
     let config = validate::validate(root, &mut errors);
     let mut reported = std::collections::HashSet::new();
     errors.retain(|e| reported.insert(e.path.clone()));
-    match config {
-        Some(config) if errors.is_empty() => Ok(config),
-        _ => Err(ConfigErrors(errors)),
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors))
     }
 }
 
@@ -243,36 +244,49 @@ fn join(path: &str, inner: &str) -> String {
     }
 }
 
-/// Follows a serde path such as `reservoir.rule_curve_m[3]` into a JSON tree.
+/// One step of a serde path such as `reservoir.rule_curve_m[3]`: a key, or an index
+/// (`None` when it is not a number, which no value can be found at).
+enum Step<'a> {
+    Key(&'a str),
+    Index(Option<usize>),
+}
+
+fn steps(path: &str) -> impl Iterator<Item = Step<'_>> {
+    path.split('.')
+        .filter(|s| !s.is_empty())
+        .flat_map(|segment| {
+            let (key, indices) = match segment.find('[') {
+                Some(at) => (&segment[..at], &segment[at..]),
+                None => (segment, ""),
+            };
+            let indices = indices
+                .split(['[', ']'])
+                .filter(|s| !s.is_empty())
+                .map(|index| Step::Index(index.parse().ok()));
+            (!key.is_empty())
+                .then_some(Step::Key(key))
+                .into_iter()
+                .chain(indices)
+        })
+}
+
+/// Follows a serde path into a JSON tree.
 fn lookup<'a>(mut value: &'a Value, path: &str) -> Option<&'a Value> {
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, indices) = match segment.find('[') {
-            Some(at) => (&segment[..at], &segment[at..]),
-            None => (segment, ""),
+    for step in steps(path) {
+        value = match step {
+            Step::Key(key) => value.get(key)?,
+            Step::Index(index) => value.get(index?)?,
         };
-        if !key.is_empty() {
-            value = value.get(key)?;
-        }
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            value = value.get(index.parse::<usize>().ok()?)?;
-        }
     }
     Some(value)
 }
 
-fn lookup_mut<'a>(value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let mut value = value;
-    for segment in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, indices) = match segment.find('[') {
-            Some(at) => (&segment[..at], &segment[at..]),
-            None => (segment, ""),
+fn lookup_mut<'a>(mut value: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    for step in steps(path) {
+        value = match step {
+            Step::Key(key) => value.get_mut(key)?,
+            Step::Index(index) => value.get_mut(index?)?,
         };
-        if !key.is_empty() {
-            value = value.get_mut(key)?;
-        }
-        for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
-            value = value.get_mut(index.parse::<usize>().ok()?)?;
-        }
     }
     Some(value)
 }
@@ -297,9 +311,29 @@ mod tests {
     }
 
     #[test]
+    fn a_written_table_takes_the_keys_it_leaves_out_from_the_defaults() {
+        let tree = json!({
+            "areas": [{"id": "a", "kind": "domestic"}],
+            "states": {"alert_margin_mw": 5.0},
+            "tcp": {"enabled": true},
+            "output": {"stdout": true},
+        });
+        let config = from_value(&tree).unwrap();
+        assert_eq!(config.grid.states.hold, Duration::from_secs(15 * 60));
+        let tcp = config.daemon.tcp.unwrap();
+        assert_eq!((tcp.max_connections, tcp.max_line_bytes), (64, 65_536));
+        assert_eq!(tcp.idle_timeout, Duration::from_secs(60));
+        assert!(config.daemon.http.is_some() && config.daemon.log.is_some());
+        // A written `[output]` names every file it writes.
+        assert_eq!(config.daemon.output.decisions, None);
+        assert_eq!(config.daemon.output.dead_letter, None);
+    }
+
+    #[test]
     fn lookup_follows_nested_paths() {
         let tree = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));
         assert_eq!(lookup(&tree, "a.x"), None);
+        assert_eq!(lookup(&tree, "a.b[x]"), None);
     }
 }

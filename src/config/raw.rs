@@ -3,6 +3,10 @@
 //! Nothing here is trusted. Unknown keys are caught by the loader (see `config::load`)
 //! and every cross-reference and range is checked when these become a
 //! [`Config`](super::Config).
+//!
+//! A table whose keys are all optional takes those it leaves out from its `Default`
+//! (`#[serde(default)]` on the struct), so that each default is written once; only
+//! `[output]` works otherwise, as said on [`Output`].
 
 use serde::Deserialize;
 
@@ -104,174 +108,114 @@ pub struct Reserve {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct States {
-    #[serde(default)]
     pub alert_margin_mw: f64,
-    #[serde(default = "States::default_hold")]
     pub hold: String,
-}
-
-impl States {
-    fn default_hold() -> String {
-        "15m".into()
-    }
 }
 
 impl Default for States {
     fn default() -> Self {
         States {
             alert_margin_mw: 0.0,
-            hold: Self::default_hold(),
+            hold: "15m".into(),
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Schedule {
-    #[serde(default = "Schedule::default_interval")]
     pub interval: String,
-    #[serde(default)]
     pub deadband_mw: f64,
-    #[serde(default = "Schedule::default_heartbeat")]
     pub heartbeat: String,
-}
-
-impl Schedule {
-    fn default_interval() -> String {
-        "1s".into()
-    }
-    fn default_heartbeat() -> String {
-        "60s".into()
-    }
 }
 
 impl Default for Schedule {
     fn default() -> Self {
         Schedule {
-            interval: Self::default_interval(),
+            interval: "1s".into(),
             deadband_mw: 0.0,
-            heartbeat: Self::default_heartbeat(),
+            heartbeat: "60s".into(),
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Time {
-    #[serde(default = "Time::default_allowed_lateness")]
     pub allowed_lateness: String,
-    #[serde(default = "Time::default_max_ahead")]
     pub max_ahead: String,
-}
-
-impl Time {
-    fn default_allowed_lateness() -> String {
-        "5s".into()
-    }
-    fn default_max_ahead() -> String {
-        "10s".into()
-    }
 }
 
 impl Default for Time {
     fn default() -> Self {
         Time {
-            allowed_lateness: Self::default_allowed_lateness(),
-            max_ahead: Self::default_max_ahead(),
+            allowed_lateness: "5s".into(),
+            max_ahead: "10s".into(),
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Simulator {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default = "Simulator::default_scenario")]
     pub scenario: String,
-    #[serde(default = "Simulator::default_seed")]
     pub seed: u64,
-}
-
-impl Simulator {
-    fn default_scenario() -> String {
-        "winter-shortage".into()
-    }
-    fn default_seed() -> u64 {
-        1
-    }
 }
 
 impl Default for Simulator {
     fn default() -> Self {
         Simulator {
             enabled: false,
-            scenario: Self::default_scenario(),
-            seed: Self::default_seed(),
+            scenario: "winter-shortage".into(),
+            seed: 1,
         }
     }
 }
 
+/// The listeners' defaults, the same for `[tcp]` and `[http]`; what each bounds is
+/// said on `TcpSource` and `HttpSettings`.
+const MAX_CONNECTIONS: i64 = 64;
+const IDLE_TIMEOUT: &str = "60s";
+const AUTH_TIMEOUT: &str = "5s";
+
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Tcp {
-    #[serde(default)]
     pub enabled: bool,
-    #[serde(default = "Tcp::default_address")]
     pub address: String,
-    #[serde(default = "Tcp::default_max_connections")]
     pub max_connections: i64,
-    #[serde(default = "Tcp::default_max_line_bytes")]
     pub max_line_bytes: i64,
-    #[serde(default)]
     pub token: Option<String>,
-    #[serde(default = "default_idle_timeout")]
     pub idle_timeout: String,
-    #[serde(default = "default_auth_timeout")]
     pub auth_timeout: String,
-}
-
-/// The listeners' default timeouts, the same for `[tcp]` and `[http]`; what each
-/// bounds is said on `TcpSource` and `HttpSettings`.
-fn default_idle_timeout() -> String {
-    "60s".into()
-}
-
-fn default_auth_timeout() -> String {
-    "5s".into()
-}
-
-impl Tcp {
-    fn default_address() -> String {
-        "127.0.0.1:9185".into()
-    }
-    fn default_max_connections() -> i64 {
-        64
-    }
-    fn default_max_line_bytes() -> i64 {
-        65_536
-    }
 }
 
 impl Default for Tcp {
     fn default() -> Self {
         Tcp {
             enabled: false,
-            address: Self::default_address(),
-            max_connections: Self::default_max_connections(),
-            max_line_bytes: Self::default_max_line_bytes(),
+            address: "127.0.0.1:9185".into(),
+            max_connections: MAX_CONNECTIONS,
+            max_line_bytes: 65_536,
             token: None,
-            idle_timeout: default_idle_timeout(),
-            auth_timeout: default_auth_timeout(),
+            idle_timeout: IDLE_TIMEOUT.into(),
+            auth_timeout: AUTH_TIMEOUT.into(),
         }
     }
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Input {
-    #[serde(default)]
     pub files: Vec<String>,
-    #[serde(default)]
     pub stdin: bool,
 }
 
+/// Unlike the other tables, a written `[output]` does not fall back on the defaults
+/// key by key: a file it leaves out is not written.
 #[derive(Debug, Deserialize)]
 pub struct Output {
     #[serde(default)]
@@ -293,124 +237,73 @@ impl Default for Output {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Http {
-    #[serde(default = "Http::default_enabled")]
     pub enabled: bool,
-    #[serde(default = "Http::default_address")]
     pub address: String,
-    #[serde(default = "Tcp::default_max_connections")]
     pub max_connections: i64,
-    #[serde(default = "Http::default_max_body_bytes")]
     pub max_body_bytes: i64,
-    #[serde(default)]
     pub token: Option<String>,
-    #[serde(default = "default_idle_timeout")]
     pub idle_timeout: String,
-    #[serde(default = "default_auth_timeout")]
     pub auth_timeout: String,
-}
-
-impl Http {
-    fn default_enabled() -> bool {
-        true
-    }
-    fn default_address() -> String {
-        "127.0.0.1:9184".into()
-    }
-    fn default_max_body_bytes() -> i64 {
-        4 << 20
-    }
 }
 
 impl Default for Http {
     fn default() -> Self {
         Http {
             enabled: true,
-            address: Self::default_address(),
-            max_connections: Tcp::default_max_connections(),
-            max_body_bytes: Self::default_max_body_bytes(),
+            address: "127.0.0.1:9184".into(),
+            max_connections: MAX_CONNECTIONS,
+            max_body_bytes: 4 << 20,
             token: None,
-            idle_timeout: default_idle_timeout(),
-            auth_timeout: default_auth_timeout(),
+            idle_timeout: IDLE_TIMEOUT.into(),
+            auth_timeout: AUTH_TIMEOUT.into(),
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Pipeline {
-    #[serde(default = "Pipeline::default_batch_size")]
     pub batch_size: i64,
-    #[serde(default = "Pipeline::default_capacity")]
     pub lines_capacity: i64,
-    #[serde(default = "Pipeline::default_capacity")]
     pub events_capacity: i64,
-    #[serde(default = "Pipeline::default_capacity")]
     pub ticks_capacity: i64,
-    #[serde(default = "Pipeline::default_capacity")]
     pub decisions_capacity: i64,
-    #[serde(default = "Pipeline::default_grace")]
     pub shutdown_grace: String,
-}
-
-impl Pipeline {
-    fn default_batch_size() -> i64 {
-        256
-    }
-    fn default_capacity() -> i64 {
-        64
-    }
-    fn default_grace() -> String {
-        "10s".into()
-    }
 }
 
 impl Default for Pipeline {
     fn default() -> Self {
+        /// Every channel's, unless set.
+        const CAPACITY: i64 = 64;
         Pipeline {
-            batch_size: Self::default_batch_size(),
-            lines_capacity: Self::default_capacity(),
-            events_capacity: Self::default_capacity(),
-            ticks_capacity: Self::default_capacity(),
-            decisions_capacity: Self::default_capacity(),
-            shutdown_grace: Self::default_grace(),
+            batch_size: 256,
+            lines_capacity: CAPACITY,
+            events_capacity: CAPACITY,
+            ticks_capacity: CAPACITY,
+            decisions_capacity: CAPACITY,
+            shutdown_grace: "10s".into(),
         }
     }
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Log {
-    #[serde(default = "Log::default_enabled")]
     pub enabled: bool,
-    #[serde(default = "Log::default_dir")]
     pub dir: String,
-    #[serde(default = "Log::default_sync")]
     pub sync: String,
-    #[serde(default = "Log::default_segment_bytes")]
     pub segment_bytes: i64,
-}
-
-impl Log {
-    fn default_enabled() -> bool {
-        true
-    }
-    fn default_dir() -> String {
-        "var/log".into()
-    }
-    fn default_sync() -> String {
-        "batch".into()
-    }
-    fn default_segment_bytes() -> i64 {
-        64 << 20
-    }
 }
 
 impl Default for Log {
     fn default() -> Self {
         Log {
-            enabled: Self::default_enabled(),
-            dir: Self::default_dir(),
-            sync: Self::default_sync(),
-            segment_bytes: Self::default_segment_bytes(),
+            enabled: true,
+            dir: "var/log".into(),
+            sync: "batch".into(),
+            segment_bytes: 64 << 20,
         }
     }
 }

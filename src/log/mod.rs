@@ -3,13 +3,16 @@
 //!
 //! [`format`] is the bytes, [`segment`] the files, [`writer`] appending with a sync
 //! policy and torn-tail repair, [`lock`] its one writer, [`reader`] reading back and
-//! verifying, [`repair`] the way past damage before the end.
+//! verifying, [`repair`] the way past damage before the end; [`export`] and [`verify`]
+//! are `vakhsh log export` and `vakhsh log verify`.
 
+pub mod export;
 pub mod format;
 pub mod lock;
 pub mod reader;
 pub mod repair;
 pub mod segment;
+pub mod verify;
 pub mod writer;
 
 pub use writer::{LogSettings, LogWriter, SyncPolicy};

@@ -1,0 +1,116 @@
+//! `[[contracts]]`: exports and transits, their firmness, tiers, floors and windows.
+
+use super::Elements;
+use super::checker::Checker;
+use super::grid::Areas;
+use crate::config::raw;
+use crate::grid::{AreaKind, Contract, ContractKind, Firmness, Floor, Window};
+use std::collections::HashMap;
+
+pub(super) fn check_contracts(
+    c: &mut Checker,
+    raw: Elements<raw::Contract>,
+    areas: &Areas,
+    ids: &mut HashMap<String, usize>,
+) -> Vec<Contract> {
+    let mut contracts = Vec::new();
+    for (path, k) in raw {
+        c.register(ids, format!("{path}.id"), &k.id, contracts.len());
+        let from = areas.reference(c, format!("{path}.from"), &k.from);
+        let to = areas.reference(c, format!("{path}.to"), &k.to);
+        let kind = contract_kind(c, &path, &k, areas, (from, to));
+        let firmness = match k.firmness.as_str() {
+            "firm" => Firmness::Firm,
+            "non_firm" => Firmness::NonFirm,
+            other => {
+                c.error(
+                    format!("{path}.firmness"),
+                    format!("{other:?}"),
+                    "expected \"firm\" or \"non_firm\"",
+                );
+                Firmness::NonFirm
+            }
+        };
+        let tier = c.tier(format!("{path}.tier"), k.tier);
+        let max_mw = c.non_negative(format!("{path}.max_mw"), k.max_mw);
+        let floor = check_floor(c, &path, &k, max_mw);
+        let window = k.window.map(|w| Window {
+            start: c.month_day(format!("{path}.window.start"), &w.start),
+            end: c.month_day(format!("{path}.window.end"), &w.end),
+        });
+        contracts.push(Contract {
+            id: k.id,
+            from: from.unwrap_or(0),
+            to: to.unwrap_or(0),
+            kind,
+            firmness,
+            tier,
+            max_mw,
+            floor,
+            window,
+        });
+    }
+    contracts
+}
+
+/// What the kinds of the two areas make of a contract; `(from, to)` are their
+/// positions, `None` where the id named no area (already reported).
+fn contract_kind(
+    c: &mut Checker,
+    path: &str,
+    k: &raw::Contract,
+    areas: &Areas,
+    (from, to): (Option<usize>, Option<usize>),
+) -> ContractKind {
+    let kind_of = |at: Option<usize>| at.map(|a| areas.list[a].kind);
+    match (kind_of(from), kind_of(to)) {
+        (Some(AreaKind::Domestic), Some(AreaKind::Neighbor)) => ContractKind::Export,
+        (Some(AreaKind::Neighbor), Some(AreaKind::Neighbor)) if from != to => ContractKind::Transit,
+        (Some(AreaKind::Neighbor), Some(AreaKind::Domestic)) => {
+            c.error(
+                format!("{path}.from"),
+                format!("{:?}", k.from),
+                "import offers (neighbor to domestic) are not scheduled yet",
+            );
+            ContractKind::Export
+        }
+        (Some(_), Some(_)) => {
+            c.error(
+                format!("{path}.to"),
+                format!("{:?}", k.to),
+                "a contract runs from a domestic area to a neighbor (export) or between two different neighbors (transit)",
+            );
+            ContractKind::Export
+        }
+        _ => ContractKind::Export,
+    }
+}
+
+/// `floor_mw` and `floor_tier` come together or not at all.
+fn check_floor(c: &mut Checker, path: &str, k: &raw::Contract, max_mw: f64) -> Option<Floor> {
+    match (k.floor_mw, k.floor_tier) {
+        (None, None) => None,
+        (Some(mw), Some(floor_tier)) => {
+            let mw = c.non_negative(format!("{path}.floor_mw"), mw);
+            if max_mw >= 0.0 && mw > max_mw {
+                c.error(
+                    format!("{path}.floor_mw"),
+                    mw,
+                    format!("larger than max_mw ({max_mw})"),
+                );
+            }
+            Some(Floor {
+                mw,
+                tier: c.tier(format!("{path}.floor_tier"), floor_tier),
+            })
+        }
+        (Some(mw), None) => {
+            c.error(format!("{path}.floor_mw"), mw, "needs floor_tier as well");
+            None
+        }
+        (None, Some(t)) => {
+            c.error(format!("{path}.floor_tier"), t, "needs floor_mw as well");
+            None
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The grid's objects: `[[areas]]`, `[[plants]]`, `[[loads]]`, `[[data_centers]]` and
+//! `[[lines]]`, each checked and given its position in the [`Index`](crate::grid::Index).
+
+use super::Elements;
+use super::checker::Checker;
+use crate::config::{ConfigError, raw};
+use crate::grid::{Area, AreaKind, DataCenter, Line, Load, LoadClass, Plant, Reservoir};
+use std::collections::HashMap;
+
+/// The checked areas, which every other object names by id.
+pub(super) struct Areas<'a> {
+    pub(super) list: &'a [Area],
+    pub(super) ids: &'a HashMap<String, usize>,
+}
+
+impl Areas<'_> {
+    pub(super) fn reference(&self, c: &mut Checker, path: String, id: &str) -> Option<usize> {
+        c.reference(self.ids, path, id, "area")
+    }
+
+    /// Plants, loads and sites are all inside the grid, so their area is domestic.
+    fn domestic(&self, c: &mut Checker, path: String, id: &str) -> usize {
+        let at = self.reference(c, path.clone(), id);
+        if let Some(at) = at
+            && self.list[at].kind != AreaKind::Domestic
+        {
+            c.error(path, format!("{id:?}"), "must be a domestic area");
+        }
+        at.unwrap_or(0)
+    }
+}
+
+pub(super) fn check_areas(
+    c: &mut Checker,
+    raw: Elements<raw::Area>,
+    ids: &mut HashMap<String, usize>,
+) -> Vec<Area> {
+    let mut areas = Vec::new();
+    for (path, area) in raw {
+        let kind = match area.kind.as_str() {
+            "domestic" => AreaKind::Domestic,
+            "neighbor" => AreaKind::Neighbor,
+            other => {
+                c.error(
+                    format!("{path}.kind"),
+                    format!("{other:?}"),
+                    "expected \"domestic\" or \"neighbor\"",
+                );
+                AreaKind::Neighbor
+            }
+        };
+        c.register(ids, format!("{path}.id"), &area.id, areas.len());
+        areas.push(Area {
+            name: area.name.unwrap_or_else(|| area.id.clone()),
+            id: area.id,
+            kind,
+        });
+    }
+    if !areas.iter().any(|a| a.kind == AreaKind::Domestic) {
+        c.errors.push(ConfigError {
+            path: "areas".into(),
+            value: None,
+            message: "at least one area must be of kind \"domestic\"".into(),
+        });
+    }
+    areas
+}
+
+pub(super) fn check_plants(
+    c: &mut Checker,
+    raw: Elements<raw::Plant>,
+    areas: &Areas,
+    ids: &mut HashMap<String, usize>,
+) -> Vec<Plant> {
+    let mut plants = Vec::new();
+    for (path, p) in raw {
+        c.register(ids, format!("{path}.id"), &p.id, plants.len());
+        let area = areas.domestic(c, format!("{path}.area"), &p.area);
+        let capacity_mw = c.non_negative(format!("{path}.capacity_mw"), p.capacity_mw);
+        let unit_mw = c.non_negative(format!("{path}.unit_mw"), p.unit_mw);
+        let min_mw = c.non_negative(format!("{path}.min_mw"), p.min_mw);
+        let capacity_known = capacity_mw.is_finite() && capacity_mw >= 0.0;
+        if capacity_known && unit_mw > capacity_mw {
+            c.error(
+                format!("{path}.unit_mw"),
+                unit_mw,
+                format!("larger than capacity_mw ({capacity_mw})"),
+            );
+        }
+        if capacity_known && min_mw > capacity_mw {
+            c.error(
+                format!("{path}.min_mw"),
+                min_mw,
+                format!("larger than capacity_mw ({capacity_mw})"),
+            );
+        }
+        let reservoir = p
+            .reservoir
+            .map(|r| check_reservoir(c, format!("{path}.reservoir"), r));
+        plants.push(Plant {
+            id: p.id,
+            area,
+            capacity_mw,
+            unit_mw,
+            min_mw,
+            reservoir,
+        });
+    }
+    plants
+}
+
+fn check_reservoir(c: &mut Checker, path: String, r: raw::Reservoir) -> Reservoir {
+    let floor_m = r.floor_m;
+    if !floor_m.is_finite() {
+        c.error(format!("{path}.floor_m"), floor_m, "must be a finite level");
+    }
+    let mut rule_curve_m = [floor_m; 12];
+    if r.rule_curve_m.len() != 12 {
+        c.error(
+            format!("{path}.rule_curve_m"),
+            format!("{:?}", r.rule_curve_m),
+            format!(
+                "needs 12 monthly levels, January first (found {})",
+                r.rule_curve_m.len()
+            ),
+        );
+    } else {
+        for (month, level) in r.rule_curve_m.iter().enumerate() {
+            if !level.is_finite() {
+                c.error(
+                    format!("{path}.rule_curve_m[{month}]"),
+                    level,
+                    "must be a finite level",
+                );
+            }
+            rule_curve_m[month] = *level;
+        }
+    }
+    Reservoir {
+        floor_m,
+        rule_curve_m,
+    }
+}
+
+/// `installed_mw` bounds a load that declares no `max_mw` of its own.
+pub(super) fn check_loads(
+    c: &mut Checker,
+    raw: Elements<raw::Load>,
+    areas: &Areas,
+    ids: &mut HashMap<String, usize>,
+    installed_mw: f64,
+) -> Vec<Load> {
+    let mut loads = Vec::new();
+    for (path, l) in raw {
+        c.register(ids, format!("{path}.id"), &l.id, loads.len());
+        let area = areas.domestic(c, format!("{path}.area"), &l.area);
+        let tier = c.tier(format!("{path}.tier"), l.tier);
+        let class = match l.class.as_str() {
+            "essential" => LoadClass::Essential,
+            "residential" => LoadClass::Residential,
+            "industrial" => LoadClass::Industrial,
+            "other" => LoadClass::Other,
+            other => {
+                c.error(
+                    format!("{path}.class"),
+                    format!("{other:?}"),
+                    "expected \"essential\", \"residential\", \"industrial\" or \"other\"",
+                );
+                LoadClass::Other
+            }
+        };
+        let peak_mw = l
+            .peak_mw
+            .map(|v| c.non_negative(format!("{path}.peak_mw"), v));
+        let max_mw = l
+            .max_mw
+            .map_or(installed_mw, |v| c.positive(format!("{path}.max_mw"), v));
+        loads.push(Load {
+            id: l.id,
+            area,
+            tier,
+            class,
+            peak_mw,
+            max_mw,
+        });
+    }
+    loads
+}
+
+/// Decisions list a site's firm and flexible parts among the loads, so a site's id
+/// must differ from every load's.
+pub(super) fn check_data_centers(
+    c: &mut Checker,
+    raw: Elements<raw::DataCenter>,
+    areas: &Areas,
+    load_ids: &HashMap<String, usize>,
+    ids: &mut HashMap<String, usize>,
+) -> Vec<DataCenter> {
+    let mut data_centers = Vec::new();
+    for (path, d) in raw {
+        c.register(ids, format!("{path}.id"), &d.id, data_centers.len());
+        if load_ids.contains_key(&d.id) {
+            c.error(
+                format!("{path}.id"),
+                format!("{:?}", d.id),
+                "a load already has this id",
+            );
+        }
+        let area = areas.domestic(c, format!("{path}.area"), &d.area);
+        let firm_tier = c.tier(format!("{path}.firm_tier"), d.firm_tier);
+        let flexible_tier = c.tier(format!("{path}.flexible_tier"), d.flexible_tier);
+        let capacity_mw = d
+            .capacity_mw
+            .map(|v| c.non_negative(format!("{path}.capacity_mw"), v));
+        data_centers.push(DataCenter {
+            id: d.id,
+            area,
+            firm_tier,
+            flexible_tier,
+            capacity_mw,
+        });
+    }
+    data_centers
+}
+
+pub(super) fn check_lines(
+    c: &mut Checker,
+    raw: Elements<raw::Line>,
+    areas: &Areas,
+    ids: &mut HashMap<String, usize>,
+) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for (path, l) in raw {
+        c.register(ids, format!("{path}.id"), &l.id, lines.len());
+        let from = areas.reference(c, format!("{path}.from"), &l.from);
+        let to = areas.reference(c, format!("{path}.to"), &l.to);
+        if from.is_some() && from == to {
+            c.error(
+                format!("{path}.to"),
+                format!("{:?}", l.to),
+                "a line must join two different areas",
+            );
+        }
+        let capacity_mw = c.non_negative(format!("{path}.capacity_mw"), l.capacity_mw);
+        let reverse_capacity_mw =
+            c.non_negative(format!("{path}.reverse_capacity_mw"), l.reverse_capacity_mw);
+        if !(0.0..1.0).contains(&l.loss_fraction) {
+            c.error(
+                format!("{path}.loss_fraction"),
+                l.loss_fraction,
+                "must be at least 0 and below 1",
+            );
+        }
+        let ramp_mw_per_min = c.non_negative(format!("{path}.ramp_mw_per_min"), l.ramp_mw_per_min);
+        lines.push(Line {
+            id: l.id,
+            from: from.unwrap_or(0),
+            to: to.unwrap_or(0),
+            capacity_mw,
+            reverse_capacity_mw,
+            loss_fraction: l.loss_fraction,
+            ramp_mw_per_min,
+        });
+    }
+    lines
+}
