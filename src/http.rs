@@ -11,7 +11,7 @@ use crate::config::HttpSettings;
 use crate::edge::receipt::{Counts, Receipt};
 use crate::listener::{self, Acceptor};
 use crate::metrics::Metrics;
-use crate::source::{Limits, Source, SourceContext, lines};
+use crate::source::{Source, SourceContext, lines};
 use crate::status::Status;
 use axum::Router;
 use axum::body::Bytes;
@@ -240,19 +240,7 @@ async fn events(
 async fn feed(body: &[u8], ctx: SourceContext, origin: &Arc<str>) -> Option<Counts> {
     let (receipt, judged) = Receipt::new();
     let mut reader = tokio::io::BufReader::new(body);
-    let Limits {
-        batch_size,
-        max_line_bytes,
-    } = ctx.limits;
-    let end = lines::forward(
-        &mut reader,
-        origin,
-        max_line_bytes,
-        batch_size,
-        &ctx.out,
-        Some(&receipt),
-    )
-    .await;
+    let end = lines::forward(&mut reader, origin, ctx.limits, &ctx.out, Some(&receipt)).await;
     if end.ok()? == lines::End::Closed {
         return None;
     }

@@ -13,8 +13,6 @@ use std::time::Duration;
 pub struct Timestamp(i64);
 
 impl Timestamp {
-    pub const MIN: Timestamp = Timestamp(i64::MIN);
-    pub const MAX: Timestamp = Timestamp(i64::MAX);
 
     pub const fn from_micros(micros: i64) -> Self {
         Timestamp(micros)

@@ -2,7 +2,7 @@
 //! segment file or a log directory) — and standard input.
 
 use super::lines::{self, End};
-use super::{Limits, Source, SourceContext};
+use super::{Source, SourceContext};
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Input};
 use crate::grid::Grid;
@@ -39,14 +39,11 @@ impl Source for EventFiles {
 
 /// Reads each path in turn; stops early when the pipeline closes.
 async fn read_files(paths: &[PathBuf], ctx: &SourceContext) -> anyhow::Result<End> {
-    let Limits {
-        batch_size,
-        max_line_bytes,
-    } = ctx.limits;
     for path in paths {
         let path = path.clone();
         if path.is_dir() || segment::is_segment(&path) {
             let (grid, sender) = (ctx.grid.clone(), ctx.out.clone());
+            let batch_size = ctx.limits.batch_size;
             let end =
                 tokio::task::spawn_blocking(move || read_log(&path, &grid, batch_size, &sender))
                     .await??;
@@ -60,17 +57,7 @@ async fn read_files(paths: &[PathBuf], ctx: &SourceContext) -> anyhow::Result<En
         })?;
         let origin: Arc<str> = Arc::from(format!("file {}", path.display()));
         let mut reader = BufReader::with_capacity(1 << 16, file);
-        if lines::forward(
-            &mut reader,
-            &origin,
-            max_line_bytes,
-            batch_size,
-            &ctx.out,
-            None,
-        )
-        .await?
-            == End::Closed
-        {
+        if lines::forward(&mut reader, &origin, ctx.limits, &ctx.out, None).await? == End::Closed {
             return Ok(End::Closed);
         }
     }
@@ -132,18 +119,6 @@ fn read_log(path: &Path, grid: &Grid, batch_size: usize, tx: &Edge<Batch>) -> an
 async fn read_stdin(ctx: &SourceContext) -> std::io::Result<()> {
     let origin: Arc<str> = Arc::from("stdin");
     let mut reader = BufReader::with_capacity(1 << 16, tokio::io::stdin());
-    let Limits {
-        batch_size,
-        max_line_bytes,
-    } = ctx.limits;
-    lines::forward(
-        &mut reader,
-        &origin,
-        max_line_bytes,
-        batch_size,
-        &ctx.out,
-        None,
-    )
-    .await?;
+    lines::forward(&mut reader, &origin, ctx.limits, &ctx.out, None).await?;
     Ok(())
 }

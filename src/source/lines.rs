@@ -8,6 +8,7 @@ use crate::config::TcpSource;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Input, RawLine};
 use crate::edge::receipt::{Outcome, Receipt};
+use crate::source::Limits;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -40,17 +41,20 @@ pub enum End {
     Closed,
 }
 
-/// Reads lines until EOF, sending them in batches of up to `batch_size`. With a
+/// Reads lines until EOF, sending them in batches of up to `limits.batch_size`. With a
 /// `receipt` (an HTTP request's), every line counts as received on it and carries it,
 /// so that the request learns how each was judged.
 pub async fn forward<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
     origin: &Arc<str>,
-    max_line_bytes: usize,
-    batch_size: usize,
+    limits: Limits,
     tx: &Edge<Batch>,
     receipt: Option<&Arc<Receipt>>,
 ) -> std::io::Result<End> {
+    let Limits {
+        batch_size,
+        max_line_bytes,
+    } = limits;
     let mut batch = Vec::with_capacity(batch_size);
     let mut batch_bytes = 0;
     loop {
@@ -164,6 +168,11 @@ fn memchr(haystack: &[u8]) -> Option<usize> {
 mod tests {
     use super::*;
 
+    const TEST_LIMITS: Limits = Limits {
+        batch_size: 256,
+        max_line_bytes: 100,
+    };
+
     async fn lines(input: &[u8], max: usize) -> Vec<(String, bool)> {
         let mut reader = BufReader::with_capacity(4, input);
         let origin: Arc<str> = Arc::from("test");
@@ -184,7 +193,7 @@ mod tests {
         let tx = Edge::new(tx, blocked);
         let reader = tokio::spawn(async move {
             let mut reader = BufReader::new(server);
-            forward(&mut reader, &Arc::from("test"), 100, 256, &tx, None).await
+            forward(&mut reader, &Arc::from("test"), TEST_LIMITS, &tx, None).await
         });
         use tokio::io::AsyncWriteExt;
         for (written, expected) in [

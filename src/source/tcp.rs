@@ -93,15 +93,7 @@ async fn connection(
         write.write_all(b"ERR unauthorized\n").await?;
         return Ok(End::Closed);
     }
-    let end = lines::forward(
-        &mut reader,
-        origin,
-        settings.max_line_bytes,
-        ctx.limits.batch_size,
-        &ctx.out,
-        None,
-    )
-    .await?;
+    let end = lines::forward(&mut reader, origin, ctx.limits, &ctx.out, None).await?;
     if reader.get_ref().expired {
         tracing::info!(%origin, timeout = ?settings.idle_timeout, "closing TCP connection: no complete line within tcp.idle_timeout");
         let _ = write.write_all(b"ERR idle timeout\n").await;
@@ -244,7 +236,11 @@ mod tests {
         client.write_all(b"a\n").await.unwrap();
         let forwarding = tokio::spawn(async move {
             let origin: Arc<str> = Arc::from("test");
-            lines::forward(&mut reader, &origin, 100, 256, &tx, None).await
+            let limits = crate::source::Limits {
+                batch_size: 256,
+                max_line_bytes: 100,
+            };
+            lines::forward(&mut reader, &origin, limits, &tx, None).await
         });
         let first = rx.recv().await.unwrap();
         assert_eq!(first.len(), 1);
