@@ -104,7 +104,8 @@ impl Body {
     }
 }
 
-/// The JSON form of an event, as `log export` writes it and `decode` reads it.
+/// The JSON form of an event, as the simulator and `log export` write it and `decode`
+/// reads it.
 #[derive(serde::Serialize)]
 struct Wire<'a> {
     #[serde(rename = "type")]
@@ -153,6 +154,30 @@ enum WireBody<'a> {
         mw: Option<f64>,
     },
     Heartbeat {},
+}
+
+/// Writes the wire's figures. A whole number of thousandths, which is what meters,
+/// gateways and the simulator send, gets exactly three decimals, so that an exported
+/// log repeats the simulator's bytes; any other figure its shortest exact form. Either
+/// reads back as the same `f64`.
+struct WireFormatter;
+
+impl serde_json::ser::Formatter for WireFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        value: f64,
+    ) -> std::io::Result<()> {
+        // Below 1e12 a count of thousandths is exact, and dividing it by 1000 rounds as
+        // reading its decimal text does: equal means the text reads back as `value`.
+        let millis = (value * 1000.0).round();
+        if value.is_sign_positive() && value < 1e12 && millis / 1000.0 == value {
+            let millis = millis as u64;
+            write!(writer, "{}.{:03}", millis / 1000, millis % 1000)
+        } else {
+            serde_json::ser::CompactFormatter.write_f64(writer, value)
+        }
+    }
 }
 
 impl Event {
@@ -215,6 +240,53 @@ impl Event {
             seq: self.origin.as_ref().map(|o| o.seq),
             body,
         };
-        serde_json::to_string(&wire).expect("an event always serialises")
+        let mut out = Vec::with_capacity(192);
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, WireFormatter);
+        serde::Serialize::serialize(&wire, &mut serializer).expect("an event always serialises");
+        String::from_utf8(out).expect("JSON is UTF-8")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whole thousandths get three decimals, as the simulator has always written them;
+    /// every other figure its shortest form; each reads back exactly.
+    #[test]
+    fn figures_are_written_to_read_back_exactly() {
+        let tree = serde_json::json!({
+            "areas": [{"id": "a", "kind": "domestic"}],
+            "loads": [{"id": "l", "area": "a", "tier": 1, "class": "other"}]
+        });
+        let grid = crate::config::from_value(&tree).expect("grid").grid;
+        let cases = [
+            (18.0, "18.000"),
+            (238.412, "238.412"),
+            (0.001, "0.001"),
+            (0.0, "0.000"),
+            (0.1234, "0.1234"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (-0.0, "-0.0"),
+            (1e12, "1000000000000.0"),
+        ];
+        for (mw, text) in cases {
+            let event = Event {
+                ts: Timestamp::from_micros(0),
+                origin: None,
+                body: Body::Demand { load: 0, mw },
+            };
+            let line = event.to_json(&grid);
+            let expected = format!(
+                r#"{{"type":"demand","ts":"1970-01-01T00:00:00Z","load":"l","mw":{text}}}"#
+            );
+            assert_eq!(line, expected);
+            let back: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(
+                back["mw"].as_f64().unwrap().to_bits(),
+                mw.to_bits(),
+                "{line}"
+            );
+        }
     }
 }
