@@ -13,7 +13,6 @@ use std::time::Duration;
 pub struct Timestamp(i64);
 
 impl Timestamp {
-
     pub const fn from_micros(micros: i64) -> Self {
         Timestamp(micros)
     }

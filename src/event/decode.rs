@@ -23,7 +23,7 @@ pub struct DecodeError {
 /// The wire format: every field of every event type, all optional, so that a missing
 /// field is reported by name instead of as a serde error deep in an enum.
 #[derive(Deserialize)]
-struct Wire<'a> {
+struct JsonFields<'a> {
     #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -82,7 +82,7 @@ impl Decoder {
         };
         let text = std::str::from_utf8(line)
             .map_err(|e| fail(Reason::Malformed, None, format!("not UTF-8: {e}")))?;
-        let wire: Wire = serde_json::from_str(text)
+        let wire: JsonFields = serde_json::from_str(text)
             .map_err(|e| fail(Reason::Malformed, None, format!("not an event object: {e}")))?;
         let Some(kind) = wire.kind.as_deref() else {
             return Err(fail(Reason::Malformed, None, "missing field `type`".into()));
@@ -213,7 +213,7 @@ impl Check<'_> {
             .ok_or_else(|| self.error(Reason::UnknownId, format!("unknown {field} {id:?}")))
     }
 
-    fn body(&mut self, w: &Wire) -> Result<Body, DecodeError> {
+    fn body(&mut self, w: &JsonFields) -> Result<Body, DecodeError> {
         let grid = self.grid;
         Ok(match self.event_type {
             EventType::Generation => {

@@ -82,12 +82,12 @@ enum Basic {
 
 /// A column's entries in the node rows: at most two, since every column is an arc.
 #[derive(Debug, Clone, Copy, Default)]
-struct Arc {
+struct ArcEntries {
     len: u8,
     entries: [(u32, f64); 2],
 }
 
-impl Arc {
+impl ArcEntries {
     fn entries(&self) -> &[(u32, f64)] {
         &self.entries[..self.len as usize]
     }
@@ -98,7 +98,7 @@ impl Arc {
 /// together, column by column.
 #[derive(Debug, Clone, Copy)]
 struct Column {
-    arc: Arc,
+    arc: ArcEntries,
     lo: f64,
     hi: f64,
     /// Its upper bound as posed, before any step pinned it; a warm start reads off it
@@ -198,7 +198,7 @@ impl Engine {
         hi: f64,
         value: f64,
     ) -> usize {
-        let mut arc = Arc::default();
+        let mut arc = ArcEntries::default();
         for &(row, c) in entries {
             debug_assert!(row < self.nodes, "arcs touch node rows only");
             match arc.entries().iter().position(|&(r, _)| r as usize == row) {

@@ -127,36 +127,43 @@ mod tests {
     use super::*;
     use OperatingState::*;
 
-    fn at(minutes: i64) -> Timestamp {
-        Timestamp::from_micros(minutes * 60_000_000)
+    /// Feeds each (judged, minute) to one state with a 15-minute hold and checks the
+    /// state it emits.
+    fn play(script: &[(OperatingState, i64, OperatingState)]) {
+        let hold = Duration::from_secs(15 * 60);
+        let mut s = SchedulerState::default();
+        for &(judged, minute, emitted) in script {
+            let at = Timestamp::from_micros(minute * 60_000_000);
+            assert_eq!(s.step(judged, at, hold), emitted, "{judged:?} at {minute}");
+        }
     }
 
     #[test]
     fn hysteresis_escalates_at_once_and_holds_the_state_for_hold() {
-        let hold = Duration::from_secs(15 * 60);
-        let mut s = SchedulerState::default();
-        assert_eq!(s.step(Emergency, at(0), hold), Emergency);
-        assert_eq!(s.step(Normal, at(1), hold), Emergency);
-        assert_eq!(s.step(Alert, at(5), hold), Emergency);
-        assert_eq!(s.step(Normal, at(15), hold), Emergency);
-        // 15 minutes of better since minute 1: step down to the worst seen, alert.
-        assert_eq!(s.step(Normal, at(16), hold), Alert);
-        // A fresh period for alert → normal starts at minute 16.
-        assert_eq!(s.step(Normal, at(30), hold), Alert);
-        assert_eq!(s.step(Normal, at(31), hold), Normal);
+        play(&[
+            (Emergency, 0, Emergency),
+            (Normal, 1, Emergency),
+            (Alert, 5, Emergency),
+            (Normal, 15, Emergency),
+            // 15 minutes of better since minute 1: step down to the worst seen, alert.
+            (Normal, 16, Alert),
+            // A fresh period for alert → normal starts at minute 16.
+            (Normal, 30, Alert),
+            (Normal, 31, Normal),
+        ]);
     }
 
     #[test]
     fn hysteresis_restarts_when_the_better_condition_breaks() {
-        let hold = Duration::from_secs(15 * 60);
-        let mut s = SchedulerState::default();
-        assert_eq!(s.step(Alert, at(0), hold), Alert);
-        assert_eq!(s.step(Normal, at(1), hold), Alert);
-        assert_eq!(s.step(Alert, at(10), hold), Alert);
-        assert_eq!(s.step(Normal, at(12), hold), Alert);
-        assert_eq!(s.step(Normal, at(26), hold), Alert);
-        assert_eq!(s.step(Normal, at(27), hold), Normal);
-        // Escalation is immediate.
-        assert_eq!(s.step(Emergency, at(28), hold), Emergency);
+        play(&[
+            (Alert, 0, Alert),
+            (Normal, 1, Alert),
+            (Alert, 10, Alert),
+            (Normal, 12, Alert),
+            (Normal, 26, Alert),
+            (Normal, 27, Normal),
+            // Escalation is immediate.
+            (Emergency, 28, Emergency),
+        ]);
     }
 }

@@ -7,7 +7,6 @@ use rand_chacha::ChaCha8Rng;
 /// A data center: firm demand near a steady level, flexible demand shaped by training
 /// jobs that start, checkpoint and stop.
 pub(super) struct DataCenterSim {
-    pub(super) id: String,
     capacity_mw: f64,
     capacity_m: Option<i64>,
     firm_noise: Ar1,
@@ -24,14 +23,8 @@ impl DataCenterSim {
     /// `capacity_mw` sizes the jobs; `capacity_m` (thousandths) is the configured bound
     /// the reported sum must respect, when there is one. Starts part-way into a job so
     /// that a run does not open on a ramp.
-    pub(super) fn new(
-        id: String,
-        capacity_mw: f64,
-        capacity_m: Option<i64>,
-        rng: &mut ChaCha8Rng,
-    ) -> Self {
+    pub(super) fn new(capacity_mw: f64, capacity_m: Option<i64>, rng: &mut ChaCha8Rng) -> Self {
         let mut dc = DataCenterSim {
-            id,
             capacity_mw,
             capacity_m,
             firm_noise: Ar1::new(rng, 0.01, 3600.0),

@@ -39,20 +39,20 @@ impl Source for LiveSimulator {
         let epoch = tokio::time::Instant::now()
             - Duration::from_micros(now.micros_since(start).max(0) as u64);
         tracing::info!(scenario = scenario.name(), seed = settings.seed, %start, "simulator started");
-        let mut lines = Vec::new();
+        let mut events = Vec::new();
         loop {
-            let ts = simulator.next_step(&mut lines);
+            let ts = simulator.next_step(&mut events);
             let due = epoch + Duration::from_micros(ts.micros_since(start).max(0) as u64);
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(due) => {}
             }
             let arrived = Instant::now();
-            let batch: Batch = lines
+            let batch: Batch = events
                 .drain(..)
-                .map(|line| {
+                .map(|event| {
                     Input::Line(RawLine {
-                        bytes: line.into_bytes(),
+                        bytes: event.to_json(&grid).into_bytes(),
                         too_large: false,
                         origin: origin.clone(),
                         arrived,
@@ -79,10 +79,10 @@ pub fn write_log(
 ) -> std::io::Result<u64> {
     let end = start.saturating_add(duration);
     let mut simulator = Simulator::new(grid, scenario, seed, start);
-    let (mut lines, mut written) = (Vec::new(), 0);
-    while simulator.next_step(&mut lines) < end {
-        for line in lines.drain(..) {
-            out.write_all(line.as_bytes())?;
+    let (mut events, mut written) = (Vec::new(), 0);
+    while simulator.next_step(&mut events) < end {
+        for event in events.drain(..) {
+            out.write_all(event.to_json(grid).as_bytes())?;
             out.write_all(b"\n")?;
             written += 1;
         }

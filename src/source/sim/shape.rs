@@ -1,5 +1,5 @@
-//! The simulator's building blocks: seeded noise, daily demand shapes and the fixed
-//! decimal formatting of figures.
+//! The simulator's building blocks: seeded noise, daily demand shapes and figures in
+//! whole thousandths.
 //!
 //! Everything here uses only `+ − × ÷` and `sqrt`, which IEEE 754 rounds exactly the
 //! same everywhere; `sin`, `exp` and `ln` come from the platform's maths library and
@@ -123,12 +123,11 @@ pub fn bound_millis(bound: f64) -> i64 {
     }
 }
 
-/// Writes thousandths as a fixed three-decimal number, so lines are compact and
-/// identical on every platform.
-pub fn push_fixed(out: &mut String, millis: i64) {
-    use std::fmt::Write;
-    let millis = millis.max(0);
-    let _ = write!(out, "{}.{:03}", millis / 1000, millis % 1000);
+/// Thousandths as the figure an event carries, never negative. Whole thousandths are
+/// written with exactly three decimals (see [`crate::event::Event::to_json`]), so lines
+/// are compact and identical on every platform.
+pub fn figure(millis: i64) -> f64 {
+    millis.max(0) as f64 / 1000.0
 }
 
 #[cfg(test)]
@@ -137,16 +136,11 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn fixed_format_is_three_decimals_and_never_negative() {
-        let mut s = String::new();
-        push_fixed(&mut s, millis(1234.5678));
-        s.push(' ');
-        push_fixed(&mut s, millis(-0.0));
-        s.push(' ');
-        push_fixed(&mut s, millis(f64::NAN));
-        s.push(' ');
-        push_fixed(&mut s, millis(0.0004));
-        assert_eq!(s, "1234.568 0.000 0.000 0.000");
+    fn figures_are_whole_thousandths_and_never_negative() {
+        let figures = [1234.5678, -0.0, f64::NAN, 0.0004].map(|mw| figure(millis(mw)));
+        assert_eq!(figures, [1234.568, 0.0, 0.0, 0.0]);
+        assert!(figures.iter().all(|f| f.is_sign_positive()));
+        assert_eq!(figure(-5), 0.0);
         assert_eq!(bound_millis(167.5), 167_500);
     }
 

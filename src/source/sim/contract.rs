@@ -1,0 +1,60 @@
+//! Contracts: the counterparties' nominations, and what they ask of the domestic side.
+
+use super::LOSS_ALLOWANCE;
+use super::shape::{between, bound_millis, millis};
+use crate::grid::{Contract, ContractKind, Firmness, Window};
+use crate::time::Timestamp;
+use rand_chacha::ChaCha8Rng;
+
+pub(super) struct ContractSim {
+    max_mw: f64,
+    max_m: i64,
+    kind: ContractKind,
+    firmness: Firmness,
+    window: Option<Window>,
+    /// The latest nomination, counted in the plausible dispatch while in window.
+    nominated_mw: f64,
+}
+
+impl ContractSim {
+    pub(super) fn new(contract: &Contract) -> Self {
+        ContractSim {
+            max_mw: contract.max_mw,
+            max_m: bound_millis(contract.max_mw),
+            kind: contract.kind,
+            firmness: contract.firmness,
+            window: contract.window,
+            nominated_mw: 0.0,
+        }
+    }
+
+    /// The nomination at `ts`, in thousandths. In winter the counterparties ask for
+    /// part of their maximum (firm more than non-firm) and the scheduler curtails; in
+    /// summer firm contracts ask for their maximum and non-firm ones for most of it.
+    /// Out of its window a contract asks for a little, as a counterparty probing the
+    /// window would, so the scheduler's `out_of_window` is exercised.
+    pub(super) fn nominate(&mut self, rng: &mut ChaCha8Rng, ts: Timestamp, winter: bool) -> i64 {
+        let in_window = self.window.is_none_or(|w| w.contains(ts));
+        let share = match (in_window, winter, self.firmness) {
+            (false, _, _) => between(rng, 0.1, 0.3),
+            (true, true, Firmness::Firm) => between(rng, 0.6, 1.0),
+            (true, true, Firmness::NonFirm) => between(rng, 0.3, 0.7),
+            (true, false, Firmness::Firm) => 1.0,
+            (true, false, Firmness::NonFirm) => between(rng, 0.5, 0.9),
+        };
+        // Counterparties nominate whole megawatts.
+        let mw = (self.max_mw * share).round();
+        let mw_m = millis(mw).min(self.max_m);
+        self.nominated_mw = if in_window { mw_m as f64 / 1000.0 } else { 0.0 };
+        mw_m
+    }
+
+    /// The MW the latest nomination asks the domestic side to generate: an export's
+    /// whole nomination, a transit's losses.
+    pub(super) fn generation_mw(&self) -> f64 {
+        match self.kind {
+            ContractKind::Export => self.nominated_mw,
+            ContractKind::Transit => self.nominated_mw * (LOSS_ALLOWANCE - 1.0),
+        }
+    }
+}

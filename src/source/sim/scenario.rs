@@ -1,0 +1,87 @@
+//! The named scenarios and what each varies; the figures are explained in
+//! `docs/reference-grid.md`.
+
+use crate::time::Timestamp;
+
+/// A named set of conditions the simulator reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// A January in which river flow is a tenth of summer's and the country runs short.
+    WinterShortage,
+    /// A July of surplus water with the CASA-1000 window open.
+    SummerSurplus,
+}
+
+impl Scenario {
+    pub const NAMES: [&str; 2] = ["winter-shortage", "summer-surplus"];
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "winter-shortage" => Some(Scenario::WinterShortage),
+            "summer-surplus" => Some(Scenario::SummerSurplus),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::WinterShortage => Self::NAMES[0],
+            Scenario::SummerSurplus => Self::NAMES[1],
+        }
+    }
+
+    /// Where a run starts when the user gives no start: a Monday midnight (UTC) in the
+    /// month the scenario is about, so the rule curves and contract windows that
+    /// month selects are the ones the scenario exercises.
+    pub fn default_start(self) -> Timestamp {
+        let text = match self {
+            Scenario::WinterShortage => "2027-01-11T00:00:00Z",
+            Scenario::SummerSurplus => "2027-07-12T00:00:00Z",
+        };
+        Timestamp::parse(text).unwrap_or_default()
+    }
+
+    pub(super) fn params(self) -> Params {
+        match self {
+            Scenario::WinterShortage => Params {
+                winter: true,
+                storage_inflow: 0.12,
+                river_flow: (0.25, 0.40),
+                maintenance: 0.25,
+                level: [1.0, 1.0, 1.0, 1.0],
+                weather_sensitivity: [0.02, 0.05, 0.0, 0.02],
+                outages_per_day: 4.0,
+                deratings_per_day: 1.0,
+            },
+            Scenario::SummerSurplus => Params {
+                winter: false,
+                storage_inflow: 1.2,
+                river_flow: (0.98, 1.10),
+                maintenance: 0.10,
+                level: [0.75, 0.5, 0.9, 0.7],
+                weather_sensitivity: [0.01, 0.04, 0.0, 0.02],
+                outages_per_day: 3.0,
+                deratings_per_day: 1.5,
+            },
+        }
+    }
+}
+
+/// What a scenario varies.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Params {
+    pub winter: bool,
+    /// Natural inflow of storage plants as a share of their capacity.
+    pub storage_inflow: f64,
+    /// Range of river flow (share of capacity) drawn for each run-of-river plant.
+    pub river_flow: (f64, f64),
+    /// Share of each storage plant's units out for maintenance.
+    pub maintenance: f64,
+    /// Demand level relative to the winter peak, by class (essential, residential,
+    /// industrial, other).
+    pub level: [f64; 4],
+    /// How strongly each class follows the weather (cold snap or heat wave).
+    pub weather_sensitivity: [f64; 4],
+    pub outages_per_day: f64,
+    pub deratings_per_day: f64,
+}
