@@ -12,7 +12,8 @@
 //! already differ wherever they matter, and the count says which configuration needed
 //! the relaxation how often.
 
-use crate::totals::{Figures, LineError, Totals, Window};
+use crate::decision::{DecisionLine, LineError};
+use crate::totals::{Totals, Window};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -62,9 +63,12 @@ pub struct Report {
 }
 
 /// The decisions of one side, and the window they cover.
-fn decisions(side: &'static str, text: &str) -> Result<(Vec<Figures>, Window), DiffError> {
+fn decisions<'a>(
+    side: &'static str,
+    text: &'a str,
+) -> Result<(Vec<DecisionLine<'a>>, Window), DiffError> {
     let decisions =
-        Figures::parse_lines(text).map_err(|source| DiffError::Line { side, source })?;
+        DecisionLine::parse_lines(text).map_err(|source| DiffError::Line { side, source })?;
     let window = Window::of(&decisions).ok_or(DiffError::Empty { side })?;
     Ok((decisions, window))
 }
@@ -78,17 +82,17 @@ pub fn diff(a: &str, b: &str) -> Result<Report, DiffError> {
         a: window_a,
         b: window_b,
     })?;
-    let totals = |decisions: &[Figures]| {
+    let totals = |decisions: &[DecisionLine]| {
         let mut totals = Totals::within(compared);
-        for f in decisions {
-            totals.add(f.clone());
+        for line in decisions {
+            totals.add(line);
         }
         totals
     };
     let mut instants: Vec<i64> = a
         .iter()
         .chain(&b)
-        .map(Figures::micros)
+        .map(DecisionLine::micros)
         .filter(|&t| compared.from < t && t <= compared.until)
         .chain([compared.from])
         .collect();
@@ -145,13 +149,13 @@ pub fn diff(a: &str, b: &str) -> Result<Report, DiffError> {
 type Found = Vec<(String, String, String, f64)>;
 
 /// Every figure in which two decisions in force at the same instant differ.
-fn compare(a: &Figures, b: &Figures) -> Found {
+fn compare(a: &DecisionLine, b: &DecisionLine) -> Found {
     let mut found = Found::new();
     if a.state != b.state {
         found.push((
             "state".into(),
-            a.state.clone(),
-            b.state.clone(),
+            a.state.to_string(),
+            b.state.to_string(),
             f64::INFINITY,
         ));
     }
@@ -187,13 +191,13 @@ fn compare(a: &Figures, b: &Figures) -> Found {
 
 /// A decision's figures that are named by an id, by kind: contracts' schedules,
 /// tiers', loads' served MW, plants' setpoints, lines' flows.
-fn keyed(f: &Figures) -> [(&'static str, BTreeMap<String, f64>); 5] {
+fn keyed(f: &DecisionLine) -> [(&'static str, BTreeMap<String, f64>); 5] {
     [
         (
             "contract",
             f.contracts
                 .iter()
-                .map(|c| (c.contract.clone(), c.scheduled_mw))
+                .map(|c| (c.contract.to_string(), c.scheduled_mw))
                 .collect(),
         ),
         (
@@ -207,21 +211,21 @@ fn keyed(f: &Figures) -> [(&'static str, BTreeMap<String, f64>); 5] {
             "load",
             f.loads
                 .iter()
-                .map(|l| (l.load.clone(), l.served_mw))
+                .map(|l| (l.load.to_string(), l.served_mw))
                 .collect(),
         ),
         (
             "plant",
             f.plants
                 .iter()
-                .map(|p| (p.plant.clone(), p.setpoint_mw))
+                .map(|p| (p.plant.to_string(), p.setpoint_mw))
                 .collect(),
         ),
         (
             "line",
             f.lines
                 .iter()
-                .map(|l| (l.line.clone(), l.flow_mw))
+                .map(|l| (l.line.to_string(), l.flow_mw))
                 .collect(),
         ),
     ]

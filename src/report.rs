@@ -5,7 +5,7 @@
 //! Decisions are step functions; the chart averages them over at most [`COLUMNS`]
 //! equal slices of the run (time-weighted), so a winter draws as fast as an hour.
 
-use crate::totals::Figures;
+use crate::decision::DecisionLine;
 use anyhow::Context;
 use plotters::prelude::*;
 use std::path::Path;
@@ -30,7 +30,7 @@ struct Slice {
 pub fn svg(decisions: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(decisions)
         .with_context(|| format!("reading {}", decisions.display()))?;
-    let figures = Figures::parse_lines(&text).context("reading decisions")?;
+    let figures = DecisionLine::parse_lines(&text).context("reading decisions")?;
     let (Some(first), Some(last)) = (figures.first(), figures.last()) else {
         anyhow::bail!("no decisions to draw");
     };
@@ -38,10 +38,10 @@ pub fn svg(decisions: &Path) -> anyhow::Result<String> {
     let span = (end - start) as f64;
     let mut slices = vec![Slice::default(); COLUMNS];
     for (i, f) in figures.iter().enumerate() {
-        let until = figures.get(i + 1).map_or(end, Figures::micros);
+        let until = figures.get(i + 1).map_or(end, DecisionLine::micros);
         let (from, until) = (f.micros(), until);
         let b = &f.balance;
-        let severity = match f.state.as_str() {
+        let severity = match &*f.state {
             "emergency" => 2,
             "alert" => 1,
             _ => 0,

@@ -11,98 +11,9 @@
 //! a decision (see [`crate::decision`]), so the relaxed decisions inside the window are
 //! counted, not integrated: they are the relaxed ticks.
 
-use crate::schedule::Balance;
+use crate::decision::DecisionLine;
 use crate::time::Timestamp;
-use serde::Deserialize;
 use std::collections::BTreeMap;
-
-/// The figures of one decision that the totals integrate, as read from its line.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Figures {
-    pub ts: Timestamp,
-    pub seq: u64,
-    pub state: String,
-    /// Absent from files written before decisions carried it: false.
-    #[serde(default)]
-    pub ramps_relaxed: bool,
-    pub balance: Balance,
-    pub contracts: Vec<Contract>,
-    pub tiers: Vec<Tier>,
-    #[serde(default)]
-    pub loads: Vec<Load>,
-    #[serde(default)]
-    pub plants: Vec<Plant>,
-    #[serde(default)]
-    pub lines: Vec<Line>,
-    #[serde(default)]
-    pub reserve_mw: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Contract {
-    pub contract: String,
-    pub requested_mw: f64,
-    pub scheduled_mw: f64,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Tier {
-    pub tier: u32,
-    pub requested_mw: f64,
-    pub served_mw: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Load {
-    pub load: String,
-    pub requested_mw: f64,
-    pub served_mw: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Plant {
-    pub plant: String,
-    pub setpoint_mw: f64,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-pub struct Line {
-    pub line: String,
-    pub flow_mw: f64,
-}
-
-/// A decision line that does not parse.
-#[derive(Debug, thiserror::Error)]
-#[error("line {line}: {source}")]
-pub struct LineError {
-    pub line: usize,
-    source: serde_json::Error,
-}
-
-impl Figures {
-    pub fn parse(line: &[u8]) -> Result<Figures, serde_json::Error> {
-        serde_json::from_slice(line)
-    }
-
-    /// Every decision of a decision file, in order; blank lines are skipped.
-    pub fn parse_lines(text: &str) -> Result<Vec<Figures>, LineError> {
-        text.lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty())
-            .map(|(n, l)| {
-                Figures::parse(l.as_bytes()).map_err(|source| LineError {
-                    line: n + 1,
-                    source,
-                })
-            })
-            .collect()
-    }
-
-    pub fn micros(&self) -> i64 {
-        self.ts.as_micros()
-    }
-}
 
 /// A span of event time, in microseconds, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +24,7 @@ pub struct Window {
 
 impl Window {
     /// From the first decision to the last; `None` without decisions.
-    pub fn of(decisions: &[Figures]) -> Option<Window> {
+    pub fn of(decisions: &[DecisionLine]) -> Option<Window> {
         Some(Window {
             from: decisions.first()?.micros(),
             until: decisions.last()?.micros(),
@@ -150,7 +61,38 @@ pub struct Totals {
     /// Only event time inside this window counts; all of it when `None`.
     window: Option<Window>,
     /// The decision being integrated and when it started.
-    open: Option<(i64, Figures)>,
+    open: Option<(i64, Rates)>,
+}
+
+/// What the open decision adds for each hour it holds: the figures of its line that
+/// the totals integrate, owned, because totals outlive the lines they read.
+#[derive(Debug, Clone, PartialEq)]
+struct Rates {
+    state: String,
+    spill_mw: f64,
+    /// Scheduled MW per contract.
+    scheduled_mw: Vec<(String, f64)>,
+    /// Unserved MW per tier: requested less served, never below zero.
+    unserved_mw: Vec<(u32, f64)>,
+}
+
+impl Rates {
+    fn of(line: &DecisionLine) -> Rates {
+        Rates {
+            state: line.state.to_string(),
+            spill_mw: line.balance.spill_mw,
+            scheduled_mw: line
+                .contracts
+                .iter()
+                .map(|c| (c.contract.to_string(), c.scheduled_mw))
+                .collect(),
+            unserved_mw: line
+                .tiers
+                .iter()
+                .map(|t| (t.tier, (t.requested_mw - t.served_mw).max(0.0)))
+                .collect(),
+        }
+    }
 }
 
 const MICROS_PER_HOUR: f64 = 3.6e9;
@@ -165,35 +107,34 @@ impl Totals {
     }
 
     /// Adds a decision: the previous one held until its time.
-    pub fn add(&mut self, figures: Figures) {
-        let at = figures.micros();
+    pub fn add(&mut self, line: &DecisionLine) {
+        let at = line.micros();
         self.close(at);
         self.decisions += 1;
-        if figures.ramps_relaxed && self.window.is_none_or(|w| w.from <= at && at <= w.until) {
+        if line.ramps_relaxed && self.window.is_none_or(|w| w.from <= at && at <= w.until) {
             self.ramps_relaxed += 1;
         }
-        self.open = Some((at, figures));
+        self.open = Some((at, Rates::of(line)));
     }
 
     /// Integrates the open decision from its start until `until`, inside the window.
     fn close(&mut self, until: i64) {
-        let Some((from, figures)) = &self.open else {
+        let Some((from, rates)) = self.open.take() else {
             return;
         };
         let (from, until) = match self.window {
-            Some(w) => ((*from).max(w.from), until.min(w.until)),
-            None => (*from, until),
+            Some(w) => (from.max(w.from), until.min(w.until)),
+            None => (from, until),
         };
         let hours = (until - from).max(0) as f64 / MICROS_PER_HOUR;
-        for c in &figures.contracts {
-            *self.exported_mwh.entry(c.contract.clone()).or_default() += c.scheduled_mw * hours;
+        for (contract, mw) in rates.scheduled_mw {
+            *self.exported_mwh.entry(contract).or_default() += mw * hours;
         }
-        for t in &figures.tiers {
-            *self.unserved_mwh.entry(t.tier).or_default() +=
-                (t.requested_mw - t.served_mw).max(0.0) * hours;
+        for (tier, mw) in rates.unserved_mw {
+            *self.unserved_mwh.entry(tier).or_default() += mw * hours;
         }
-        self.spill_mwh += figures.balance.spill_mw * hours;
-        *self.state_hours.entry(figures.state.clone()).or_default() += hours;
+        self.spill_mwh += rates.spill_mw * hours;
+        *self.state_hours.entry(rates.state).or_default() += hours;
     }
 }
 
@@ -232,10 +173,10 @@ mod tests {
     }
 
     fn totals(lines: &[String], window: Option<Window>) -> Totals {
-        let figures = Figures::parse_lines(&lines.join("\n")).unwrap();
+        let text = lines.join("\n");
         let mut totals = window.map_or_else(Totals::default, Totals::within);
-        for f in figures {
-            totals.add(f);
+        for line in DecisionLine::parse_lines(&text).unwrap() {
+            totals.add(&line);
         }
         totals
     }

@@ -63,7 +63,7 @@ pub fn recover(grid: &Arc<Grid>, dir: &Path, out: &mut dyn Write) -> anyhow::Res
             } = &mut recovered;
             ingest.run_ticks(|ts, state| {
                 if let Some(decided) = decider.tick(ts, state) {
-                    let line = decided.wire(grid).line();
+                    let line = decided.line(grid).to_json();
                     if failure.is_none() {
                         failure = out.write_all(&line).err();
                     }

@@ -52,11 +52,11 @@ pub async fn run(
         lines.clear();
         let mut last = 0;
         for decision in &batch {
-            let wire = decision.decided.wire(&grid);
+            let line = decision.decided.line(&grid);
             last = lines.len();
-            wire.write_line(&mut lines);
+            line.write_json(&mut lines);
             if let Some(totals) = written.totals.as_mut() {
-                totals.add(wire.figures());
+                totals.add(&line);
             }
         }
         (outputs, lines) = write(outputs, lines).await?;
