@@ -92,9 +92,10 @@ pub struct DeadLetter {
     pub raw: String,
 }
 
-/// An event refused by the stage that judged it. Every stage that refuses one makes a
-/// `Rejection` and hands over its [`Rejection::letter`], so a refusal is counted the
-/// same way wherever it happens.
+/// An event refused by the stage that judged it: its type, for the counters, and what
+/// its [`DeadLetter`] says. Every stage that refuses one makes a `Rejection` and hands
+/// over its [`Rejection::letter`], so a refusal is counted the same way wherever it
+/// happens.
 #[derive(Debug)]
 pub struct Rejection {
     /// `None` for a line that never got as far as having a known type.
@@ -107,6 +108,8 @@ pub struct Rejection {
 
 impl Rejection {
     /// Counts the refusal by type and reason, and gives the dead letter that records it.
+    /// A refusal is not logged: the dead-letter file has each one, and a flood of bad
+    /// lines would otherwise flood the log too.
     pub fn letter(self, counters: &EventCounters) -> DeadLetter {
         counters.of(self.event_type).rejected(self.reason).inc();
         DeadLetter {
