@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::http::{self, HttpIntake};
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Outputs, Plan, Sources, Timing};
+use crate::pipeline::{self, Outputs, Plan, Sources, StageMetrics, Timing};
 use crate::status::Status;
 use anyhow::Context;
 use std::sync::Arc;
@@ -24,6 +24,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let caught = catch_signals().context("cannot catch SIGTERM and SIGINT")?;
     let daemon = config.daemon;
     let metrics = Metrics::new();
+    let stage_metrics = StageMetrics::register(&metrics);
     let status = Arc::new(Status::default());
     let shutdown = CancellationToken::new();
     let http_stop = CancellationToken::new();
@@ -41,6 +42,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             tracing::info!(address = %listener.local_addr()?, "serving /metrics, /healthz, /readyz, /v1/schedule, /v1/latency, POST /v1/events");
             let shared = http::Shared {
                 metrics: metrics.clone(),
+                auth_failures: stage_metrics.auth_failures.clone(),
                 status: status.clone(),
                 intake: intake.clone(),
             };
@@ -74,7 +76,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         log: daemon.log,
     };
-    let running = pipeline::start(plan, metrics, status.clone(), shutdown.clone()).await?;
+    let running = pipeline::start(plan, stage_metrics, status.clone(), shutdown.clone()).await?;
     tokio::spawn(signals(caught, shutdown.clone(), status.clone()));
 
     let report = tokio::select! {

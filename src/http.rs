@@ -9,7 +9,7 @@
 
 use crate::config::HttpSettings;
 use crate::edge::receipt::{Counts, Receipt};
-use crate::listener::{self, Acceptor};
+use crate::listener::{self, Acceptor, AuthFailures, Listener};
 use crate::metrics::Metrics;
 use crate::source::{Source, SourceContext, lines};
 use crate::status::Status;
@@ -35,6 +35,8 @@ use tower::Service;
 #[derive(Clone)]
 pub struct Shared {
     pub metrics: Metrics,
+    /// Counts the requests refused for their token, under `listener="http"`.
+    pub auth_failures: AuthFailures,
     pub status: Arc<Status>,
     pub intake: Arc<HttpIntake>,
 }
@@ -86,7 +88,7 @@ pub async fn serve(
     abort: CancellationToken,
 ) {
     let app = App {
-        auth_failures: shared.metrics.auth_failures.with_label_values(&["http"]),
+        auth_failures: shared.auth_failures.of(Listener::Http).clone(),
         shared,
         settings: Arc::new(settings),
     };

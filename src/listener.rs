@@ -1,8 +1,10 @@
 //! What the TCP and HTTP listeners share: accepting that backs off when the process runs
 //! out of file descriptors instead of spinning, keepalive on every connection so that a
 //! vanished peer is noticed, and token checks that leak nothing through timing and
-//! make guessing slow.
+//! make guessing slow, counted by listener.
 
+use crate::metrics::{ByLabel, Label, Metrics};
+use prometheus::{IntCounter, IntCounterVec, Opts};
 use std::net::SocketAddr;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
@@ -24,6 +26,53 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 /// on where the first differing byte is.
 pub fn token_matches(expected: &str, given: &[u8]) -> bool {
     expected.as_bytes().ct_eq(given).into()
+}
+
+/// The `listener` label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    Tcp,
+    Http,
+}
+
+impl Label for Listener {
+    const NAME: &'static str = "listener";
+
+    fn all() -> impl Iterator<Item = Self> {
+        [Listener::Tcp, Listener::Http].into_iter()
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            Listener::Tcp => "tcp",
+            Listener::Http => "http",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Connections (TCP) and requests (HTTP) refused for a missing or wrong token.
+#[derive(Clone)]
+pub struct AuthFailures(ByLabel<Listener, IntCounter>);
+
+impl AuthFailures {
+    pub fn register(metrics: &Metrics) -> Self {
+        let family = metrics.register(IntCounterVec::new(
+            Opts::new(
+                "vakhsh_auth_failures_total",
+                "Connections (TCP) and requests (HTTP) refused for a missing or wrong token, by listener.",
+            ),
+            &[Listener::NAME],
+        ));
+        AuthFailures(ByLabel::resolve(&family))
+    }
+
+    pub fn of(&self, listener: Listener) -> &IntCounter {
+        self.0.get(listener)
+    }
 }
 
 /// A listener whose `accept` never fails: on an error (EMFILE, ENFILE, ECONNABORTED …)

@@ -1,5 +1,11 @@
-//! Why an event was refused, and the record of it kept in the dead-letter file.
+//! Why an event was refused, the refusal itself, and the record of it kept in the
+//! dead-letter file; [`counters`] counts every event's outcome.
 
+pub mod counters;
+
+use crate::event::EventType;
+use crate::metrics::Label;
+use counters::EventCounters;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -52,6 +58,22 @@ impl Reason {
     }
 }
 
+impl Label for Reason {
+    const NAME: &'static str = "reason";
+
+    fn all() -> impl Iterator<Item = Self> {
+        Reason::ALL.into_iter()
+    }
+
+    fn value(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 impl Serialize for Reason {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -68,4 +90,33 @@ pub struct DeadLetter {
     pub origin: Arc<str>,
     /// The line as received (invalid UTF-8 replaced, oversized lines cut).
     pub raw: String,
+}
+
+/// An event refused by the stage that judged it: its type, for the counters, and what
+/// its [`DeadLetter`] says. Every stage that refuses one makes a `Rejection` and hands
+/// over its [`Rejection::letter`], so a refusal is counted the same way wherever it
+/// happens.
+#[derive(Debug)]
+pub struct Rejection {
+    /// `None` for a line that never got as far as having a known type.
+    pub event_type: Option<EventType>,
+    pub reason: Reason,
+    pub detail: String,
+    pub origin: Arc<str>,
+    pub raw: String,
+}
+
+impl Rejection {
+    /// Counts the refusal by type and reason, and gives the dead letter that records it.
+    /// A refusal is not logged: the dead-letter file has each one, and a flood of bad
+    /// lines would otherwise flood the log too.
+    pub fn letter(self, counters: &EventCounters) -> DeadLetter {
+        counters.of(self.event_type).rejected(self.reason).inc();
+        DeadLetter {
+            reason: self.reason,
+            detail: self.detail,
+            origin: self.origin,
+            raw: self.raw,
+        }
+    }
 }

@@ -4,11 +4,11 @@
 //! give the same decision file, byte for byte.
 
 use crate::config::Config;
-use crate::event::EventType;
 use crate::latency::{QUANTILES, Stage, StageLatency};
 use crate::metrics::Metrics;
-use crate::pipeline::{self, Outputs, Plan, Sources, Timing};
+use crate::pipeline::{self, Outputs, Plan, Sources, StageMetrics, Timing};
 use crate::reject::Reason;
+use crate::reject::counters::EventCounters;
 use crate::sink::Replacement;
 use crate::status::Status;
 use crate::totals::Totals;
@@ -110,6 +110,7 @@ pub async fn run(
     } else {
         Metrics::counters_only()
     };
+    let stage_metrics = StageMetrics::register(&metrics);
     // Every output replaces its file only when the whole replay has succeeded.
     let replacement = |path: &Option<PathBuf>| path.as_deref().map(Replacement::new).transpose();
     let (out, dead_letter) = (
@@ -133,9 +134,10 @@ pub async fn run(
         timing: request.timing,
         log: None,
     };
-    let progress = progress_bar(&plan.sources.files, metrics.clone());
+    let events = stage_metrics.events.clone();
+    let progress = progress_bar(&plan.sources.files, events.clone());
     let status = Arc::new(Status::default());
-    let running = pipeline::start(plan, metrics.clone(), status, shutdown.clone()).await?;
+    let running = pipeline::start(plan, stage_metrics, status, shutdown.clone()).await?;
     let report = running.finish().await;
     progress.abort();
     let report = report?;
@@ -149,20 +151,17 @@ pub async fn run(
         latency: metrics.latency().map(|l| l.read()),
         ..Summary::default()
     };
-    let types = EventType::ALL.map(Some).into_iter().chain([None]);
-    let mut rejected = [0u64; Reason::ALL.len()];
-    for event_type in types {
-        let counters = metrics.events(event_type);
+    for counters in events.iter() {
         summary.received += counters.received.get();
         summary.accepted += counters.accepted.get();
         summary.duplicates += counters.duplicate.get();
-        for reason in Reason::ALL {
-            rejected[reason as usize] += counters.rejected(reason).get();
-        }
     }
     summary.rejected = Reason::ALL
         .into_iter()
-        .zip(rejected)
+        .map(|reason| {
+            let n = events.iter().map(|c| c.rejected(reason).get()).sum();
+            (reason, n)
+        })
         .filter(|(_, n)| *n > 0)
         .collect();
     let report = match (&request.report, &out) {
@@ -181,7 +180,7 @@ pub async fn run(
 
 /// A progress bar on a terminal (hidden otherwise): events processed of the events in
 /// the inputs, with events/s and the time left.
-fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle<()> {
+fn progress_bar(inputs: &[PathBuf], events: EventCounters) -> tokio::task::JoinHandle<()> {
     let bar = indicatif::ProgressBar::new(0);
     // Counting reads every input an extra time: worth it only for a bar someone sees.
     if !bar.is_hidden() {
@@ -194,14 +193,10 @@ fn progress_bar(inputs: &[PathBuf], metrics: Metrics) -> tokio::task::JoinHandle
         .expect("valid template"),
     );
     tokio::spawn(async move {
-        let received = || {
-            let types = EventType::ALL.map(Some).into_iter().chain([None]);
-            types.map(|t| metrics.events(t).received.get()).sum::<u64>()
-        };
         let _clear = Finish(bar.clone());
         let started = std::time::Instant::now();
         loop {
-            let done = received();
+            let done = events.received();
             bar.set_position(done);
             bar.set_message(format!(
                 "{:.0} events/s",

@@ -2,9 +2,10 @@
 //! lines carry through the stages ([`receipt`]), and the sending end of an edge: a
 //! bounded channel that adds up how long its producers wait while it is full, so
 //! backpressure shows on `/metrics` (`vakhsh_channel_send_blocked_seconds_total`) and
-//! not only as a depth.
+//! not only as a depth. Both families are in [`metrics`].
 
 pub mod message;
+pub mod metrics;
 pub mod receipt;
 
 use async_channel::{SendError, Sender, TrySendError};

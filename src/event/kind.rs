@@ -5,18 +5,15 @@ use super::Body;
 use crate::grid::Grid;
 use std::collections::HashMap;
 
-/// The `type` of an event; also the `type` label of the event counters. The
-/// discriminant is the event's tag in the native log (format version 1): never
-/// renumber.
+/// The `type` of an event; also the `type` label of the event counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
 pub enum EventType {
-    Generation = 1,
-    Demand = 2,
-    DcDemand = 3,
-    LineStatus = 4,
-    Nomination = 5,
-    Heartbeat = 6,
+    Generation,
+    Demand,
+    DcDemand,
+    LineStatus,
+    Nomination,
+    Heartbeat,
 }
 
 impl EventType {
@@ -50,8 +47,21 @@ impl EventType {
         Subject::ALL.into_iter().find(|s| s.event_type() == self)
     }
 
+    /// Its place in [`EventType::ALL`].
+    pub fn position(self) -> usize {
+        self as usize
+    }
+
+    /// Its tag in the native log (format version 1): never renumber.
     pub fn log_tag(self) -> u8 {
-        self as u8
+        match self {
+            EventType::Generation => 1,
+            EventType::Demand => 2,
+            EventType::DcDemand => 3,
+            EventType::LineStatus => 4,
+            EventType::Nomination => 5,
+            EventType::Heartbeat => 6,
+        }
     }
 
     pub fn from_log_tag(tag: u8) -> Option<Self> {

@@ -14,10 +14,17 @@
 //! record once, into their own histograms, and a scrape does the rest.
 
 use super::{Latency, QUANTILES, Stage, StageLatency};
-use crate::metrics::LATENCY_BUCKETS;
 use hdrhistogram::Histogram;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
+
+/// Latency buckets from 10 µs to 10 s: the pipeline's own work is microseconds, a
+/// blocked sink or an overloaded host is seconds. The scheduler's solve time uses them
+/// too.
+pub const LATENCY_BUCKETS: [f64; 19] = [
+    1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0,
+];
 
 const STAGE_HISTOGRAM: &str = "vakhsh_stage_latency_seconds";
 const END_TO_END_HISTOGRAM: &str = "vakhsh_ingest_to_decision_seconds";

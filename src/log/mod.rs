@@ -44,15 +44,11 @@ mod tests {
 
     /// How a writer under test reports its faults: to metrics and a status of its own.
     pub(super) fn retry(dir: &Path) -> crate::sink::retry::Retry {
-        use crate::sink::retry::Retry;
+        use crate::sink::retry::{OutputMetrics, Retry};
         use crate::status::OutputFile;
         let status = Arc::new(crate::status::Status::default());
-        Retry::new(
-            OutputFile::EventLog,
-            dir,
-            &crate::metrics::Metrics::new(),
-            status,
-        )
+        let metrics = OutputMetrics::register(&crate::metrics::Metrics::new());
+        Retry::new(OutputFile::EventLog, dir, &metrics, status)
     }
 
     fn events_of(path: &Path, grid: &Grid) -> Vec<(u64, Event)> {

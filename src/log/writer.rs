@@ -9,7 +9,9 @@ use super::repair::Damage;
 use super::segment;
 use crate::event::Event;
 use crate::grid::Grid;
+use crate::metrics::Metrics;
 use crate::sink::retry::{Appender, Retry};
+use prometheus::IntGauge;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +58,25 @@ pub enum OpenError {
     /// cut, since cutting would delete the records after it.
     #[error(transparent)]
     Damaged(#[from] Damage),
+}
+
+/// `vakhsh_event_log_synced_sequence`: how far the log is on stable storage, as the
+/// writer's task last saw it.
+#[derive(Clone)]
+pub struct SyncedGauge(IntGauge);
+
+impl SyncedGauge {
+    pub fn register(metrics: &Metrics) -> Self {
+        SyncedGauge(metrics.register(IntGauge::new(
+            "vakhsh_event_log_synced_sequence",
+            "Ingest sequence of the last event the event log has synced to stable storage.",
+        )))
+    }
+
+    /// The ingest sequence of the last event synced.
+    pub fn set(&self, seq: u64) {
+        self.0.set(seq as i64);
+    }
 }
 
 pub struct LogWriter {

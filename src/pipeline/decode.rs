@@ -8,8 +8,8 @@ use crate::edge::message::{Batch, Decoded, Input};
 use crate::edge::receipt::{self, Outcome};
 use crate::event::decode::Decoder;
 use crate::grid::Grid;
-use crate::metrics::Metrics;
-use crate::reject::{DeadLetter, Reason};
+use crate::reject::counters::EventCounters;
+use crate::reject::{DeadLetter, Reason, Rejection};
 use async_channel::Receiver;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ pub async fn run(
     rx: Receiver<Batch>,
     tx: Edge<Vec<Decoded>>,
     dead: Edge<DeadLetter>,
-    metrics: Metrics,
+    counters: EventCounters,
     timing: Timing,
 ) -> anyhow::Result<()> {
     let mut decoder = Decoder::new(grid);
@@ -51,16 +51,13 @@ pub async fn run(
                         }
                         Err((reason, event_type, detail)) => {
                             receipt::count(&raw.receipt, Outcome::Rejected);
-                            let raw_text = String::from_utf8_lossy(&raw.bytes).into_owned();
-                            Err((
+                            Err(Rejection {
                                 event_type,
-                                DeadLetter {
-                                    reason,
-                                    detail,
-                                    origin: raw.origin,
-                                    raw: raw_text,
-                                },
-                            ))
+                                reason,
+                                detail,
+                                origin: raw.origin,
+                                raw: String::from_utf8_lossy(&raw.bytes).into_owned(),
+                            })
                         }
                     }
                 }
@@ -79,30 +76,24 @@ pub async fn run(
                     event_type,
                     detail,
                     origin,
-                } => {
-                    let letter = DeadLetter {
-                        reason: Reason::UnknownId,
-                        detail,
-                        origin,
-                        raw: String::new(),
-                    };
-                    Err((Some(event_type), letter))
-                }
+                } => Err(Rejection {
+                    event_type: Some(event_type),
+                    reason: Reason::UnknownId,
+                    detail,
+                    origin,
+                    raw: String::new(),
+                }),
             };
             match refused {
                 Ok(decoded) if !timing.admits(decoded.event.ts) => {}
                 Ok(decoded) => {
-                    metrics
-                        .events(Some(decoded.event.body.event_type()))
-                        .received
-                        .inc();
+                    let event_type = decoded.event.body.event_type();
+                    counters.of(Some(event_type)).received.inc();
                     out.push(decoded);
                 }
-                Err((event_type, letter)) => {
-                    let counters = metrics.events(event_type);
-                    counters.received.inc();
-                    counters.rejected(letter.reason).inc();
-                    let _ = dead.send(letter).await;
+                Err(rejection) => {
+                    counters.of(rejection.event_type).received.inc();
+                    let _ = dead.send(rejection.letter(&counters)).await;
                 }
             }
         }

@@ -1,9 +1,13 @@
 //! Gauges sampled rather than set: each edge's depth, and in a live run the
-//! watermark's lag behind the wall clock.
+//! watermark's lag behind the wall clock (`vakhsh_watermark_lag_seconds`, defined
+//! here).
 
+use super::StageMetrics;
+use crate::edge::metrics::EdgeName;
 use crate::metrics::Metrics;
 use crate::time::Timestamp;
 use async_channel::Receiver;
+use prometheus::Gauge;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::task::JoinHandle;
@@ -16,17 +20,25 @@ pub fn depth<T: Send + 'static>(rx: &Receiver<T>) -> Depth {
     Box::new(move || weak.upgrade().map(|rx| rx.len()))
 }
 
+/// The lag's gauge, which [`sample`] sets in a live run.
+pub fn register_watermark_lag(metrics: &Metrics) -> Gauge {
+    metrics.register(Gauge::new(
+        "vakhsh_watermark_lag_seconds",
+        "Wall clock minus the watermark (newest event time minus the allowed lateness), live runs.",
+    ))
+}
+
 /// Publishes every edge's depth, and in a live run the watermark's lag behind the wall
 /// clock, twice a second; ends with the run. The lag is sampled here rather than when
 /// events arrive so that it grows while telemetry has stopped, which is when it matters.
 pub fn sample(
-    metrics: Metrics,
-    edges: Vec<(&'static str, Depth)>,
+    metrics: StageMetrics,
+    edges: Vec<(EdgeName, Depth)>,
     watermark: Option<Arc<AtomicI64>>,
 ) -> JoinHandle<()> {
     let gauges: Vec<_> = edges
         .iter()
-        .map(|(name, _)| metrics.channel_depth.with_label_values(&[name]))
+        .map(|&(name, _)| metrics.edges.depth(name))
         .collect();
     tokio::spawn(async move {
         loop {

@@ -2,6 +2,7 @@
 //! watermark by [`Ingest`], accepted ones are recorded to the event log, and the ticks
 //! they make due go to the scheduler.
 
+use super::StageMetrics;
 use super::order::{Ingest, Verdict};
 use super::timing::{Pace, Timing};
 use crate::edge::Edge;
@@ -9,8 +10,7 @@ use crate::edge::message::{Decoded, Recorded, Tick};
 use crate::edge::receipt::{self, Outcome};
 use crate::grid::Grid;
 use crate::latency::Stage;
-use crate::metrics::Metrics;
-use crate::reject::{DeadLetter, Reason};
+use crate::reject::{DeadLetter, Reason, Rejection};
 use crate::time::Timestamp;
 use async_channel::Receiver;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub async fn run(
     rx: Receiver<Vec<Decoded>>,
     tx: Edge<Vec<Tick>>,
     dead: Edge<DeadLetter>,
-    metrics: Metrics,
+    metrics: StageMetrics,
 ) -> anyhow::Result<()> {
     let IngestStage {
         mut ingest,
@@ -87,7 +87,7 @@ pub async fn run(
                 pace.wait_for(event.ts).await;
             }
             let event_type = event.body.event_type();
-            let counters = metrics.events(Some(event_type));
+            let counters = metrics.events.of(Some(event_type));
             match arrivals.last_mut() {
                 Some((at, n)) if *at == arrived => *n += 1,
                 _ => arrivals.push((arrived, 1)),
@@ -114,8 +114,6 @@ pub async fn run(
                     receipt::count(&receipt, Outcome::Duplicate);
                 }
                 Verdict::Rejected(reason) => {
-                    counters.rejected(reason).inc();
-                    receipt::count(&receipt, Outcome::Rejected);
                     let detail = match (reason, wall) {
                         (Reason::Late, _) => "older than the watermark",
                         (_, Some(_)) => "further beyond the wall clock than time.max_ahead",
@@ -125,14 +123,16 @@ pub async fn run(
                         Some(line) => String::from_utf8_lossy(line).into_owned(),
                         None => event.to_json(&grid),
                     };
-                    let _ = dead
-                        .send(DeadLetter {
-                            reason,
-                            detail: detail.into(),
-                            origin,
-                            raw,
-                        })
-                        .await;
+                    let rejection = Rejection {
+                        event_type: Some(event_type),
+                        reason,
+                        detail: detail.into(),
+                        origin,
+                        raw,
+                    };
+                    let letter = rejection.letter(&metrics.events);
+                    receipt::count(&receipt, Outcome::Rejected);
+                    let _ = dead.send(letter).await;
                     continue;
                 }
             }

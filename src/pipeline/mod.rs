@@ -15,18 +15,21 @@ mod record;
 pub mod recover;
 mod schedule;
 mod sinks;
+mod stage_metrics;
 mod timing;
 
+pub use stage_metrics::StageMetrics;
 pub use timing::Timing;
 
 use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
 use crate::decision::Decider;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, DecisionOut, Decoded, Tick};
+use crate::edge::metrics::EdgeName;
 use crate::grid::Grid;
 use crate::http::HttpIntake;
+use crate::listener::Listener;
 use crate::log::LogSettings;
-use crate::metrics::Metrics;
 use crate::reject::DeadLetter;
 use crate::sink::decisions::Written;
 use crate::source::file::EventFiles;
@@ -122,7 +125,7 @@ impl Running {
 /// Starts every stage and returns once the sources are listening.
 pub async fn start(
     plan: Plan,
-    metrics: Metrics,
+    metrics: StageMetrics,
     status: Arc<Status>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
@@ -132,22 +135,22 @@ pub async fn start(
     let (ticks_tx, ticks_rx) = bounded::<Vec<Tick>>(s.ticks_capacity);
     let (decisions_tx, decisions_rx) = bounded::<DecisionOut>(s.decisions_capacity);
     let (dead_tx, dead_rx) = bounded::<DeadLetter>(DEAD_LETTERS_WAITING);
-    let edge = |name: &str| metrics.channel_blocked.with_label_values(&[name]);
-    let lines_tx = Edge::new(lines_tx, edge("lines"));
-    let events_tx = Edge::new(events_tx, edge("events"));
-    let ticks_tx = Edge::new(ticks_tx, edge("ticks"));
-    let decisions_tx = Edge::new(decisions_tx, edge("decisions"));
-    let dead_tx = Edge::new(dead_tx, edge("dead_letters"));
+    let edge = |name: EdgeName| metrics.edges.blocked(name);
+    let lines_tx = Edge::new(lines_tx, edge(EdgeName::Lines));
+    let events_tx = Edge::new(events_tx, edge(EdgeName::Events));
+    let ticks_tx = Edge::new(ticks_tx, edge(EdgeName::Ticks));
+    let decisions_tx = Edge::new(decisions_tx, edge(EdgeName::Decisions));
+    let dead_tx = Edge::new(dead_tx, edge(EdgeName::DeadLetters));
     // The watermark as the ingest stage last moved it, for the lag a live run shows.
     let watermark = plan.timing.live.then(|| Arc::new(AtomicI64::new(i64::MIN)));
     let depths = gauges::sample(
         metrics.clone(),
         vec![
-            ("lines", gauges::depth(&lines_rx)),
-            ("events", gauges::depth(&events_rx)),
-            ("ticks", gauges::depth(&ticks_rx)),
-            ("decisions", gauges::depth(&decisions_rx)),
-            ("dead_letters", gauges::depth(&dead_rx)),
+            (EdgeName::Lines, gauges::depth(&lines_rx)),
+            (EdgeName::Events, gauges::depth(&events_rx)),
+            (EdgeName::Ticks, gauges::depth(&ticks_rx)),
+            (EdgeName::Decisions, gauges::depth(&decisions_rx)),
+            (EdgeName::DeadLetters, gauges::depth(&dead_rx)),
         ],
         watermark.clone(),
     );
@@ -161,9 +164,9 @@ pub async fn start(
             let (tx, rx) = bounded(s.events_capacity);
             tasks.push((
                 "event log",
-                tokio::spawn(record::run(writer, rx, metrics.clone())),
+                tokio::spawn(record::run(writer, rx, metrics.log_synced.clone())),
             ));
-            let tx = Edge::new(tx, edge("log"));
+            let tx = Edge::new(tx, edge(EdgeName::Log));
             let recording = ingest::Recording { tx, next_seq };
             (recovered.ingest, recovered.decider, Some(recording))
         }
@@ -184,7 +187,6 @@ pub async fn start(
             max_line_bytes: source::lines::limit(plan.sources.tcp.as_ref()),
         },
         grid: plan.grid.clone(),
-        metrics: metrics.clone(),
     };
     let mut tcp_address = None;
     if let Some(settings) = plan.sources.tcp {
@@ -194,7 +196,13 @@ pub async fn start(
         let address = listener.local_addr()?;
         tracing::info!(%address, "listening for JSON-line events over TCP");
         tcp_address = Some(address);
-        tasks.push(spawn(TcpIntake { listener, settings }, &ctx));
+        let auth_failures = metrics.auth_failures.of(Listener::Tcp).clone();
+        let intake = TcpIntake {
+            listener,
+            settings,
+            auth_failures,
+        };
+        tasks.push(spawn(intake, &ctx));
     }
     if let Some(settings) = plan.sources.simulator {
         tasks.push(spawn(LiveSimulator { settings }, &ctx));
@@ -215,8 +223,8 @@ pub async fn start(
     // The sources hold the first edge now: it closes when the last of them ends.
     drop(ctx);
 
-    let (m, dead, grid) = (metrics.clone(), dead_tx.clone(), plan.grid.clone());
-    let decode = decode::run(grid, lines_rx, events_tx, dead, m, plan.timing);
+    let (counters, dead, grid) = (metrics.events.clone(), dead_tx.clone(), plan.grid.clone());
+    let decode = decode::run(grid, lines_rx, events_tx, dead, counters, plan.timing);
     tasks.push(("decoder", tokio::spawn(decode)));
     if let (Some(published), Some(recovered)) = (&watermark, ingest.watermark()) {
         published.store(recovered.as_micros(), Ordering::Relaxed);

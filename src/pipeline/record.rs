@@ -1,11 +1,11 @@
 //! The event log's writer task, and opening the log at start: a torn tail cut, the
 //! state it implies rebuilt, the decision file rewritten from it.
 
-use super::Plan;
 use super::recover::{self, Recovered};
+use super::{Plan, StageMetrics};
 use crate::edge::message::Recorded;
+use crate::log::writer::SyncedGauge;
 use crate::log::{LogSettings, LogWriter};
-use crate::metrics::Metrics;
 use crate::sink;
 use crate::sink::retry::Retry;
 use crate::status::{OutputFile, Status};
@@ -20,11 +20,11 @@ use std::sync::Arc;
 pub fn open_log(
     settings: &LogSettings,
     plan: &Plan,
-    metrics: &Metrics,
+    metrics: &StageMetrics,
     status: &Arc<Status>,
 ) -> anyhow::Result<(Recovered, LogWriter, u64)> {
     let dir = &settings.dir;
-    let retry = Retry::new(OutputFile::EventLog, dir, metrics, status.clone());
+    let retry = Retry::new(OutputFile::EventLog, dir, &metrics.outputs, status.clone());
     let (writer, opened) = LogWriter::open(settings.clone(), &plan.grid, retry)?;
     let mut out: Box<dyn Write> = match &plan.outputs.decisions {
         Some(path) => Box::new(sink::create(path)?),
@@ -32,7 +32,7 @@ pub fn open_log(
     };
     let recovered = recover::recover(&plan.grid, dir, &mut out)
         .with_context(|| format!("cannot recover from the event log in {}", dir.display()))?;
-    metrics.log_synced.set(opened.last_seq as i64);
+    metrics.log_synced.set(opened.last_seq);
     tracing::info!(
         dir = %dir.display(), events = recovered.events, decisions = recovered.decisions,
         "recovered from the event log; recording accepted events"
@@ -50,7 +50,7 @@ pub fn open_log(
 pub async fn run(
     mut writer: LogWriter,
     rx: Receiver<Recorded>,
-    metrics: Metrics,
+    synced: SyncedGauge,
 ) -> anyhow::Result<()> {
     loop {
         let wait = writer.sync_due_in();
@@ -75,7 +75,7 @@ pub async fn run(
             writer
         })
         .await?;
-        metrics.log_synced.set(writer.synced_seq() as i64);
+        synced.set(writer.synced_seq());
         if last {
             return Ok(());
         }

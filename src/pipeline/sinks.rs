@@ -1,10 +1,10 @@
 //! The sinks' wiring: the output files opened, as the run's kind asks, and the
 //! dead-letter and decision sinks started on their edges.
 
-use super::Plan;
+use super::{Plan, StageMetrics};
 use crate::edge::message::DecisionOut;
 use crate::grid::Grid;
-use crate::metrics::Metrics;
+use crate::latency::Stage;
 use crate::reject::DeadLetter;
 use crate::sink;
 use crate::sink::decisions::{DecisionOutputs, Written};
@@ -27,12 +27,16 @@ pub struct Opened {
 impl Opened {
     /// The daemon holds ingest back while a file cannot be written; a replay fails. A
     /// recovered decision file is rewritten from the log; new decisions append to it.
-    pub fn open(plan: &Plan, metrics: &Metrics, status: &Arc<Status>) -> std::io::Result<Self> {
+    pub fn open(
+        plan: &Plan,
+        metrics: &StageMetrics,
+        status: &Arc<Status>,
+    ) -> std::io::Result<Self> {
         let retried = |file: OutputFile, path: &Path, truncate: bool| {
             let retry = plan
                 .timing
                 .live
-                .then(|| Retry::new(file, path, metrics, status.clone()));
+                .then(|| Retry::new(file, path, &metrics.outputs, status.clone()));
             RetriedFile::open(path, truncate, retry)
         };
         let truncate = plan.outputs.truncate && plan.log.is_none();
@@ -62,7 +66,7 @@ impl Opened {
         self,
         dead: Receiver<DeadLetter>,
         decisions: Receiver<DecisionOut>,
-        metrics: Metrics,
+        metrics: StageMetrics,
         status: Arc<Status>,
     ) -> (
         JoinHandle<anyhow::Result<()>>,
@@ -75,7 +79,8 @@ impl Opened {
             decisions,
             self.decisions,
             self.grid,
-            metrics,
+            metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]),
+            metrics.decisions,
             status,
             self.with_totals,
         ));

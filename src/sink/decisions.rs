@@ -3,19 +3,60 @@
 //! end (ingest → decision), and, in a replay, adds the decision to the run's totals. It
 //! writes each decision's line itself, off the scheduler stage's path, and what is
 //! queued in one write, off the async threads: a line to the decision file is written
-//! whole or retried until it is (see [`super::retry`]).
+//! whole or retried until it is (see [`super::retry`]). Each decision written is
+//! counted by its trigger.
 
 use super::retry::RetriedFile;
+use crate::decision::Trigger;
 use crate::edge::message::DecisionOut;
 use crate::grid::Grid;
-use crate::latency::Stage;
-use crate::metrics::Metrics;
+use crate::latency::{Recorder, Stage};
+use crate::metrics::{ByLabel, Label, Metrics};
 use crate::status::Status;
 use crate::totals::Totals;
 use async_channel::Receiver;
+use prometheus::{IntCounter, IntCounterVec, Opts};
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// The `trigger` label.
+impl Label for Trigger {
+    const NAME: &'static str = "trigger";
+
+    fn all() -> impl Iterator<Item = Self> {
+        Trigger::ALL.into_iter()
+    }
+
+    fn value(self) -> &'static str {
+        self.as_str()
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Decisions written, by what triggered them.
+#[derive(Clone)]
+pub struct DecisionCounters(ByLabel<Trigger, IntCounter>);
+
+impl DecisionCounters {
+    pub fn register(metrics: &Metrics) -> Self {
+        let family = metrics.register(IntCounterVec::new(
+            Opts::new(
+                "vakhsh_decisions_total",
+                "Decisions emitted, by what triggered them.",
+            ),
+            &[Trigger::NAME],
+        ));
+        DecisionCounters(ByLabel::resolve(&family))
+    }
+
+    pub fn of(&self, trigger: Trigger) -> &IntCounter {
+        self.0.get(trigger)
+    }
+}
 
 /// What the sink wrote.
 #[derive(Debug, Clone)]
@@ -31,11 +72,14 @@ pub struct DecisionOutputs {
     pub stdout: bool,
 }
 
+/// Writes every decision; `latency` measures [`Stage::Sink`] and
+/// [`Stage::IngestToDecision`].
 pub async fn run(
     rx: Receiver<DecisionOut>,
     mut outputs: DecisionOutputs,
     grid: Arc<Grid>,
-    metrics: Metrics,
+    mut latency: Recorder,
+    counters: DecisionCounters,
     status: Arc<Status>,
     with_totals: bool,
 ) -> std::io::Result<Written> {
@@ -43,7 +87,6 @@ pub async fn run(
         decisions: 0,
         totals: with_totals.then(Totals::default),
     };
-    let mut latency = metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]);
     // Reused from batch to batch: the decisions taken together, and their lines.
     let (mut batch, mut lines) = (Vec::<DecisionOut>::new(), Vec::new());
     while let Ok(first) = latency.wait(rx.recv()).await {
@@ -64,7 +107,7 @@ pub async fn run(
         for decision in &batch {
             latency.record(Stage::Sink, decision.built, now);
             latency.record(Stage::IngestToDecision, decision.arrived, now);
-            metrics.decision(decision.decided.trigger).inc();
+            counters.of(decision.decided.trigger).inc();
         }
         status.publish(&lines[last..]);
         written.decisions += batch.len() as u64;

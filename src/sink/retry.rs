@@ -4,9 +4,9 @@
 //! (`/readyz`, `vakhsh_output_writable`, `vakhsh_output_write_errors_total`) and its
 //! writer stops taking from its bounded channel, so ingest stops until writing resumes.
 
-use crate::metrics::Metrics;
+use crate::metrics::{ByLabel, Label, Metrics};
 use crate::status::{OutputFile, Status};
-use prometheus::{IntCounter, IntGauge};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +17,56 @@ use std::time::Duration;
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 /// The longest pause between attempts: a freed disk is written to within this long.
 const LONGEST_PAUSE: Duration = Duration::from_secs(2);
+
+/// The `file` label.
+impl Label for OutputFile {
+    const NAME: &'static str = "file";
+
+    fn all() -> impl Iterator<Item = Self> {
+        OutputFile::ALL.into_iter()
+    }
+
+    fn value(self) -> &'static str {
+        self.label()
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Each output file's failed attempts (retries included) and whether it can be
+/// written: every file shows, writable, from the start.
+#[derive(Clone)]
+pub struct OutputMetrics {
+    errors: ByLabel<OutputFile, IntCounter>,
+    writable: ByLabel<OutputFile, IntGauge>,
+}
+
+impl OutputMetrics {
+    pub fn register(metrics: &Metrics) -> Self {
+        let errors = metrics.register(IntCounterVec::new(
+            Opts::new(
+                "vakhsh_output_write_errors_total",
+                "Failed attempts to write an output file (retries included), by file.",
+            ),
+            &[OutputFile::NAME],
+        ));
+        let writable = metrics.register(IntGaugeVec::new(
+            Opts::new(
+                "vakhsh_output_writable",
+                "1 while an output file can be written, 0 while its writes fail and ingest is held back.",
+            ),
+            &[OutputFile::NAME],
+        ));
+        let writable = ByLabel::resolve(&writable);
+        writable.iter().for_each(|gauge: &IntGauge| gauge.set(1));
+        OutputMetrics {
+            errors: ByLabel::resolve(&errors),
+            writable,
+        }
+    }
+}
 
 /// Runs one output file's writes until they succeed, reporting each fault episode:
 /// every failed attempt is counted, the warning and the recovery are logged once.
@@ -32,13 +82,17 @@ pub struct Retry {
 }
 
 impl Retry {
-    pub fn new(file: OutputFile, path: &Path, metrics: &Metrics, status: Arc<Status>) -> Retry {
-        let (errors, writable) = metrics.output(file);
+    pub fn new(
+        file: OutputFile,
+        path: &Path,
+        metrics: &OutputMetrics,
+        status: Arc<Status>,
+    ) -> Retry {
         Retry {
             file,
             path: path.to_path_buf(),
-            errors,
-            writable,
+            errors: metrics.errors.get(file).clone(),
+            writable: metrics.writable.get(file).clone(),
             status,
             failing: false,
         }
@@ -198,7 +252,7 @@ mod tests {
 
     #[test]
     fn a_fault_holds_readiness_until_an_attempt_succeeds_and_every_failure_counts() {
-        let metrics = Metrics::new();
+        let metrics = OutputMetrics::register(&Metrics::new());
         let status = Arc::new(Status::default());
         let mut retry = Retry::new(
             OutputFile::DeadLetter,
@@ -206,7 +260,8 @@ mod tests {
             &metrics,
             status.clone(),
         );
-        let (errors, writable) = metrics.output(OutputFile::DeadLetter);
+        let errors = metrics.errors.get(OutputFile::DeadLetter);
+        let writable = metrics.writable.get(OutputFile::DeadLetter);
         assert_eq!(writable.get(), 1);
         let mut attempts = 0;
         let value = retry.run(|| {
@@ -222,8 +277,7 @@ mod tests {
         assert_eq!(errors.get(), 3);
         assert_eq!(writable.get(), 1);
         assert!(status.storage_ok());
-        let (other, _) = metrics.output(OutputFile::EventLog);
-        assert_eq!(other.get(), 0);
+        assert_eq!(metrics.errors.get(OutputFile::EventLog).get(), 0);
     }
 
     #[test]

@@ -14,7 +14,6 @@ pub mod tcp;
 use crate::edge::Edge;
 use crate::edge::message::Batch;
 use crate::grid::Grid;
-use crate::metrics::Metrics;
 use std::future::Future;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -30,7 +29,6 @@ pub struct SourceContext {
     /// The grid the events name, for sources that resolve ids themselves (the native
     /// log) or make events up (the simulator).
     pub grid: Arc<Grid>,
-    pub metrics: Metrics,
 }
 
 /// The bounds every source keeps.

@@ -23,10 +23,12 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
-/// Events over TCP: a bound listener and its settings.
+/// Events over TCP: a bound listener, its settings, and the count of connections it
+/// refused for their token.
 pub struct TcpIntake {
     pub listener: TcpListener,
     pub settings: TcpSource,
+    pub auth_failures: IntCounter,
 }
 
 impl Source for TcpIntake {
@@ -35,8 +37,11 @@ impl Source for TcpIntake {
     /// Accepts connections until shutdown, then waits for the open ones to stop
     /// reading and hand over the lines they have already read.
     async fn run(self, ctx: SourceContext) -> anyhow::Result<()> {
-        let TcpIntake { listener, settings } = self;
-        let auth_failures = ctx.metrics.auth_failures.with_label_values(&["tcp"]);
+        let TcpIntake {
+            listener,
+            settings,
+            auth_failures,
+        } = self;
         let slots = Arc::new(Semaphore::new(settings.max_connections));
         let settings = Arc::new(settings);
         let connections = TaskTracker::new();
