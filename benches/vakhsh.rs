@@ -8,7 +8,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
-use vakhsh::event::decode::Decoder;
+use vakhsh::event::decode::EventDecoder;
 use vakhsh::grid::Grid;
 use vakhsh::pipeline::order::Ingest;
 use vakhsh::schedule::{OperatingState, Scheduler};
@@ -44,7 +44,7 @@ fn hour_of_events(grid: &Grid) -> Vec<String> {
 
 /// The same hour, decoded.
 fn decoded_hour(grid: &Arc<Grid>) -> Vec<vakhsh::event::Event> {
-    let mut decoder = Decoder::new(grid.clone());
+    let mut decoder = EventDecoder::new(grid.clone());
     hour_of_events(grid)
         .iter()
         .filter_map(|l| decoder.decode(l.as_bytes()).ok())
@@ -57,7 +57,7 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
     group.throughput(Throughput::Elements(lines.len() as u64));
     group.bench_function("simulated_hour", |b| {
-        let mut decoder = Decoder::new(grid.clone());
+        let mut decoder = EventDecoder::new(grid.clone());
         b.iter(|| {
             for line in &lines {
                 black_box(decoder.decode(line.as_bytes()).ok());
@@ -87,7 +87,7 @@ fn ingest(c: &mut Criterion) {
 }
 
 /// Every tick of an hour of winter telemetry on the reference grid, in order.
-fn winter_ticks(grid: &Arc<Grid>) -> Vec<(vakhsh::time::Timestamp, vakhsh::grid::GridState)> {
+fn winter_ticks(grid: &Arc<Grid>) -> Vec<(vakhsh::time::Timestamp, vakhsh::grid::Telemetry)> {
     let mut ingest = Ingest::new(grid.clone());
     let mut ticks = Vec::new();
     for event in decoded_hour(grid) {
@@ -134,11 +134,11 @@ fn schedule(c: &mut Criterion) {
 
 /// The same hour read back from a native log segment, against decoding its JSON.
 fn log(c: &mut Criterion) {
-    use vakhsh::log::format::{self, Dictionary, Encoder};
+    use vakhsh::log::format::{self, Dictionary, RecordEncoder};
     let grid = grid();
     let events = decoded_hour(&grid);
     let mut segment = format::header(&Dictionary::of(&grid));
-    let mut encoder = Encoder::default();
+    let mut encoder = RecordEncoder::default();
     for (seq, event) in (1..).zip(&events) {
         encoder.encode(&mut segment, seq, event);
     }
@@ -146,7 +146,7 @@ fn log(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("read_simulated_hour", |b| {
         b.iter(|| {
-            let mut records = format::Decoder::new(Dictionary::of(&grid), &grid);
+            let mut records = format::RecordDecoder::new(Dictionary::of(&grid), &grid);
             let mut count = 0u64;
             vakhsh::log::segment::scan(&segment, |_, payload, _| {
                 count += u64::from(records.decode(payload).is_ok());

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::http::{self, HttpIntake};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Outputs, Plan, Sources, StageMetrics, Timing};
-use crate::status::Status;
+use crate::status::DaemonStatus;
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +25,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let daemon = config.daemon;
     let metrics = Metrics::new();
     let stage_metrics = StageMetrics::register(&metrics);
-    let status = Arc::new(Status::default());
+    let status = Arc::new(DaemonStatus::default());
     let shutdown = CancellationToken::new();
     let http_stop = CancellationToken::new();
     let grace = daemon.pipeline.shutdown_grace;
@@ -114,7 +114,7 @@ fn catch_signals() -> std::io::Result<[Signal; 2]> {
 }
 
 /// First SIGINT/SIGTERM: begin draining. Second: exit at once.
-async fn signals(caught: [Signal; 2], shutdown: CancellationToken, status: Arc<Status>) {
+async fn signals(caught: [Signal; 2], shutdown: CancellationToken, status: Arc<DaemonStatus>) {
     let [mut terminate, mut interrupt] = caught;
     for count in 0.. {
         tokio::select! {

@@ -13,7 +13,7 @@
 //! the relaxation how often.
 
 use crate::decision::{DecisionLine, LineError};
-use crate::totals::{Totals, Window};
+use crate::totals::{TimeSpan, Totals};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -32,7 +32,7 @@ pub enum DiffError {
     #[error("{side} has no decisions")]
     Empty { side: &'static str },
     #[error("the decision files cover windows of event time that do not overlap: A {a}, B {b}")]
-    Disjoint { a: Window, b: Window },
+    Disjoint { a: TimeSpan, b: TimeSpan },
 }
 
 /// One figure that differs at one instant.
@@ -49,9 +49,9 @@ pub struct Divergence {
 #[derive(Debug, Clone)]
 pub struct Report {
     /// The event time each file covers, and the part of it compared.
-    pub window_a: Window,
-    pub window_b: Window,
-    pub compared: Window,
+    pub window_a: TimeSpan,
+    pub window_b: TimeSpan,
+    pub compared: TimeSpan,
     /// Totals over the compared window.
     pub a: Totals,
     pub b: Totals,
@@ -66,10 +66,10 @@ pub struct Report {
 fn decisions<'a>(
     side: &'static str,
     text: &'a str,
-) -> Result<(Vec<DecisionLine<'a>>, Window), DiffError> {
+) -> Result<(Vec<DecisionLine<'a>>, TimeSpan), DiffError> {
     let decisions =
         DecisionLine::parse_lines(text).map_err(|source| DiffError::Line { side, source })?;
-    let window = Window::of(&decisions).ok_or(DiffError::Empty { side })?;
+    let window = TimeSpan::of(&decisions).ok_or(DiffError::Empty { side })?;
     Ok((decisions, window))
 }
 

@@ -12,7 +12,7 @@ use crate::edge::receipt::{Counts, Receipt};
 use crate::listener::{self, Acceptor, AuthFailures, Listener};
 use crate::metrics::Metrics;
 use crate::source::{Source, SourceContext, lines};
-use crate::status::Status;
+use crate::status::DaemonStatus;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Request, State};
@@ -37,7 +37,7 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Counts the requests refused for their token, under `listener="http"`.
     pub auth_failures: AuthFailures,
-    pub status: Arc<Status>,
+    pub status: Arc<DaemonStatus>,
     pub intake: Arc<HttpIntake>,
 }
 

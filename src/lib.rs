@@ -18,7 +18,6 @@ pub mod listener;
 pub mod log;
 pub mod metrics;
 pub mod pipeline;
-pub mod reject;
 pub mod replay;
 pub mod report;
 pub mod schedule;

@@ -4,13 +4,13 @@
 //! give the same decision file, byte for byte.
 
 use crate::config::Config;
+use crate::event::RejectReason;
+use crate::event::counters::EventCounters;
 use crate::latency::{QUANTILES, Stage, StageLatency};
 use crate::metrics::Metrics;
 use crate::pipeline::{self, Outputs, Plan, Sources, StageMetrics, Timing};
-use crate::reject::Reason;
-use crate::reject::counters::EventCounters;
 use crate::sink::Replacement;
-use crate::status::Status;
+use crate::status::DaemonStatus;
 use crate::totals::Totals;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct Summary {
     pub received: u64,
     pub accepted: u64,
     pub duplicates: u64,
-    pub rejected: Vec<(Reason, u64)>,
+    pub rejected: Vec<(RejectReason, u64)>,
     pub decisions: u64,
     pub seconds: f64,
     /// Energy and time totals of the decisions, by the rule of [`crate::totals`].
@@ -56,7 +56,7 @@ impl std::fmt::Display for Summary {
         )?;
         for (reason, n) in &self.rejected {
             writeln!(f, "  rejected {}: {n}", reason.as_str())?;
-            if *reason == Reason::TooFarAhead {
+            if *reason == RejectReason::TooFarAhead {
                 writeln!(
                     f,
                     "    (further ahead of the newest event before them than time.max_ahead; \
@@ -136,7 +136,7 @@ pub async fn run(
     };
     let events = stage_metrics.events.clone();
     let progress = progress_bar(&plan.sources.files, events.clone());
-    let status = Arc::new(Status::default());
+    let status = Arc::new(DaemonStatus::default());
     let running = pipeline::start(plan, stage_metrics, status, shutdown.clone()).await?;
     let report = running.finish().await;
     progress.abort();
@@ -156,7 +156,7 @@ pub async fn run(
         summary.accepted += counters.accepted.get();
         summary.duplicates += counters.duplicate.get();
     }
-    summary.rejected = Reason::ALL
+    summary.rejected = RejectReason::ALL
         .into_iter()
         .map(|reason| {
             let n = events.iter().map(|c| c.rejected(reason).get()).sum();

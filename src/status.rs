@@ -40,7 +40,7 @@ impl OutputFile {
 
 /// What HTTP can see of a running pipeline.
 #[derive(Debug, Default)]
-pub struct Status {
+pub struct DaemonStatus {
     draining: AtomicBool,
     /// The latest decision line, shared with `/v1/schedule`.
     latest: Mutex<Option<Arc<[u8]>>>,
@@ -48,7 +48,7 @@ pub struct Status {
     unwritable: [AtomicBool; OutputFile::ALL.len()],
 }
 
-impl Status {
+impl DaemonStatus {
     pub fn publish(&self, line: &[u8]) {
         let line: Arc<[u8]> = Arc::from(line.strip_suffix(b"\n").unwrap_or(line));
         *self.latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(line);

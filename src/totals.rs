@@ -17,23 +17,23 @@ use std::collections::BTreeMap;
 
 /// A span of event time, in microseconds, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
+pub struct TimeSpan {
     pub from: i64,
     pub until: i64,
 }
 
-impl Window {
+impl TimeSpan {
     /// From the first decision to the last; `None` without decisions.
-    pub fn of(decisions: &[DecisionLine]) -> Option<Window> {
-        Some(Window {
+    pub fn of(decisions: &[DecisionLine]) -> Option<TimeSpan> {
+        Some(TimeSpan {
             from: decisions.first()?.micros(),
             until: decisions.last()?.micros(),
         })
     }
 
     /// The span both windows cover, if it has a length.
-    pub fn overlap(self, other: Window) -> Option<Window> {
-        let common = Window {
+    pub fn overlap(self, other: TimeSpan) -> Option<TimeSpan> {
+        let common = TimeSpan {
             from: self.from.max(other.from),
             until: self.until.min(other.until),
         };
@@ -41,7 +41,7 @@ impl Window {
     }
 }
 
-impl std::fmt::Display for Window {
+impl std::fmt::Display for TimeSpan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let at = Timestamp::from_micros;
         write!(f, "{} to {}", at(self.from), at(self.until))
@@ -59,7 +59,7 @@ pub struct Totals {
     /// Decisions inside the window whose line ramps were relaxed.
     pub ramps_relaxed: u64,
     /// Only event time inside this window counts; all of it when `None`.
-    window: Option<Window>,
+    window: Option<TimeSpan>,
     /// The decision being integrated and when it started.
     open: Option<(i64, Rates)>,
 }
@@ -99,7 +99,7 @@ const MICROS_PER_HOUR: f64 = 3.6e9;
 
 impl Totals {
     /// Totals that count only the event time inside `window`.
-    pub fn within(window: Window) -> Totals {
+    pub fn within(window: TimeSpan) -> Totals {
         Totals {
             window: Some(window),
             ..Totals::default()
@@ -172,7 +172,7 @@ mod tests {
         line.replacen(r#""balance""#, r#""ramps_relaxed":true,"balance""#, 1)
     }
 
-    fn totals(lines: &[String], window: Option<Window>) -> Totals {
+    fn totals(lines: &[String], window: Option<TimeSpan>) -> Totals {
         let text = lines.join("\n");
         let mut totals = window.map_or_else(Totals::default, Totals::within);
         for line in DecisionLine::parse_lines(&text).unwrap() {
@@ -208,7 +208,7 @@ mod tests {
             line("2027-01-11T00:30:00Z", "alert", 40.0, 20.0),
             line("2027-01-11T01:30:00Z", "normal", 1000.0, 0.0),
         ];
-        let window = Window {
+        let window = TimeSpan {
             from: at("2027-01-11T00:15:00Z"),
             until: at("2027-01-11T01:00:00Z"),
         };
@@ -231,7 +231,7 @@ mod tests {
             "a line without the field had its ramps bound"
         );
         assert_eq!(totals(&lines, None).ramps_relaxed, 2);
-        let window = Window {
+        let window = TimeSpan {
             from: at("2027-01-11T00:15:00Z"),
             until: at("2027-01-11T01:00:00Z"),
         };
@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn windows_overlap_only_over_a_length_of_time() {
-        let w = |from: &str, until: &str| Window {
+        let w = |from: &str, until: &str| TimeSpan {
             from: at(from),
             until: at(until),
         };

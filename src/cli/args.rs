@@ -20,11 +20,11 @@ Logging: set RUST_LOG (for example RUST_LOG=vakhsh=debug to see every decision).
 )]
 pub(super) struct Args {
     #[command(subcommand)]
-    pub(super) command: Command,
+    pub(super) command: CommandArgs,
 }
 
 #[derive(Subcommand)]
-pub(super) enum Command {
+pub(super) enum CommandArgs {
     /// Run the daemon: read events from the configured sources, write decisions, serve
     /// /metrics. Stops cleanly on Ctrl-C or SIGTERM after flushing everything.
     Run {

@@ -57,14 +57,14 @@ pub(super) struct Simulation {
 impl Command {
     /// Resolves `args`, printing why when it cannot: an unknown scenario is a usage
     /// error, and is reported before the configuration is read.
-    pub(super) fn resolve(args: args::Command) -> Result<Command, ExitCode> {
+    pub(super) fn resolve(args: args::CommandArgs) -> Result<Command, ExitCode> {
         Ok(match args {
-            args::Command::Run { config } => Command::Run(load(&config)?),
-            args::Command::CheckConfig { file } => Command::CheckConfig {
+            args::CommandArgs::Run { config } => Command::Run(load(&config)?),
+            args::CommandArgs::CheckConfig { file } => Command::CheckConfig {
                 config: load(&file)?,
                 file,
             },
-            args::Command::Simulate {
+            args::CommandArgs::Simulate {
                 scenario,
                 duration,
                 seed,
@@ -88,7 +88,7 @@ impl Command {
                     out,
                 })
             }
-            args::Command::Replay {
+            args::CommandArgs::Replay {
                 logs,
                 config,
                 out,
@@ -114,8 +114,8 @@ impl Command {
                     metrics: !no_metrics,
                 },
             },
-            args::Command::Diff { a, b } => Command::Diff { a, b },
-            args::Command::Log { command } => match command {
+            args::CommandArgs::Diff { a, b } => Command::Diff { a, b },
+            args::CommandArgs::Log { command } => match command {
                 LogCommand::Export { log, config, out } => Command::LogExport {
                     log,
                     config: load(&config)?,

@@ -30,7 +30,7 @@ const EXIT_USAGE: u8 = 2;
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let default_level = if matches!(args.command, args::Command::Run { .. }) {
+    let default_level = if matches!(args.command, args::CommandArgs::Run { .. }) {
         "vakhsh=info"
     } else {
         "vakhsh=warn"

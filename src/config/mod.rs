@@ -10,6 +10,8 @@ mod raw;
 mod validate;
 
 use crate::grid::Grid;
+use crate::source::sim::SimulatorSettings;
+use crate::source::tcp::TcpSettings;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::fmt;
@@ -27,38 +29,17 @@ pub struct Config {
 /// Where events come from and where decisions go.
 #[derive(Debug, Clone)]
 pub struct Daemon {
-    pub simulator: Option<SimulatorSource>,
-    pub tcp: Option<TcpSource>,
+    pub simulator: Option<SimulatorSettings>,
+    pub tcp: Option<TcpSettings>,
     /// JSON Lines files read once, in order, at start.
     pub files: Vec<PathBuf>,
     pub stdin: bool,
-    pub output: Output,
+    pub output: OutputSettings,
     /// `None` when the HTTP endpoint is disabled.
     pub http: Option<HttpSettings>,
     pub pipeline: PipelineSettings,
     /// Where accepted events are recorded; `None` when recording is off.
     pub log: Option<crate::log::LogSettings>,
-}
-
-#[derive(Debug, Clone)]
-pub struct SimulatorSource {
-    pub scenario: String,
-    pub seed: u64,
-}
-
-#[derive(Debug, Clone)]
-pub struct TcpSource {
-    pub address: SocketAddr,
-    pub max_connections: usize,
-    /// Longer lines are rejected as `too_large` without being buffered whole.
-    pub max_line_bytes: usize,
-    /// When set, each connection must open with `AUTH <token>`.
-    pub token: Option<String>,
-    /// A connection that completes no line for this long is closed, so that silent
-    /// sockets cannot hold every connection slot.
-    pub idle_timeout: Duration,
-    /// The `AUTH` line must arrive within this.
-    pub auth_timeout: Duration,
 }
 
 /// The HTTP endpoint and the limits that keep one client from holding it.
@@ -78,7 +59,7 @@ pub struct HttpSettings {
 }
 
 #[derive(Debug, Clone)]
-pub struct Output {
+pub struct OutputSettings {
     pub decisions: Option<PathBuf>,
     pub stdout: bool,
     pub dead_letter: Option<PathBuf>,

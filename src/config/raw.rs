@@ -6,12 +6,12 @@
 //!
 //! A table whose keys are all optional takes those it leaves out from its `Default`
 //! (`#[serde(default)]` on the struct), so that each default is written once; only
-//! `[output]` works otherwise, as said on [`Output`].
+//! `[output]` works otherwise, as said on [`OutputTable`].
 
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-pub struct Area {
+pub struct AreaTable {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -21,7 +21,7 @@ pub struct Area {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Plant {
+pub struct PlantTable {
     pub id: String,
     pub area: String,
     pub capacity_mw: f64,
@@ -29,17 +29,17 @@ pub struct Plant {
     #[serde(default)]
     pub min_mw: f64,
     #[serde(default)]
-    pub reservoir: Option<Reservoir>,
+    pub reservoir: Option<ReservoirTable>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Reservoir {
+pub struct ReservoirTable {
     pub floor_m: f64,
     pub rule_curve_m: Vec<f64>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Load {
+pub struct LoadTable {
     pub id: String,
     pub area: String,
     pub tier: i64,
@@ -51,7 +51,7 @@ pub struct Load {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct DataCenter {
+pub struct DataCenterTable {
     pub id: String,
     pub area: String,
     pub firm_tier: i64,
@@ -61,7 +61,7 @@ pub struct DataCenter {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Line {
+pub struct LineTable {
     pub id: String,
     pub from: String,
     pub to: String,
@@ -75,7 +75,7 @@ pub struct Line {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Contract {
+pub struct ContractTable {
     pub id: String,
     pub from: String,
     pub to: String,
@@ -87,17 +87,17 @@ pub struct Contract {
     #[serde(default)]
     pub floor_tier: Option<i64>,
     #[serde(default)]
-    pub window: Option<Window>,
+    pub window: Option<WindowTable>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Window {
+pub struct WindowTable {
     pub start: String,
     pub end: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Reserve {
+pub struct ReserveTable {
     pub tier: i64,
     #[serde(default)]
     pub min_mw: f64,
@@ -109,14 +109,14 @@ pub struct Reserve {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct States {
+pub struct StatesTable {
     pub alert_margin_mw: f64,
     pub hold: String,
 }
 
-impl Default for States {
+impl Default for StatesTable {
     fn default() -> Self {
-        States {
+        StatesTable {
             alert_margin_mw: 0.0,
             hold: "15m".into(),
         }
@@ -125,15 +125,15 @@ impl Default for States {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Schedule {
+pub struct ScheduleTable {
     pub interval: String,
     pub deadband_mw: f64,
     pub heartbeat: String,
 }
 
-impl Default for Schedule {
+impl Default for ScheduleTable {
     fn default() -> Self {
-        Schedule {
+        ScheduleTable {
             interval: "1s".into(),
             deadband_mw: 0.0,
             heartbeat: "60s".into(),
@@ -143,14 +143,14 @@ impl Default for Schedule {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Time {
+pub struct TimeTable {
     pub allowed_lateness: String,
     pub max_ahead: String,
 }
 
-impl Default for Time {
+impl Default for TimeTable {
     fn default() -> Self {
-        Time {
+        TimeTable {
             allowed_lateness: "5s".into(),
             max_ahead: "10s".into(),
         }
@@ -159,15 +159,15 @@ impl Default for Time {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Simulator {
+pub struct SimulatorTable {
     pub enabled: bool,
     pub scenario: String,
     pub seed: u64,
 }
 
-impl Default for Simulator {
+impl Default for SimulatorTable {
     fn default() -> Self {
-        Simulator {
+        SimulatorTable {
             enabled: false,
             scenario: "winter-shortage".into(),
             seed: 1,
@@ -176,14 +176,14 @@ impl Default for Simulator {
 }
 
 /// The listeners' defaults, the same for `[tcp]` and `[http]`; what each bounds is
-/// said on `TcpSource` and `HttpSettings`.
+/// said on `TcpSettings` and `HttpSettings`.
 const MAX_CONNECTIONS: i64 = 64;
 const IDLE_TIMEOUT: &str = "60s";
 const AUTH_TIMEOUT: &str = "5s";
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Tcp {
+pub struct TcpTable {
     pub enabled: bool,
     pub address: String,
     pub max_connections: i64,
@@ -193,9 +193,9 @@ pub struct Tcp {
     pub auth_timeout: String,
 }
 
-impl Default for Tcp {
+impl Default for TcpTable {
     fn default() -> Self {
-        Tcp {
+        TcpTable {
             enabled: false,
             address: "127.0.0.1:9185".into(),
             max_connections: MAX_CONNECTIONS,
@@ -209,7 +209,7 @@ impl Default for Tcp {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Input {
+pub struct InputTable {
     pub files: Vec<String>,
     pub stdin: bool,
 }
@@ -217,7 +217,7 @@ pub struct Input {
 /// Unlike the other tables, a written `[output]` does not fall back on the defaults
 /// key by key: a file it leaves out is not written.
 #[derive(Debug, Deserialize)]
-pub struct Output {
+pub struct OutputTable {
     #[serde(default)]
     pub decisions: Option<String>,
     #[serde(default)]
@@ -226,9 +226,9 @@ pub struct Output {
     pub dead_letter: Option<String>,
 }
 
-impl Default for Output {
+impl Default for OutputTable {
     fn default() -> Self {
-        Output {
+        OutputTable {
             decisions: Some("var/decisions.jsonl".into()),
             stdout: false,
             dead_letter: Some("var/dead-letter.jsonl".into()),
@@ -238,7 +238,7 @@ impl Default for Output {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Http {
+pub struct HttpTable {
     pub enabled: bool,
     pub address: String,
     pub max_connections: i64,
@@ -248,9 +248,9 @@ pub struct Http {
     pub auth_timeout: String,
 }
 
-impl Default for Http {
+impl Default for HttpTable {
     fn default() -> Self {
-        Http {
+        HttpTable {
             enabled: true,
             address: "127.0.0.1:9184".into(),
             max_connections: MAX_CONNECTIONS,
@@ -264,7 +264,7 @@ impl Default for Http {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Pipeline {
+pub struct PipelineTable {
     pub batch_size: i64,
     pub lines_capacity: i64,
     pub events_capacity: i64,
@@ -273,11 +273,11 @@ pub struct Pipeline {
     pub shutdown_grace: String,
 }
 
-impl Default for Pipeline {
+impl Default for PipelineTable {
     fn default() -> Self {
         /// Every channel's, unless set.
         const CAPACITY: i64 = 64;
-        Pipeline {
+        PipelineTable {
             batch_size: 256,
             lines_capacity: CAPACITY,
             events_capacity: CAPACITY,
@@ -290,16 +290,16 @@ impl Default for Pipeline {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Log {
+pub struct LogTable {
     pub enabled: bool,
     pub dir: String,
     pub sync: String,
     pub segment_bytes: i64,
 }
 
-impl Default for Log {
+impl Default for LogTable {
     fn default() -> Self {
-        Log {
+        LogTable {
             enabled: true,
             dir: "var/log".into(),
             sync: "batch".into(),

@@ -2,7 +2,7 @@
 
 use crate::grid::Grid;
 use crate::schedule::{
-    Balance, ContractSchedule, OperatingState, Reason, Schedule, Served, TierOutcome,
+    Balance, ContractReason, ContractSchedule, OperatingState, Schedule, Served, TierOutcome,
 };
 use crate::time::Timestamp;
 use serde_json::json;
@@ -42,7 +42,7 @@ pub fn schedule(load_mw: f64) -> Schedule {
         contracts: vec![ContractSchedule {
             requested_mw: 30.0,
             scheduled_mw: 20.0,
-            reason: Reason::LineCapacity,
+            reason: ContractReason::LineCapacity,
         }],
         lines: vec![-0.0],
         tiers: vec![TierOutcome {

@@ -9,7 +9,7 @@ mod line;
 pub use emitter::{Emitter, Trigger};
 pub use line::{DecisionLine, LineError};
 
-use crate::grid::{Grid, GridState};
+use crate::grid::{Grid, Telemetry};
 use crate::schedule::{Schedule, Scheduler};
 use crate::time::Timestamp;
 use std::sync::Arc;
@@ -53,7 +53,7 @@ impl Decider {
         &self.grid
     }
 
-    pub fn tick(&mut self, ts: Timestamp, state: &GridState) -> Option<Decided> {
+    pub fn tick(&mut self, ts: Timestamp, state: &Telemetry) -> Option<Decided> {
         let schedule = self.scheduler.schedule(ts, state);
         let (trigger, seq) = self.emitter.offer(&self.grid, ts, &schedule)?;
         Some(Decided {

@@ -5,7 +5,7 @@
 use super::receipt::Receipt;
 use crate::decision::Decided;
 use crate::event::{Event, EventType};
-use crate::grid::GridState;
+use crate::grid::Telemetry;
 use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::Instant;
@@ -64,7 +64,7 @@ pub struct Decoded {
 /// A tick due for scheduling.
 pub struct Tick {
     pub ts: Timestamp,
-    pub state: GridState,
+    pub state: Telemetry,
     /// When the event that made it due arrived.
     pub arrived: Instant,
     /// When the ingest stage released it to the scheduler.

@@ -3,8 +3,8 @@
 //! too far ahead, duplicate) are made later, in [`crate::pipeline::order`].
 
 use super::{Body, Event, EventType, Origin, Subject};
+use crate::event::RejectReason;
 use crate::grid::{DataCenterReading, Grid, LineReading, PlantReading};
-use crate::reject::Reason;
 use crate::time::Timestamp;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// Why a line was refused: a cheap reason plus the detail a person needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DecodeError {
-    pub reason: Reason,
+    pub reason: RejectReason,
     /// The event type, when the line got far enough to have one.
     pub event_type: Option<EventType>,
     pub detail: String,
@@ -54,7 +54,7 @@ struct JsonFields<'a> {
 }
 
 /// Decodes and validates lines against one grid.
-pub struct Decoder {
+pub struct EventDecoder {
     grid: Arc<Grid>,
     /// Interned sender names, so that an event's origin is a refcount, not a string copy.
     sources: HashMap<String, Arc<str>>,
@@ -66,9 +66,9 @@ const MAX_INTERNED_SOURCES: usize = 4096;
 /// it are bounded in count, so a bound on length bounds their memory.
 const MAX_SOURCE_BYTES: usize = 256;
 
-impl Decoder {
+impl EventDecoder {
     pub fn new(grid: Arc<Grid>) -> Self {
-        Decoder {
+        EventDecoder {
             grid,
             sources: Default::default(),
         }
@@ -81,15 +81,24 @@ impl Decoder {
             detail,
         };
         let text = std::str::from_utf8(line)
-            .map_err(|e| fail(Reason::Malformed, None, format!("not UTF-8: {e}")))?;
-        let wire: JsonFields = serde_json::from_str(text)
-            .map_err(|e| fail(Reason::Malformed, None, format!("not an event object: {e}")))?;
+            .map_err(|e| fail(RejectReason::Malformed, None, format!("not UTF-8: {e}")))?;
+        let wire: JsonFields = serde_json::from_str(text).map_err(|e| {
+            fail(
+                RejectReason::Malformed,
+                None,
+                format!("not an event object: {e}"),
+            )
+        })?;
         let Some(kind) = wire.kind.as_deref() else {
-            return Err(fail(Reason::Malformed, None, "missing field `type`".into()));
+            return Err(fail(
+                RejectReason::Malformed,
+                None,
+                "missing field `type`".into(),
+            ));
         };
         let Some(event_type) = EventType::from_name(kind) else {
             return Err(fail(
-                Reason::UnknownType,
+                RejectReason::UnknownType,
                 None,
                 format!("unknown event type {kind:?}"),
             ));
@@ -99,10 +108,10 @@ impl Decoder {
             grid: &self.grid,
         };
         let ts = match wire.ts.as_deref() {
-            None => return Err(check.error(Reason::Malformed, "missing field `ts`".into())),
+            None => return Err(check.error(RejectReason::Malformed, "missing field `ts`".into())),
             Some(text) => Timestamp::parse(text).ok_or_else(|| {
                 check.error(
-                    Reason::BadTimestamp,
+                    RejectReason::BadTimestamp,
                     format!("ts {text:?} is not an RFC 3339 time"),
                 )
             })?,
@@ -112,7 +121,7 @@ impl Decoder {
             && source.len() > MAX_SOURCE_BYTES
         {
             return Err(check.error(
-                Reason::InvalidValue,
+                RejectReason::InvalidValue,
                 format!(
                     "source is {} bytes long, more than {MAX_SOURCE_BYTES}",
                     source.len()
@@ -128,7 +137,7 @@ impl Decoder {
             _ => None,
         };
         if event_type == EventType::Heartbeat && wire.source.is_none() {
-            return Err(check.error(Reason::Malformed, "missing field `source`".into()));
+            return Err(check.error(RejectReason::Malformed, "missing field `source`".into()));
         }
         Ok(Event { ts, origin, body })
     }
@@ -152,7 +161,7 @@ struct Check<'g> {
 }
 
 impl Check<'_> {
-    fn error(&self, reason: Reason, detail: String) -> DecodeError {
+    fn error(&self, reason: RejectReason, detail: String) -> DecodeError {
         DecodeError {
             reason,
             event_type: Some(self.event_type),
@@ -161,20 +170,20 @@ impl Check<'_> {
     }
 
     fn required<T: Copy>(&self, value: Option<T>, name: &str) -> Result<T, DecodeError> {
-        value.ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{name}`")))
+        value.ok_or_else(|| self.error(RejectReason::Malformed, format!("missing field `{name}`")))
     }
 
     /// A MW figure: finite, not negative, and at most `limit` when there is one.
     fn mw(&self, value: f64, field: &str, limit: Option<f64>) -> Result<f64, DecodeError> {
         if !value.is_finite() || value < 0.0 {
             return Err(self.error(
-                Reason::InvalidValue,
+                RejectReason::InvalidValue,
                 format!("{field} {value} is not a MW figure ≥ 0"),
             ));
         }
         match limit {
             Some(limit) if value > limit => Err(self.error(
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
                 format!("{field} {value} is above the configured {limit}"),
             )),
             _ => Ok(value),
@@ -183,9 +192,10 @@ impl Check<'_> {
 
     fn finite(&self, value: Option<f64>, field: &str) -> Result<Option<f64>, DecodeError> {
         match value {
-            Some(v) if !v.is_finite() => {
-                Err(self.error(Reason::InvalidValue, format!("{field} {v} is not finite")))
-            }
+            Some(v) if !v.is_finite() => Err(self.error(
+                RejectReason::InvalidValue,
+                format!("{field} {v} is not finite"),
+            )),
             _ => Ok(value),
         }
     }
@@ -203,14 +213,14 @@ impl Check<'_> {
     /// The position of the object the event reports on, from the id in its field.
     fn subject(&self, subject: Subject, value: &Option<Cow<str>>) -> Result<usize, DecodeError> {
         let field = subject.id_field();
-        let id = value
-            .as_deref()
-            .ok_or_else(|| self.error(Reason::Malformed, format!("missing field `{field}`")))?;
+        let id = value.as_deref().ok_or_else(|| {
+            self.error(RejectReason::Malformed, format!("missing field `{field}`"))
+        })?;
         subject
             .positions(self.grid)
             .get(id)
             .copied()
-            .ok_or_else(|| self.error(Reason::UnknownId, format!("unknown {field} {id:?}")))
+            .ok_or_else(|| self.error(RejectReason::UnknownId, format!("unknown {field} {id:?}")))
     }
 
     fn body(&mut self, w: &JsonFields) -> Result<Body, DecodeError> {
@@ -294,12 +304,12 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn decoder() -> Decoder {
+    fn decoder() -> EventDecoder {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
-        Decoder::new(Arc::new(crate::config::load(&path).unwrap().grid))
+        EventDecoder::new(Arc::new(crate::config::load(&path).unwrap().grid))
     }
 
-    fn reason(line: &str) -> Reason {
+    fn reason(line: &str) -> RejectReason {
         decoder().decode(line.as_bytes()).unwrap_err().reason
     }
 
@@ -334,73 +344,73 @@ mod tests {
     #[test]
     fn every_bad_line_gets_its_reason() {
         let cases = [
-            ("{not json", Reason::Malformed),
-            ("[1,2,3]", Reason::Malformed),
-            (r#"{"ts":"2027-01-11T00:00:00Z"}"#, Reason::Malformed),
+            ("{not json", RejectReason::Malformed),
+            ("[1,2,3]", RejectReason::Malformed),
+            (r#"{"ts":"2027-01-11T00:00:00Z"}"#, RejectReason::Malformed),
             (
                 r#"{"type":"weather","ts":"2027-01-11T00:00:00Z"}"#,
-                Reason::UnknownType,
+                RejectReason::UnknownType,
             ),
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"atlantis","mw":1}"#,
-                Reason::UnknownId,
+                RejectReason::UnknownId,
             ),
             (
                 r#"{"type":"demand","ts":"tomorrow","load":"talco","mw":1}"#,
-                Reason::BadTimestamp,
+                RejectReason::BadTimestamp,
             ),
             (
                 r#"{"type":"demand","load":"talco","mw":1}"#,
-                Reason::Malformed,
+                RejectReason::Malformed,
             ),
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":-5}"#,
-                Reason::InvalidValue,
+                RejectReason::InvalidValue,
             ),
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":"5"}"#,
-                Reason::Malformed,
+                RejectReason::Malformed,
             ),
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco"}"#,
-                Reason::Malformed,
+                RejectReason::Malformed,
             ),
             (
                 r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":3500,"available_mw":3000}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":301}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":250,"flexible_mw":100}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z"}"#,
-                Reason::Malformed,
+                RejectReason::Malformed,
             ),
             // No load is bigger than the whole fleet; a figure that would be is a fault.
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":1e20}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":1e308}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":1e308,"flexible_mw":1e308}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","line":"casa-1000","in_service":true,"capacity_mw":1e20}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
             (
                 r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":1500,"available_mw":2000,"inflow_mw":1e20}"#,
-                Reason::AboveCapacity,
+                RejectReason::AboveCapacity,
             ),
         ];
         for (line, expected) in cases {
@@ -408,7 +418,7 @@ mod tests {
         }
         assert_eq!(
             decoder().decode(b"\xff\xfe").unwrap_err().reason,
-            Reason::Malformed
+            RejectReason::Malformed
         );
         let long = format!(
             r#"{{"type":"heartbeat","ts":"2027-01-11T00:00:00Z","source":"{}","seq":1}}"#,
@@ -416,7 +426,7 @@ mod tests {
         );
         assert_eq!(
             reason(&long),
-            Reason::InvalidValue,
+            RejectReason::InvalidValue,
             "a source name is bounded"
         );
     }

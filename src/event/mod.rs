@@ -4,13 +4,17 @@
 //! native log's binary records are in [`crate::log::format`]. `docs/events.md` is the
 //! wire contract.
 
+pub mod counters;
 pub mod decode;
 mod encode;
 pub mod kind;
+mod reason;
+pub mod reject;
 
 pub use kind::{EventType, Subject};
+pub use reason::RejectReason;
 
-use crate::grid::{DataCenterReading, GridState, LineReading, Nomination, PlantReading};
+use crate::grid::{DataCenterReading, LineReading, Nomination, PlantReading, Telemetry};
 use crate::time::Timestamp;
 use std::sync::Arc;
 
@@ -62,7 +66,7 @@ pub enum Body {
 
 impl Body {
     /// Leaves the reading in `state`.
-    pub fn apply_to(&self, state: &mut GridState) {
+    pub fn apply_to(&self, state: &mut Telemetry) {
         match *self {
             Body::Generation { plant, reading } => state.plants[plant] = reading,
             Body::Demand { load, mw } => state.loads[load] = mw,

@@ -1,7 +1,7 @@
 //! The grid: its configured model and its telemetry state.
 
 mod model;
-mod state;
+mod telemetry;
 
 pub use model::*;
-pub use state::*;
+pub use telemetry::*;

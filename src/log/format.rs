@@ -132,11 +132,11 @@ fn record(out: &mut Vec<u8>, payload: impl FnOnce(&mut Vec<u8>)) {
 
 /// Encodes events into records, naming each sender once per segment.
 #[derive(Debug, Default)]
-pub struct Encoder {
+pub struct RecordEncoder {
     sources: std::collections::HashMap<Arc<str>, u32>,
 }
 
-impl Encoder {
+impl RecordEncoder {
     /// Forgets the sender names: a new segment names them again.
     pub fn new_segment(&mut self) {
         self.sources.clear();
@@ -248,7 +248,7 @@ pub fn next_payload(bytes: &[u8]) -> Result<Option<(&[u8], usize)>, FormatError>
 
 /// Decodes payloads of one segment, translating dictionary positions into positions
 /// of the grid being replayed (which may differ: a what-if configuration).
-pub struct Decoder {
+pub struct RecordDecoder {
     /// Per kind: dictionary position → grid index (`None`: not in this grid).
     map: [Vec<Option<usize>>; 5],
     names: Dictionary,
@@ -262,7 +262,7 @@ pub struct Unmapped {
     pub id: String,
 }
 
-impl Decoder {
+impl RecordDecoder {
     pub fn new(dictionary: Dictionary, grid: &Grid) -> Self {
         let map = std::array::from_fn(|k| {
             let index = Subject::ALL[k].positions(grid);
@@ -271,7 +271,7 @@ impl Decoder {
                 .map(|id| index.get(id).copied())
                 .collect()
         });
-        Decoder {
+        RecordDecoder {
             map,
             names: dictionary,
             sources: Vec::new(),

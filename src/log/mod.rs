@@ -19,7 +19,7 @@ pub use writer::{LogSettings, LogWriter, SyncPolicy};
 
 #[cfg(test)]
 mod tests {
-    use super::format::{Dictionary, Encoder};
+    use super::format::{Dictionary, RecordEncoder};
     use super::reader::{self, Entry};
     use super::*;
     use crate::event::{Body, Event, Origin};
@@ -46,7 +46,7 @@ mod tests {
     pub(super) fn retry(dir: &Path) -> crate::sink::retry::Retry {
         use crate::sink::retry::{OutputMetrics, Retry};
         use crate::status::OutputFile;
-        let status = Arc::new(crate::status::Status::default());
+        let status = Arc::new(crate::status::DaemonStatus::default());
         let metrics = OutputMetrics::register(&crate::metrics::Metrics::new());
         Retry::new(OutputFile::EventLog, dir, &metrics, status)
     }
@@ -150,7 +150,7 @@ mod tests {
                 writer.append(chunk);
             }
             prop_assert_eq!(events_of(dir.path(), &grid), numbered);
-            let mut decoder = crate::event::decode::Decoder::new(Arc::new(grid.clone()));
+            let mut decoder = crate::event::decode::EventDecoder::new(Arc::new(grid.clone()));
             for event in &events {
                 let mut decoded = decoder.decode(event.to_json(&grid).as_bytes()).unwrap();
                 if event.origin.is_none() && event.body == Body::Heartbeat {
@@ -231,7 +231,7 @@ mod tests {
             origin: None,
             ..event(201)
         };
-        Encoder::default().encode(&mut torn, 201, &anonymous);
+        RecordEncoder::default().encode(&mut torn, 201, &anonymous);
         let mut bytes = std::fs::read(last).unwrap();
         bytes.extend_from_slice(&torn[..torn.len() / 2]);
         std::fs::write(last, &bytes).unwrap();
@@ -299,7 +299,7 @@ mod tests {
             body: Body::Demand { load: 8, mw: 420.5 },
         };
         let mut bytes = Vec::new();
-        Encoder::default().encode(&mut bytes, 42, &event);
+        RecordEncoder::default().encode(&mut bytes, 42, &event);
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let golden = include_str!("../../tests/data/record.golden.hex").trim();
         assert_eq!(hex, golden);

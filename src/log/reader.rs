@@ -1,7 +1,7 @@
 //! Reading a log back: every event in order (for replay and export), or a check of
 //! every byte (for `vakhsh log verify`).
 
-use super::format::{self, Decoder, FormatError, Record, Unmapped};
+use super::format::{self, FormatError, Record, RecordDecoder, Unmapped};
 use super::segment;
 use crate::event::Event;
 use crate::grid::Grid;
@@ -55,13 +55,13 @@ pub fn read_segment(
         path: path.into(),
         source,
     })?;
-    let mut decoder: Option<Decoder> = None;
+    let mut decoder: Option<RecordDecoder> = None;
     let mut failure = None;
     let scan = segment::scan(&bytes, |dictionary, payload, offset| {
         if failure.is_some() {
             return;
         }
-        let decoder = decoder.get_or_insert_with(|| Decoder::new(dictionary.clone(), grid));
+        let decoder = decoder.get_or_insert_with(|| RecordDecoder::new(dictionary.clone(), grid));
         match decoder.decode(payload) {
             Ok(Ok(Record::Event { seq, event })) => each(Entry::Event { seq, event }),
             Ok(Ok(Record::Source)) => {}

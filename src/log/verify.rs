@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// What [`verdict`] found.
 #[derive(Debug)]
-pub enum Verdict {
+pub enum Integrity {
     /// Every checksum holds and ingest sequences increase.
     Intact {
         log: PathBuf,
@@ -20,16 +20,16 @@ pub enum Verdict {
     Damaged { records: u64, damage: Damage },
 }
 
-impl Verdict {
+impl Integrity {
     pub fn is_intact(&self) -> bool {
-        matches!(self, Verdict::Intact { .. })
+        matches!(self, Integrity::Intact { .. })
     }
 }
 
-impl fmt::Display for Verdict {
+impl fmt::Display for Integrity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Verdict::Intact {
+            Integrity::Intact {
                 log,
                 segments,
                 records,
@@ -39,7 +39,7 @@ impl fmt::Display for Verdict {
                 "{}: ok ({segments} segments, {records} records, last ingest sequence {last_seq})",
                 log.display()
             ),
-            Verdict::Damaged { records, damage } => write!(
+            Integrity::Damaged { records, damage } => write!(
                 f,
                 "{}: bad at byte {}: {} ({records} good records before it)\n\
                  to keep the events before it and move the rest aside: {}",
@@ -53,10 +53,10 @@ impl fmt::Display for Verdict {
 }
 
 /// Verifies `log`, a log directory or one segment file.
-pub fn verdict(log: &Path) -> anyhow::Result<Verdict> {
+pub fn verdict(log: &Path) -> anyhow::Result<Integrity> {
     let verified = reader::verify(log).with_context(|| format!("reading {}", log.display()))?;
     let Some((segment, offset, error)) = verified.first_error else {
-        return Ok(Verdict::Intact {
+        return Ok(Integrity::Intact {
             log: log.to_path_buf(),
             segments: verified.segments,
             records: verified.records,
@@ -76,7 +76,7 @@ pub fn verdict(log: &Path) -> anyhow::Result<Verdict> {
         offset,
         error,
     };
-    Ok(Verdict::Damaged {
+    Ok(Integrity::Damaged {
         records: verified.records,
         damage,
     })

@@ -3,7 +3,7 @@
 //! the log's lock, and retries a failed write, sync or rotation until it succeeds
 //! (see [`crate::sink::retry`]), so a full disk holds ingest back and loses nothing.
 
-use super::format::{self, Dictionary, Encoder};
+use super::format::{self, Dictionary, RecordEncoder};
 use super::lock::{self, Lock, LockError};
 use super::repair::Damage;
 use super::segment;
@@ -82,7 +82,7 @@ impl SyncedGauge {
 pub struct LogWriter {
     settings: LogSettings,
     header: Vec<u8>,
-    encoder: Encoder,
+    encoder: RecordEncoder,
     segment: Appender,
     retry: Retry,
     /// Held for the writer's life: a second writer would interleave its records.
@@ -142,7 +142,7 @@ impl LogWriter {
         let writer = LogWriter {
             settings,
             header,
-            encoder: Encoder::default(),
+            encoder: RecordEncoder::default(),
             segment,
             retry,
             _lock: lock,

@@ -6,10 +6,11 @@ use super::timing::Timing;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Decoded, Input};
 use crate::edge::receipt::{self, Outcome};
-use crate::event::decode::Decoder;
+use crate::event::RejectReason;
+use crate::event::counters::EventCounters;
+use crate::event::decode::EventDecoder;
+use crate::event::reject::{DeadLetter, Rejection};
 use crate::grid::Grid;
-use crate::reject::counters::EventCounters;
-use crate::reject::{DeadLetter, Reason, Rejection};
 use async_channel::Receiver;
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ pub async fn run(
     counters: EventCounters,
     timing: Timing,
 ) -> anyhow::Result<()> {
-    let mut decoder = Decoder::new(grid);
+    let mut decoder = EventDecoder::new(grid);
     while let Ok(batch) = rx.recv().await {
         let mut out = Vec::with_capacity(batch.len());
         for input in batch {
@@ -29,7 +30,7 @@ pub async fn run(
                 Input::Line(raw) => {
                     let result = if raw.too_large {
                         Err((
-                            Reason::TooLarge,
+                            RejectReason::TooLarge,
                             None,
                             "line longer than the limit".to_string(),
                         ))
@@ -78,7 +79,7 @@ pub async fn run(
                     origin,
                 } => Err(Rejection {
                     event_type: Some(event_type),
-                    reason: Reason::UnknownId,
+                    reason: RejectReason::UnknownId,
                     detail,
                     origin,
                     raw: String::new(),

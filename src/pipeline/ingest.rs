@@ -8,9 +8,10 @@ use super::timing::{Pace, Timing};
 use crate::edge::Edge;
 use crate::edge::message::{Decoded, Recorded, Tick};
 use crate::edge::receipt::{self, Outcome};
+use crate::event::RejectReason;
+use crate::event::reject::{DeadLetter, Rejection};
 use crate::grid::Grid;
 use crate::latency::Stage;
-use crate::reject::{DeadLetter, Reason, Rejection};
 use crate::time::Timestamp;
 use async_channel::Receiver;
 use std::sync::Arc;
@@ -115,7 +116,7 @@ pub async fn run(
                 }
                 Verdict::Rejected(reason) => {
                     let detail = match (reason, wall) {
-                        (Reason::Late, _) => "older than the watermark",
+                        (RejectReason::Late, _) => "older than the watermark",
                         (_, Some(_)) => "further beyond the wall clock than time.max_ahead",
                         (_, None) => "further beyond the newest accepted event than time.max_ahead",
                     };

@@ -21,22 +21,23 @@ mod timing;
 pub use stage_metrics::StageMetrics;
 pub use timing::Timing;
 
-use crate::config::{PipelineSettings, SimulatorSource, TcpSource};
+use crate::config::PipelineSettings;
 use crate::decision::Decider;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, DecisionOut, Decoded, Tick};
 use crate::edge::metrics::EdgeName;
+use crate::event::reject::DeadLetter;
 use crate::grid::Grid;
 use crate::http::HttpIntake;
 use crate::listener::Listener;
 use crate::log::LogSettings;
-use crate::reject::DeadLetter;
 use crate::sink::decisions::Written;
 use crate::source::file::EventFiles;
 use crate::source::sim::LiveSimulator;
-use crate::source::tcp::TcpIntake;
-use crate::source::{self, Limits, Source, SourceContext};
-use crate::status::Status;
+use crate::source::sim::SimulatorSettings;
+use crate::source::tcp::{TcpIntake, TcpSettings};
+use crate::source::{Limits, Source, SourceContext};
+use crate::status::DaemonStatus;
 use anyhow::Context;
 use async_channel::bounded;
 use order::Ingest;
@@ -56,8 +57,8 @@ const DEAD_LETTERS_WAITING: usize = 256;
 /// Where a run reads events from.
 #[derive(Default)]
 pub struct Sources {
-    pub simulator: Option<SimulatorSource>,
-    pub tcp: Option<TcpSource>,
+    pub simulator: Option<SimulatorSettings>,
+    pub tcp: Option<TcpSettings>,
     /// Takes `POST /v1/events` while the pipeline runs; the HTTP server is beside it.
     pub http: Option<Arc<HttpIntake>>,
     pub files: Vec<PathBuf>,
@@ -126,7 +127,7 @@ impl Running {
 pub async fn start(
     plan: Plan,
     metrics: StageMetrics,
-    status: Arc<Status>,
+    status: Arc<DaemonStatus>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Running> {
     let s = &plan.settings;
@@ -178,14 +179,11 @@ pub async fn start(
     };
 
     // After recovery, which rewrites the decision file that new decisions append to.
-    let outputs = sinks::Opened::open(&plan, &metrics, &status)?;
+    let outputs = sinks::OpenOutputs::open(&plan, &metrics, &status)?;
     let ctx = SourceContext {
         out: lines_tx,
         shutdown,
-        limits: Limits {
-            batch_size: s.batch_size,
-            max_line_bytes: source::lines::limit(plan.sources.tcp.as_ref()),
-        },
+        limits: Limits::new(s.batch_size, plan.sources.tcp.as_ref()),
         grid: plan.grid.clone(),
     };
     let mut tcp_address = None;

@@ -7,9 +7,9 @@
 //! that tick can see — so its size is bounded by (lateness ÷ interval) × objects,
 //! whatever the input rate.
 
+use crate::event::RejectReason;
 use crate::event::{Body, Event, Origin, Subject};
-use crate::grid::{Grid, GridState};
-use crate::reject::Reason;
+use crate::grid::{Grid, Telemetry};
 use crate::time::{Timestamp, micros};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub enum Verdict {
     Accepted,
     Duplicate,
-    Rejected(Reason),
+    Rejected(RejectReason),
 }
 
 /// The most ticks evaluated one by one across a jump in event time: an hour of
@@ -29,7 +29,7 @@ const MAX_FILLED_TICKS: i64 = 3600;
 
 pub struct Ingest {
     grid: Arc<Grid>,
-    state: GridState,
+    state: Telemetry,
     /// (boundary the event precedes, the object it reports on) → the newest such reading and its time.
     pending: BTreeMap<(Timestamp, (Subject, usize)), (Timestamp, Body)>,
     dedupe: Dedupe,
@@ -41,7 +41,7 @@ pub struct Ingest {
 impl Ingest {
     pub fn new(grid: Arc<Grid>) -> Self {
         Ingest {
-            state: GridState::new(&grid),
+            state: Telemetry::new(&grid),
             grid,
             pending: BTreeMap::new(),
             dedupe: Dedupe::default(),
@@ -75,12 +75,12 @@ impl Ingest {
             return Verdict::Duplicate;
         }
         if self.watermark().is_some_and(|w| event.ts < w) {
-            return Verdict::Rejected(Reason::Late);
+            return Verdict::Rejected(RejectReason::Late);
         }
         if let Some(now) = now
             && event.ts > now.saturating_add(self.grid.time.max_ahead)
         {
-            return Verdict::Rejected(Reason::TooFarAhead);
+            return Verdict::Rejected(RejectReason::TooFarAhead);
         }
         if let Some(origin) = &event.origin {
             self.dedupe.record(origin, event.ts);
@@ -109,7 +109,7 @@ impl Ingest {
 
     /// Evaluates every tick the watermark has reached, in order, calling `tick` with
     /// each boundary and the state it sees.
-    pub fn run_ticks(&mut self, mut tick: impl FnMut(Timestamp, &GridState)) {
+    pub fn run_ticks(&mut self, mut tick: impl FnMut(Timestamp, &Telemetry)) {
         let interval = self.grid.schedule.interval;
         let Some(mut next) = self.next_tick else {
             return;
@@ -298,7 +298,7 @@ impl Dedupe {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::decode::Decoder;
+    use crate::event::decode::EventDecoder;
     use std::path::Path;
 
     fn grid() -> Arc<Grid> {
@@ -306,7 +306,7 @@ mod tests {
         Arc::new(crate::config::load(&path).unwrap().grid)
     }
 
-    fn demand(d: &mut Decoder, ts: &str, mw: f64, seq: u64) -> Event {
+    fn demand(d: &mut EventDecoder, ts: &str, mw: f64, seq: u64) -> Event {
         let line = format!(
             r#"{{"type":"demand","ts":"2027-01-11T00:00:{ts}Z","load":"talco","mw":{mw},"source":"s","seq":{seq}}}"#
         );
@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn a_tick_sees_only_events_before_its_boundary() {
         let grid = grid();
-        let mut d = Decoder::new(grid.clone());
+        let mut d = EventDecoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         assert_eq!(
             ingest.offer(&demand(&mut d, "00.5", 100.0, 1), None),
@@ -353,7 +353,7 @@ mod tests {
         assert_eq!(ticks(&mut ingest), vec![(1, 150.0), (2, 200.0)]);
         assert_eq!(
             ingest.offer(&demand(&mut d, "02.1", 1.0, 5), None),
-            Verdict::Rejected(Reason::Late)
+            Verdict::Rejected(RejectReason::Late)
         );
         assert_eq!(
             ingest.offer(&demand(&mut d, "04.2", 400.0, 4), None),
@@ -369,11 +369,11 @@ mod tests {
     #[test]
     fn refuses_events_too_far_beyond_the_wall_clock() {
         let grid = grid();
-        let mut d = Decoder::new(grid.clone());
+        let mut d = EventDecoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         let wall = Timestamp::parse("2027-01-10T22:00:00Z");
         let verdict = ingest.offer(&demand(&mut d, "00.0", 1.0, 1), wall);
-        assert_eq!(verdict, Verdict::Rejected(Reason::TooFarAhead));
+        assert_eq!(verdict, Verdict::Rejected(RejectReason::TooFarAhead));
         assert_eq!(
             ingest.offer(&demand(&mut d, "00.0", 1.0, 1), None),
             Verdict::Accepted
@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn a_wild_epoch_does_not_silence_a_sender() {
         let grid = grid();
-        let mut d = Decoder::new(grid.clone());
+        let mut d = EventDecoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         let mut line = |ts: &str, epoch: u64, seq: u64| {
             let line = format!(
@@ -473,7 +473,7 @@ mod tests {
     #[test]
     fn a_wild_sequence_number_does_not_silence_a_sender() {
         let grid = grid();
-        let mut d = Decoder::new(grid.clone());
+        let mut d = EventDecoder::new(grid.clone());
         let mut ingest = Ingest::new(grid);
         let wild = demand(&mut d, "00.0", 1.0, u64::MAX);
         assert_eq!(ingest.offer(&wild, None), Verdict::Accepted);
@@ -534,7 +534,7 @@ mod tests {
                 offsets in proptest::collection::vec((0u64..40_000, 0usize..3, 0u32..1000, any::<bool>()), 1..120)
             ) {
                 let grid = grid();
-                let mut decoder = Decoder::new(grid.clone());
+                let mut decoder = EventDecoder::new(grid.clone());
                 let mut ingest = Ingest::new(grid.clone());
                 let loads = ["talco", "north-industry", "south-industry"];
                 let mut accepted: Vec<(Timestamp, usize, usize, f64)> = Vec::new();

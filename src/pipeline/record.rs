@@ -8,7 +8,7 @@ use crate::log::writer::SyncedGauge;
 use crate::log::{LogSettings, LogWriter};
 use crate::sink;
 use crate::sink::retry::Retry;
-use crate::status::{OutputFile, Status};
+use crate::status::{DaemonStatus, OutputFile};
 use anyhow::Context;
 use async_channel::Receiver;
 use std::io::Write;
@@ -21,7 +21,7 @@ pub fn open_log(
     settings: &LogSettings,
     plan: &Plan,
     metrics: &StageMetrics,
-    status: &Arc<Status>,
+    status: &Arc<DaemonStatus>,
 ) -> anyhow::Result<(Recovered, LogWriter, u64)> {
     let dir = &settings.dir;
     let retry = Retry::new(OutputFile::EventLog, dir, &metrics.outputs, status.clone());

@@ -3,20 +3,20 @@
 
 use super::{Plan, StageMetrics};
 use crate::edge::message::DecisionOut;
+use crate::event::reject::DeadLetter;
 use crate::grid::Grid;
 use crate::latency::Stage;
-use crate::reject::DeadLetter;
 use crate::sink;
 use crate::sink::decisions::{DecisionOutputs, Written};
 use crate::sink::retry::{RetriedFile, Retry};
-use crate::status::{OutputFile, Status};
+use crate::status::{DaemonStatus, OutputFile};
 use async_channel::Receiver;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// The output files, open.
-pub struct Opened {
+pub struct OpenOutputs {
     dead_letter: Option<RetriedFile>,
     decisions: DecisionOutputs,
     grid: Arc<Grid>,
@@ -24,13 +24,13 @@ pub struct Opened {
     with_totals: bool,
 }
 
-impl Opened {
+impl OpenOutputs {
     /// The daemon holds ingest back while a file cannot be written; a replay fails. A
     /// recovered decision file is rewritten from the log; new decisions append to it.
     pub fn open(
         plan: &Plan,
         metrics: &StageMetrics,
-        status: &Arc<Status>,
+        status: &Arc<DaemonStatus>,
     ) -> std::io::Result<Self> {
         let retried = |file: OutputFile, path: &Path, truncate: bool| {
             let retry = plan
@@ -40,7 +40,7 @@ impl Opened {
             RetriedFile::open(path, truncate, retry)
         };
         let truncate = plan.outputs.truncate && plan.log.is_none();
-        Ok(Opened {
+        Ok(OpenOutputs {
             dead_letter: plan
                 .outputs
                 .dead_letter
@@ -67,7 +67,7 @@ impl Opened {
         dead: Receiver<DeadLetter>,
         decisions: Receiver<DecisionOut>,
         metrics: StageMetrics,
-        status: Arc<Status>,
+        status: Arc<DaemonStatus>,
     ) -> (
         JoinHandle<anyhow::Result<()>>,
         JoinHandle<std::io::Result<Written>>,

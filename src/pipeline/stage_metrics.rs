@@ -6,11 +6,11 @@
 use super::gauges;
 use super::schedule::SchedulerMetrics;
 use crate::edge::metrics::EdgeMetrics;
+use crate::event::counters::EventCounters;
 use crate::latency::{Recorder, Stage};
 use crate::listener::AuthFailures;
 use crate::log::writer::SyncedGauge;
 use crate::metrics::Metrics;
-use crate::reject::counters::EventCounters;
 use crate::sink::decisions::DecisionCounters;
 use crate::sink::retry::OutputMetrics;
 use prometheus::Gauge;

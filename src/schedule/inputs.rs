@@ -6,7 +6,7 @@
 //! no snapshot can put a number the engine rejects into the model.
 
 use super::OperatingState;
-use crate::grid::{ContractKind, Firmness, Grid, GridState, Nomination};
+use crate::grid::{ContractKind, Firmness, Grid, Nomination, Telemetry};
 use crate::time::Timestamp;
 
 /// Who a consumer is.
@@ -81,7 +81,7 @@ impl Inputs {
     pub(super) fn new(
         grid: &Grid,
         ts: Timestamp,
-        state: &GridState,
+        state: &Telemetry,
         previous: Option<Previous<'_>>,
     ) -> Inputs {
         let mut avail = Vec::with_capacity(grid.plants.len());

@@ -69,9 +69,9 @@ pub mod reason;
 mod simplex;
 pub mod state;
 
-pub use state::SchedulerState;
+pub use state::Carryover;
 
-use crate::grid::{ContractKind, Grid, GridState};
+use crate::grid::{ContractKind, Grid, Telemetry};
 use crate::time::Timestamp;
 use dispatch::{Dispatch, dispatch};
 use inputs::{Inputs, Part, Previous};
@@ -97,7 +97,7 @@ impl OperatingState {
 
 /// Why a contract got the figure it got: a closed set, documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Reason {
+pub enum ContractReason {
     Ok,
     Shortage,
     LineCapacity,
@@ -109,18 +109,18 @@ pub enum Reason {
     ReservoirFloor,
 }
 
-impl Reason {
+impl ContractReason {
     pub fn as_str(self) -> &'static str {
         match self {
-            Reason::Ok => "ok",
-            Reason::Shortage => "shortage",
-            Reason::LineCapacity => "line_capacity",
-            Reason::RampLimit => "ramp_limit",
-            Reason::OutOfWindow => "out_of_window",
-            Reason::AlertState => "alert_state",
-            Reason::EmergencyState => "emergency_state",
-            Reason::LineOut => "line_out",
-            Reason::ReservoirFloor => "reservoir_floor",
+            ContractReason::Ok => "ok",
+            ContractReason::Shortage => "shortage",
+            ContractReason::LineCapacity => "line_capacity",
+            ContractReason::RampLimit => "ramp_limit",
+            ContractReason::OutOfWindow => "out_of_window",
+            ContractReason::AlertState => "alert_state",
+            ContractReason::EmergencyState => "emergency_state",
+            ContractReason::LineOut => "line_out",
+            ContractReason::ReservoirFloor => "reservoir_floor",
         }
     }
 }
@@ -135,7 +135,7 @@ pub struct Served {
 pub struct ContractSchedule {
     pub requested_mw: f64,
     pub scheduled_mw: f64,
-    pub reason: Reason,
+    pub reason: ContractReason,
 }
 
 /// Written in decision lines and read back from them (see `totals`).
@@ -188,7 +188,7 @@ pub struct Schedule {
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     grid: Arc<Grid>,
-    memory: SchedulerState,
+    memory: Carryover,
     /// Where the last tick's rules ended: the next tick starts there when it can.
     /// It only saves work; which optimal schedule a tie resolves to may depend on it,
     /// and it is rebuilt as ticks run, so replays and recovery (which run the same
@@ -224,7 +224,7 @@ impl Scheduler {
     pub fn new(grid: Arc<Grid>) -> Self {
         Scheduler {
             grid,
-            memory: SchedulerState::default(),
+            memory: Carryover::default(),
             warm: None,
             spent: None,
             restricting: false,
@@ -232,17 +232,17 @@ impl Scheduler {
     }
 
     /// What the scheduler carries between ticks, to persist.
-    pub fn state(&self) -> &SchedulerState {
+    pub fn state(&self) -> &Carryover {
         &self.memory
     }
 
-    /// Resumes from a persisted [`SchedulerState`].
-    pub fn restore(&mut self, state: SchedulerState) {
+    /// Resumes from a persisted [`Carryover`].
+    pub fn restore(&mut self, state: Carryover) {
         self.memory = state;
     }
 
     /// Schedules the tick at `ts` on `state`.
-    pub fn schedule(&mut self, ts: Timestamp, state: &GridState) -> Schedule {
+    pub fn schedule(&mut self, ts: Timestamp, state: &Telemetry) -> Schedule {
         let grid = Arc::clone(&self.grid);
         let previous = self.memory.last_tick.map(|last| Previous {
             flows: &self.memory.line_flows,
@@ -449,7 +449,7 @@ mod tests {
             "firmness": if firm { "firm" } else { "non_firm" }, "tier": tier, "max_mw": max})
     }
 
-    fn avail(state: &mut GridState, p: usize, mw: f64) {
+    fn avail(state: &mut Telemetry, p: usize, mw: f64) {
         state.plants[p] = PlantReading {
             output_mw: 0.0,
             available_mw: mw,
@@ -523,7 +523,7 @@ mod tests {
             "contracts": [contract("sale", "d", "n", true, 2, 50.0)],
         }));
         let ts = at("2027-01-15T00:00:00Z");
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         state.plants[0] = PlantReading {
             output_mw: 0.0,
             available_mw: 500.0,
@@ -536,14 +536,14 @@ mod tests {
         close(s.plants[0], 80.0);
         close(s.loads[0].served_mw, 80.0);
         close(s.contracts[0].scheduled_mw, 0.0);
-        assert_eq!(s.contracts[0].reason, Reason::ReservoirFloor);
+        assert_eq!(s.contracts[0].reason, ContractReason::ReservoirFloor);
         close(s.balance.unserved_mw, 120.0);
 
         // Above the curve the reservoir may be drawn: no cap.
         state.plants[0].reservoir_level_m = Some(250.0);
         let s = Scheduler::new(g.clone()).schedule(ts, &state);
         close(s.plants[0], 250.0);
-        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        assert_eq!(s.contracts[0].reason, ContractReason::Ok);
         // An unknown level never caps.
         state.plants[0].reservoir_level_m = None;
         let s = Scheduler::new(g).schedule(ts, &state);
@@ -562,7 +562,7 @@ mod tests {
             "lines": [line("x", "d", "n", 300.0, 0.0, 0.0, 0.0)],
             "contracts": [k],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 100.0);
         state.loads = vec![70.0, 50.0];
         state.nominations[0] = Nomination::Max;
@@ -573,7 +573,7 @@ mod tests {
         close(s.loads[0].served_mw, 70.0);
         close(s.contracts[0].scheduled_mw, 20.0);
         close(s.loads[1].served_mw, 10.0);
-        assert_eq!(s.contracts[0].reason, Reason::Shortage);
+        assert_eq!(s.contracts[0].reason, ContractReason::Shortage);
         let expected = [(1, 90.0, 90.0), (2, 50.0, 10.0), (4, 280.0, 0.0)];
         assert_eq!(s.tiers.len(), expected.len());
         for (t, (tier, requested, served)) in s.tiers.iter().zip(expected) {
@@ -599,7 +599,7 @@ mod tests {
     #[test]
     fn rule8_alert_stops_non_firm_exports() {
         let g = alert_grid();
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 600.0);
         state.loads[0] = 300.0;
         state.nominations = vec![Nomination::Max, Nomination::Max];
@@ -607,9 +607,9 @@ mod tests {
         // Unrestricted: 300 + 150 + 100 = 550 leaves 50 unused < 100 → alert.
         assert_eq!(s.state, OperatingState::Alert);
         close(s.contracts[0].scheduled_mw, 0.0);
-        assert_eq!(s.contracts[0].reason, Reason::AlertState);
+        assert_eq!(s.contracts[0].reason, ContractReason::AlertState);
         close(s.contracts[1].scheduled_mw, 100.0);
-        assert_eq!(s.contracts[1].reason, Reason::Ok);
+        assert_eq!(s.contracts[1].reason, ContractReason::Ok);
         close(s.plants[0], 400.0);
         close(s.balance.exports_mw, 100.0);
     }
@@ -617,7 +617,7 @@ mod tests {
     #[test]
     fn rule8_hysteresis_holds_the_state_for_hold() {
         let g = alert_grid();
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 600.0);
         state.loads[0] = 300.0;
         state.nominations = vec![Nomination::Max, Nomination::Max];
@@ -656,7 +656,7 @@ mod tests {
                       line("an", "a", "n", 100.0, 0.0, 0.0, 0.0)],
             "contracts": [k],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 200.0);
         state.loads[0] = 100.0;
         state.data_centers[0].firm_mw = 20.0;
@@ -666,7 +666,7 @@ mod tests {
         assert_eq!(s.state, OperatingState::Emergency);
         close(s.loads[0].served_mw, 50.0); // the line's limit
         close(s.contracts[0].scheduled_mw, 10.0);
-        assert_eq!(s.contracts[0].reason, Reason::EmergencyState);
+        assert_eq!(s.contracts[0].reason, ContractReason::EmergencyState);
         close(s.data_centers[0][0].served_mw, 20.0);
         close(s.data_centers[0][1].requested_mw, 30.0);
         close(s.data_centers[0][1].served_mw, 0.0);
@@ -684,7 +684,7 @@ mod tests {
             "loads": [load("town", "b", 1, "residential")],
             "lines": [line("ab", "a", "b", 900.0, 900.0, 0.0, 100.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         avail(&mut state, 1, 600.0);
         state.loads[0] = 500.0;
@@ -724,7 +724,7 @@ mod tests {
             "loads": [load("town", "b", 1, "residential")],
             "lines": [line("ab", "a", "b", 900.0, 900.0, 0.0, 100.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         state.loads[0] = 500.0;
         let mut scheduler = Scheduler::new(g.clone());
@@ -757,7 +757,7 @@ mod tests {
             "lines": [line("ab", "a", "b", 200.0, 200.0, 0.02, 10.0),
                       line("bc", "b", "c", 1000.0, 1000.0, 0.05, 0.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         state.loads[0] = 100.0;
         let mut scheduler = Scheduler::new(g.clone());
@@ -793,7 +793,7 @@ mod tests {
             "loads": [load("town", "b", 1, "residential")],
             "lines": lines,
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         state.loads[0] = 100.0;
         let mut scheduler = Scheduler::new(g.clone());
@@ -820,7 +820,7 @@ mod tests {
             "loads": [load("town", "d", 2, "residential")],
             "reserve": {"tier": 1, "min_mw": 30.0},
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         state.plants[0] = PlantReading {
             output_mw: 0.0,
             available_mw: 100.0,
@@ -846,11 +846,11 @@ mod tests {
             "loads": [load("homes", "d", 1, "residential")],
             "data_centers": [{"id": "dc", "area": "d", "firm_tier": 2, "flexible_tier": 3}],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         state.data_centers[0].firm_mw = 50.0;
         state.data_centers[0].flexible_mw = 50.0;
         state.loads[0] = 100.0;
-        let judged = |mw: f64, state: &mut GridState| {
+        let judged = |mw: f64, state: &mut Telemetry| {
             avail(state, 0, mw);
             Scheduler::new(g.clone())
                 .schedule(at("2027-01-15T00:00:00Z"), state)
@@ -869,7 +869,7 @@ mod tests {
             "plants": [plant("p", "d", 100.0, 0.0, false)],
             "loads": [load("x", "d", 1, "residential"), load("y", "d", 1, "industrial")],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 50.0);
         state.loads = vec![60.0, 40.0];
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -887,7 +887,7 @@ mod tests {
                       load("z", "a", 1, "residential")],
             "lines": [line("ab", "a", "b", 10.0, 0.0, 0.0, 0.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 90.0);
         state.loads = vec![100.0, 60.0, 20.0];
         let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -910,7 +910,7 @@ mod tests {
                        plant("small-dam", "d", 100.0, 0.0, true)],
             "loads": [load("town", "d", 1, "residential")],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 300.0);
         avail(&mut state, 1, 100.0);
         avail(&mut state, 2, 100.0);
@@ -932,7 +932,7 @@ mod tests {
                       line("dp", "d", "p", 1000.0, 0.0, 0.1, 0.0)],
             "contracts": [contract("transit", "k", "p", true, 1, 50.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 100.0);
         state.nominations[0] = Nomination::Max;
         let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -959,18 +959,18 @@ mod tests {
     #[test]
     fn reasons_name_an_outage_on_the_way_to_the_buyer() {
         let g = export_grid();
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         state.nominations[0] = Nomination::Mw(150.0);
         state.lines[1].in_service = false;
         let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
         close(s.contracts[0].scheduled_mw, 100.0);
-        assert_eq!(s.contracts[0].reason, Reason::LineOut);
+        assert_eq!(s.contracts[0].reason, ContractReason::LineOut);
         close(s.lines[1], 0.0);
         state.lines[1].in_service = true;
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
         close(s.contracts[0].scheduled_mw, 150.0);
-        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        assert_eq!(s.contracts[0].reason, ContractReason::Ok);
     }
 
     #[test]
@@ -981,7 +981,7 @@ mod tests {
             "lines": [line("a", "d", "n", 100.0, 0.0, 0.0, 60.0)],
             "contracts": [contract("sale", "d", "n", true, 1, 500.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 1000.0);
         let mut scheduler = Scheduler::new(g);
         let s = scheduler.schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -990,15 +990,15 @@ mod tests {
         state.nominations[0] = Nomination::Mw(90.0);
         let s = scheduler.schedule(at("2027-01-15T00:01:00Z"), &state);
         close(s.contracts[0].scheduled_mw, 60.0);
-        assert_eq!(s.contracts[0].reason, Reason::RampLimit);
+        assert_eq!(s.contracts[0].reason, ContractReason::RampLimit);
         let s = scheduler.schedule(at("2027-01-15T00:02:00Z"), &state);
         close(s.contracts[0].scheduled_mw, 90.0);
-        assert_eq!(s.contracts[0].reason, Reason::Ok);
+        assert_eq!(s.contracts[0].reason, ContractReason::Ok);
         // 30 s later the ramp would allow 120, the capacity only 100.
         state.nominations[0] = Nomination::Max;
         let s = scheduler.schedule(at("2027-01-15T00:02:30Z"), &state);
         close(s.contracts[0].scheduled_mw, 100.0);
-        assert_eq!(s.contracts[0].reason, Reason::LineCapacity);
+        assert_eq!(s.contracts[0].reason, ContractReason::LineCapacity);
     }
 
     #[test]
@@ -1010,7 +1010,7 @@ mod tests {
             "lines": [line("x", "d", "n", 100.0, 0.0, 0.0, 0.0)],
             "contracts": [contract("sale", "d", "n", true, 3, 100.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 100.0);
         state.loads = vec![100.0, 80.0];
         state.nominations[0] = Nomination::Mw(500.0); // capped at max_mw
@@ -1019,7 +1019,7 @@ mod tests {
         close(s.loads[0].served_mw, 20.0);
         close(s.contracts[0].requested_mw, 100.0);
         close(s.contracts[0].scheduled_mw, 0.0);
-        assert_eq!(s.contracts[0].reason, Reason::Shortage);
+        assert_eq!(s.contracts[0].reason, ContractReason::Shortage);
         let tiers: Vec<u32> = s.tiers.iter().map(|t| t.tier).collect();
         assert_eq!(tiers, vec![1, 2, 3]);
         for (t, served) in s.tiers.iter().zip([80.0, 20.0, 0.0]) {
@@ -1038,7 +1038,7 @@ mod tests {
                       line("an", "a", "n", 30.0, 0.0, 0.0, 0.0)],
             "contracts": [contract("sale", "a", "n", true, 2, 50.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 500.0);
         avail(&mut state, 1, 50.0);
         state.loads[0] = 300.0;
@@ -1048,7 +1048,7 @@ mod tests {
         close(s.loads[0].served_mw, 240.0); // 200 × 0.95 + 50
         close(s.plants[1], 50.0);
         close(s.contracts[0].scheduled_mw, 30.0);
-        assert_eq!(s.contracts[0].reason, Reason::LineCapacity);
+        assert_eq!(s.contracts[0].reason, ContractReason::LineCapacity);
         close(s.plants[0], 230.0);
         close(s.balance.losses_mw, 10.0);
         assert_network(&g, &s);
@@ -1062,7 +1062,7 @@ mod tests {
             "loads": [load("town", "b", 1, "residential")],
             "lines": [line("ab", "a", "b", 500.0, 500.0, 0.0, 0.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 100.0);
         state.loads[0] = 50.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
@@ -1081,7 +1081,7 @@ mod tests {
             "plants": [plant("river", "d", 100.0, 40.0, false)],
             "loads": [load("town", "d", 1, "residential")],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 100.0);
         state.loads[0] = 25.0;
         let s = Scheduler::new(g).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -1102,7 +1102,7 @@ mod tests {
             "lines": [line("ab", "b", "a", 300.0, 300.0, 0.015, 0.0),
                       line("an", "a", "n", 50.0, 80.0, 0.04, 0.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 50.0);
         avail(&mut state, 1, 20.0);
         let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
@@ -1130,7 +1130,7 @@ mod tests {
             "contracts": [contract("transit", "n0", "n1", true, 1, 30.0),
                           contract("sale", "d", "n1", true, 1, 30.0)],
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 40.0);
         state.loads[0] = 100.0;
         state.nominations = vec![Nomination::Max, Nomination::Max];
@@ -1153,7 +1153,7 @@ mod tests {
             "loads": [load("town", "d", 2, "residential")],
             "reserve": {"tier": 1, "min_mw": 244.2},
         }));
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         avail(&mut state, 0, 400.0);
         state.loads[0] = 100.0;
         let inputs = Inputs::new(&g, at("2027-01-15T00:00:00Z"), &state, None);
@@ -1172,10 +1172,10 @@ mod tests {
 
     /// A January evening on the reference grid: Rogun and Kairakkum below their rule
     /// curves, the CASA-1000 summer contracts out of window.
-    fn winter() -> (Arc<Grid>, GridState, Timestamp) {
+    fn winter() -> (Arc<Grid>, Telemetry, Timestamp) {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
         let g = Arc::new(config::load(&path).unwrap().grid);
-        let mut state = GridState::new(&g);
+        let mut state = Telemetry::new(&g);
         let plants = [
             ("nurek", 2200.0, Some(875.0), Some(300.0)),
             ("rogun", 600.0, Some(1060.0), Some(150.0)),
@@ -1226,7 +1226,7 @@ mod tests {
         // as read: 3610 MW. Largest unit with availability: Rogun's 600 MW.
         close(s.reserve_required_mw, 600.0);
         let casa = g.index.contracts["casa-pk"];
-        assert_eq!(s.contracts[casa].reason, Reason::OutOfWindow);
+        assert_eq!(s.contracts[casa].reason, ContractReason::OutOfWindow);
         close(s.contracts[casa].requested_mw, 1000.0);
         close(s.contracts[casa].scheduled_mw, 0.0);
         // Essentials (460) and the Afghan floor (60) come first and are served.
@@ -1263,7 +1263,7 @@ mod tests {
         );
         assert_eq!(
             s.contracts[g.index.contracts["af-supply"]].reason,
-            Reason::ReservoirFloor
+            ContractReason::ReservoirFloor
         );
     }
 

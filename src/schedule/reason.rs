@@ -18,8 +18,8 @@
 //!    shortfall is (at least partly) stored water that may not be used.
 //! 6. `shortage` — anything else: not enough supply for this tier.
 
+use super::ContractReason;
 use super::OperatingState;
-use super::Reason;
 use super::dispatch::Dispatch;
 use super::inputs::{Inputs, Part};
 use crate::grid::{ContractKind, Grid};
@@ -42,17 +42,17 @@ pub(super) fn reasons(
     inputs: &Inputs,
     run: &Dispatch,
     scheduled: &[f64],
-) -> Vec<Reason> {
+) -> Vec<ContractReason> {
     grid.contracts
         .iter()
         .enumerate()
         .map(|(c, contract)| {
             let requested = inputs.contract_requests[c];
             if !contract.in_window(ts) {
-                return Reason::OutOfWindow;
+                return ContractReason::OutOfWindow;
             }
             if scheduled[c] >= requested - MET {
-                return Reason::Ok;
+                return ContractReason::Ok;
             }
             let cap: f64 = inputs
                 .consumers
@@ -62,8 +62,8 @@ pub(super) fn reasons(
                 .sum();
             if cap < requested - MET {
                 match state {
-                    OperatingState::Emergency => return Reason::EmergencyState,
-                    OperatingState::Alert => return Reason::AlertState,
+                    OperatingState::Emergency => return ContractReason::EmergencyState,
+                    OperatingState::Alert => return ContractReason::AlertState,
                     OperatingState::Normal => {}
                 }
             }
@@ -76,9 +76,9 @@ pub(super) fn reasons(
                 return reason;
             }
             if inputs.reservoir_capped.iter().any(|&capped| capped) {
-                Reason::ReservoirFloor
+                ContractReason::ReservoirFloor
             } else {
-                Reason::Shortage
+                ContractReason::Shortage
             }
         })
         .collect()
@@ -92,7 +92,7 @@ fn side(
     run: &Dispatch,
     area: usize,
     towards: bool,
-) -> Option<Reason> {
+) -> Option<ContractReason> {
     let mut any_out = false;
     let mut any_capacity = false;
     let mut any_ramp = false;
@@ -131,12 +131,12 @@ fn side(
         }
     }
     Some(if any_out {
-        Reason::LineOut
+        ContractReason::LineOut
     } else if any_ramp && !any_capacity {
-        Reason::RampLimit
+        ContractReason::RampLimit
     } else {
         // At capacity, or no line can carry it at all.
-        Reason::LineCapacity
+        ContractReason::LineCapacity
     })
 }
 

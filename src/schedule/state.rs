@@ -34,7 +34,7 @@ fn met(request: f64) -> f64 {
 /// Everything the scheduler carries from one tick to the next. Public and plain so that
 /// it can be persisted and restored (see `Scheduler::state` and `Scheduler::restore`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct SchedulerState {
+pub struct Carryover {
     /// The emitted state of the last tick.
     pub current: OperatingState,
     /// When the judged state started being better than `current`, if it is.
@@ -47,9 +47,9 @@ pub struct SchedulerState {
     pub line_flows: Vec<f64>,
 }
 
-impl Default for SchedulerState {
+impl Default for Carryover {
     fn default() -> Self {
-        SchedulerState {
+        Carryover {
             current: OperatingState::Normal,
             better_since: None,
             worst_seen: OperatingState::Normal,
@@ -59,7 +59,7 @@ impl Default for SchedulerState {
     }
 }
 
-impl SchedulerState {
+impl Carryover {
     /// Feeds one judgement at `ts` and returns the state to emit.
     pub fn step(
         &mut self,
@@ -131,7 +131,7 @@ mod tests {
     /// state it emits.
     fn play(script: &[(OperatingState, i64, OperatingState)]) {
         let hold = Duration::from_secs(15 * 60);
-        let mut s = SchedulerState::default();
+        let mut s = Carryover::default();
         for &(judged, minute, emitted) in script {
             let at = Timestamp::from_micros(minute * 60_000_000);
             assert_eq!(s.step(judged, at, hold), emitted, "{judged:?} at {minute}");

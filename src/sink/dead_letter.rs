@@ -5,7 +5,7 @@
 //! replay a failed write fails the run.
 
 use super::retry::RetriedFile;
-use crate::reject::DeadLetter;
+use crate::event::reject::DeadLetter;
 use async_channel::Receiver;
 
 /// Writes every dead letter to `file` (or only drains them when there is no file),

@@ -12,7 +12,7 @@ use crate::edge::message::DecisionOut;
 use crate::grid::Grid;
 use crate::latency::{Recorder, Stage};
 use crate::metrics::{ByLabel, Label, Metrics};
-use crate::status::Status;
+use crate::status::DaemonStatus;
 use crate::totals::Totals;
 use async_channel::Receiver;
 use prometheus::{IntCounter, IntCounterVec, Opts};
@@ -80,7 +80,7 @@ pub async fn run(
     grid: Arc<Grid>,
     mut latency: Recorder,
     counters: DecisionCounters,
-    status: Arc<Status>,
+    status: Arc<DaemonStatus>,
     with_totals: bool,
 ) -> std::io::Result<Written> {
     let mut written = Written {

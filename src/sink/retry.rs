@@ -5,7 +5,7 @@
 //! writer stops taking from its bounded channel, so ingest stops until writing resumes.
 
 use crate::metrics::{ByLabel, Label, Metrics};
-use crate::status::{OutputFile, Status};
+use crate::status::{DaemonStatus, OutputFile};
 use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -76,7 +76,7 @@ pub struct Retry {
     path: PathBuf,
     errors: IntCounter,
     writable: IntGauge,
-    status: Arc<Status>,
+    status: Arc<DaemonStatus>,
     /// From a failed attempt until the next success.
     failing: bool,
 }
@@ -86,7 +86,7 @@ impl Retry {
         file: OutputFile,
         path: &Path,
         metrics: &OutputMetrics,
-        status: Arc<Status>,
+        status: Arc<DaemonStatus>,
     ) -> Retry {
         Retry {
             file,
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn a_fault_holds_readiness_until_an_attempt_succeeds_and_every_failure_counts() {
         let metrics = OutputMetrics::register(&Metrics::new());
-        let status = Arc::new(Status::default());
+        let status = Arc::new(DaemonStatus::default());
         let mut retry = Retry::new(
             OutputFile::DeadLetter,
             Path::new("dead.jsonl"),

@@ -4,7 +4,6 @@
 //! lines already there travel together, and a line is never held back waiting for the
 //! next one, so a busy stream moves in large batches and a quiet one without delay.
 
-use crate::config::TcpSource;
 use crate::edge::Edge;
 use crate::edge::message::{Batch, Input, RawLine};
 use crate::edge::receipt::{Outcome, Receipt};
@@ -14,16 +13,6 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, BufReader};
-
-/// The line-size limit of sources that have no `max_line_bytes` of their own (files,
-/// stdin, and HTTP when TCP is off): the 64 KiB events are promised.
-const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// The line-size limit every source keeps: `[tcp] max_line_bytes`, which files, stdin
-/// and HTTP share, or 64 KiB without a TCP listener.
-pub fn limit(tcp: Option<&TcpSource>) -> usize {
-    tcp.map_or(DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes)
-}
 
 /// How much of an oversized line is kept for the dead-letter file.
 const KEPT_OF_OVERSIZED: usize = 1024;

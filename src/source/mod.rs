@@ -16,6 +16,7 @@ use crate::edge::message::Batch;
 use crate::grid::Grid;
 use std::future::Future;
 use std::sync::Arc;
+use tcp::TcpSettings;
 use tokio_util::sync::CancellationToken;
 
 /// What a source is given when it starts.
@@ -36,8 +37,23 @@ pub struct SourceContext {
 pub struct Limits {
     /// Inputs per batch on the first edge.
     pub batch_size: usize,
-    /// The longest line taken whole; see [`lines::limit`].
+    /// The longest line taken whole.
     pub max_line_bytes: usize,
+}
+
+/// The line-size limit of sources that have no `max_line_bytes` of their own (files,
+/// stdin, and HTTP when TCP is off): the 64 KiB events are promised.
+const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024;
+
+impl Limits {
+    /// Every source keeps the TCP listener's line-size limit (`[tcp] max_line_bytes`),
+    /// or 64 KiB without one.
+    pub fn new(batch_size: usize, tcp: Option<&TcpSettings>) -> Self {
+        Limits {
+            batch_size,
+            max_line_bytes: tcp.map_or(DEFAULT_MAX_LINE_BYTES, |t| t.max_line_bytes),
+        }
+    }
 }
 
 /// A source of events.

@@ -7,11 +7,11 @@
 
 use super::lines::{self, End};
 use super::{Source, SourceContext};
-use crate::config::TcpSource;
 use crate::listener::{self, Acceptor};
 use prometheus::IntCounter;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -23,11 +23,27 @@ use tokio::time::{Instant, Sleep};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
 
+/// `[tcp]`: where the listener is, and the limits that keep one sender from holding it.
+#[derive(Debug, Clone)]
+pub struct TcpSettings {
+    pub address: SocketAddr,
+    pub max_connections: usize,
+    /// Longer lines are rejected as `too_large` without being buffered whole.
+    pub max_line_bytes: usize,
+    /// When set, each connection must open with `AUTH <token>`.
+    pub token: Option<String>,
+    /// A connection that completes no line for this long is closed, so that silent
+    /// sockets cannot hold every connection slot.
+    pub idle_timeout: Duration,
+    /// The `AUTH` line must arrive within this.
+    pub auth_timeout: Duration,
+}
+
 /// Events over TCP: a bound listener, its settings, and the count of connections it
 /// refused for their token.
 pub struct TcpIntake {
     pub listener: TcpListener,
-    pub settings: TcpSource,
+    pub settings: TcpSettings,
     pub auth_failures: IntCounter,
 }
 
@@ -79,7 +95,7 @@ impl Source for TcpIntake {
 async fn connection(
     stream: TcpStream,
     origin: &Arc<str>,
-    settings: &TcpSource,
+    settings: &TcpSettings,
     ctx: &SourceContext,
     auth_failures: &IntCounter,
 ) -> io::Result<End> {
@@ -111,7 +127,7 @@ async fn connection(
 async fn authorised<R: AsyncRead + Unpin>(
     reader: &mut BufReader<R>,
     origin: &Arc<str>,
-    settings: &TcpSource,
+    settings: &TcpSettings,
     token: &str,
 ) -> io::Result<bool> {
     let first = lines::read_line(reader, origin, settings.max_line_bytes);

@@ -9,7 +9,7 @@ use crate::oracle::{self, Outcome, Short};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use vakhsh::grid::{ContractKind, Grid, GridState};
+use vakhsh::grid::{ContractKind, Grid, Telemetry};
 use vakhsh::schedule::{OperatingState, Schedule, Scheduler};
 use vakhsh::time::Timestamp;
 
@@ -135,7 +135,7 @@ impl Findings<'_> {
     }
 
     /// What was asked for is reported as asked.
-    fn requests(&mut self, state: &GridState, s: &Schedule, o: &Outcome) {
+    fn requests(&mut self, state: &Telemetry, s: &Schedule, o: &Outcome) {
         let grid = self.grid;
         for (i, load) in grid.loads.iter().enumerate() {
             let (got, want) = (s.loads[i].requested_mw, state.loads[i]);
@@ -333,7 +333,7 @@ fn short_kind(short: &Short) -> &'static str {
 fn check_tick(
     grid: &Grid,
     tick: &'static str,
-    (state, s, o): (&GridState, &Schedule, &Outcome),
+    (state, s, o): (&Telemetry, &Schedule, &Outcome),
     before: Option<OperatingState>,
 ) -> Vec<Finding> {
     let mut findings = Findings {

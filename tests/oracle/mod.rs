@@ -28,7 +28,7 @@ pub use programme::Previous;
 use order::Allocation;
 use programme::{Programme, Who};
 use std::collections::BTreeMap;
-use vakhsh::grid::{Grid, GridState, LoadClass};
+use vakhsh::grid::{Grid, LoadClass, Telemetry};
 use vakhsh::schedule::OperatingState;
 use vakhsh::time::Timestamp;
 
@@ -121,7 +121,7 @@ pub fn branchings() -> u64 {
 /// is the previous tick's time and net flows (ramps; none on a first tick).
 pub fn solve(
     grid: &Grid,
-    state: &GridState,
+    state: &Telemetry,
     ts: Timestamp,
     previous: Option<Previous>,
     restrictions: OperatingState,

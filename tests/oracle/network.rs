@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vakhsh::grid::{Grid, GridState, LineReading, Nomination, PlantReading};
+use vakhsh::grid::{Grid, LineReading, Nomination, PlantReading, Telemetry};
 use vakhsh::time::Timestamp;
 
 /// SplitMix64: small, fast and good enough for test data.
@@ -223,8 +223,8 @@ pub fn random_ts(rng: &mut Rng) -> Timestamp {
 
 /// A random snapshot: levels below and above the curves, inflows or none, outages,
 /// deratings, every kind of nomination.
-pub fn random_state(grid: &Grid, rng: &mut Rng) -> GridState {
-    let mut state = GridState::new(grid);
+pub fn random_state(grid: &Grid, rng: &mut Rng) -> Telemetry {
+    let mut state = Telemetry::new(grid);
     for (p, plant) in grid.plants.iter().enumerate() {
         state.plants[p] = PlantReading {
             output_mw: 0.0,
@@ -269,7 +269,7 @@ fn random_line(rng: &mut Rng, capacity: f64) -> LineReading {
 }
 
 /// The next snapshot: demand and availability drift, and a few lines change status.
-pub fn drift(grid: &Grid, state: &GridState, rng: &mut Rng) -> GridState {
+pub fn drift(grid: &Grid, state: &Telemetry, rng: &mut Rng) -> Telemetry {
     let mut next = state.clone();
     for (p, plant) in grid.plants.iter().enumerate() {
         if rng.chance(0.5) {
@@ -303,7 +303,7 @@ pub fn drift(grid: &Grid, state: &GridState, rng: &mut Rng) -> GridState {
 /// A deterministic large network for the benches: 80 domestic areas and 20
 /// neighbors, 300 lines, 500 loads, 160 plants, 30 contracts and 8 data centers, on a
 /// January evening where demand runs slightly ahead of what the plants offer.
-pub fn large(seed: u64) -> (Arc<Grid>, GridState, Timestamp) {
+pub fn large(seed: u64) -> (Arc<Grid>, Telemetry, Timestamp) {
     let mut rng = Rng::new(seed);
     let (nd, nn) = (80, 20);
     let areas: Vec<Value> = (0..nd + nn)
@@ -413,7 +413,7 @@ pub fn large(seed: u64) -> (Arc<Grid>, GridState, Timestamp) {
         "states": {"alert_margin_mw": 200, "hold": "15m"},
     });
     let grid = build(&tree);
-    let mut state = GridState::new(&grid);
+    let mut state = Telemetry::new(&grid);
     for (p, plant) in grid.plants.iter().enumerate() {
         state.plants[p] = PlantReading {
             output_mw: 0.0,

@@ -3,7 +3,7 @@
 //! tier (rules 2, 5 and 8's restrictions) and what each line may carry (rule 3).
 //! Nothing here is solved; `solver` builds the linear programme from it.
 
-use vakhsh::grid::{ContractKind, Firmness, Grid, GridState, Line, LineReading, Nomination};
+use vakhsh::grid::{ContractKind, Firmness, Grid, Line, LineReading, Nomination, Telemetry};
 use vakhsh::schedule::OperatingState;
 use vakhsh::time::Timestamp;
 
@@ -85,7 +85,7 @@ impl<'a> Programme<'a> {
     /// ramps leave a feasible schedule is settled by [`Programme::settle_ramps`].
     pub fn new(
         grid: &'a Grid,
-        state: &GridState,
+        state: &Telemetry,
         ts: Timestamp,
         previous: Option<&Previous>,
         restrictions: OperatingState,
@@ -175,7 +175,7 @@ impl<'a> Programme<'a> {
 /// Rule 1: `min(available_mw, capacity_mw)`, capped at the inflow (0 when none was
 /// read, docs) when the reported level is below the month's rule curve or the floor.
 /// An unknown level never caps.
-fn availability(grid: &Grid, state: &GridState, ts: Timestamp) -> Vec<f64> {
+fn availability(grid: &Grid, state: &Telemetry, ts: Timestamp) -> Vec<f64> {
     let month = ts.month() as usize;
     grid.plants
         .iter()
@@ -196,7 +196,7 @@ fn availability(grid: &Grid, state: &GridState, ts: Timestamp) -> Vec<f64> {
 
 /// A contract's request: nothing until nominated, `max_mw` for a nomination without
 /// MW, else the nominated MW capped at `max_mw`.
-fn contract_requests(grid: &Grid, state: &GridState) -> Vec<f64> {
+fn contract_requests(grid: &Grid, state: &Telemetry) -> Vec<f64> {
     grid.contracts
         .iter()
         .zip(&state.nominations)
@@ -211,7 +211,7 @@ fn contract_requests(grid: &Grid, state: &GridState) -> Vec<f64> {
 /// Loads and data-center parts; in `emergency` flexible demand is not served.
 fn domestic_consumers(
     grid: &Grid,
-    state: &GridState,
+    state: &Telemetry,
     restrictions: OperatingState,
 ) -> Vec<Consumer> {
     let at = |who, tier, request: f64, cap: f64, area| Consumer {

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 pub(super) fn check_contracts(
     c: &mut Checker,
-    raw: Elements<raw::Contract>,
+    raw: Elements<raw::ContractTable>,
     areas: &Areas,
     ids: &mut HashMap<String, usize>,
 ) -> Vec<Contract> {
@@ -58,7 +58,7 @@ pub(super) fn check_contracts(
 fn contract_kind(
     c: &mut Checker,
     path: &str,
-    k: &raw::Contract,
+    k: &raw::ContractTable,
     areas: &Areas,
     (from, to): (Option<usize>, Option<usize>),
 ) -> ContractKind {
@@ -87,7 +87,7 @@ fn contract_kind(
 }
 
 /// `floor_mw` and `floor_tier` come together or not at all.
-fn check_floor(c: &mut Checker, path: &str, k: &raw::Contract, max_mw: f64) -> Option<Floor> {
+fn check_floor(c: &mut Checker, path: &str, k: &raw::ContractTable, max_mw: f64) -> Option<Floor> {
     match (k.floor_mw, k.floor_tier) {
         (None, None) => None,
         (Some(mw), Some(floor_tier)) => {

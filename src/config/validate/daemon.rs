@@ -2,12 +2,17 @@
 //! `[pipeline]` and `[log]`. A source or endpoint that is not enabled is not checked.
 
 use super::checker::Checker;
-use crate::config::{HttpSettings, Output, PipelineSettings, SimulatorSource, TcpSource, raw};
+use crate::config::{HttpSettings, OutputSettings, PipelineSettings, raw};
 use crate::log::{LogSettings, SyncPolicy};
 use crate::source::sim::Scenario;
+use crate::source::sim::SimulatorSettings;
+use crate::source::tcp::TcpSettings;
 use std::path::PathBuf;
 
-pub(super) fn check_simulator(c: &mut Checker, raw: raw::Simulator) -> Option<SimulatorSource> {
+pub(super) fn check_simulator(
+    c: &mut Checker,
+    raw: raw::SimulatorTable,
+) -> Option<SimulatorSettings> {
     raw.enabled.then(|| {
         if Scenario::from_name(&raw.scenario).is_none() {
             c.error(
@@ -16,15 +21,15 @@ pub(super) fn check_simulator(c: &mut Checker, raw: raw::Simulator) -> Option<Si
                 format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
             );
         }
-        SimulatorSource {
+        SimulatorSettings {
             scenario: raw.scenario,
             seed: raw.seed,
         }
     })
 }
 
-pub(super) fn check_tcp(c: &mut Checker, raw: raw::Tcp) -> Option<TcpSource> {
-    raw.enabled.then(|| TcpSource {
+pub(super) fn check_tcp(c: &mut Checker, raw: raw::TcpTable) -> Option<TcpSettings> {
+    raw.enabled.then(|| TcpSettings {
         address: c.address("tcp.address".into(), &raw.address),
         max_connections: c.count("tcp.max_connections".into(), raw.max_connections),
         max_line_bytes: c.count("tcp.max_line_bytes".into(), raw.max_line_bytes),
@@ -36,20 +41,20 @@ pub(super) fn check_tcp(c: &mut Checker, raw: raw::Tcp) -> Option<TcpSource> {
 
 /// The files to read and whether to read stdin. Nothing to check: a path is tried
 /// when the daemon opens it.
-pub(super) fn check_input(raw: raw::Input) -> (Vec<PathBuf>, bool) {
+pub(super) fn check_input(raw: raw::InputTable) -> (Vec<PathBuf>, bool) {
     (raw.files.into_iter().map(Into::into).collect(), raw.stdin)
 }
 
 /// Nothing to check: a path is tried when the daemon opens it.
-pub(super) fn check_output(raw: raw::Output) -> Output {
-    Output {
+pub(super) fn check_output(raw: raw::OutputTable) -> OutputSettings {
+    OutputSettings {
         decisions: raw.decisions.map(Into::into),
         stdout: raw.stdout,
         dead_letter: raw.dead_letter.map(Into::into),
     }
 }
 
-pub(super) fn check_http(c: &mut Checker, raw: raw::Http) -> Option<HttpSettings> {
+pub(super) fn check_http(c: &mut Checker, raw: raw::HttpTable) -> Option<HttpSettings> {
     raw.enabled.then(|| HttpSettings {
         address: c.address("http.address".into(), &raw.address),
         max_connections: c.count("http.max_connections".into(), raw.max_connections),
@@ -60,7 +65,7 @@ pub(super) fn check_http(c: &mut Checker, raw: raw::Http) -> Option<HttpSettings
     })
 }
 
-pub(super) fn check_pipeline(c: &mut Checker, raw: raw::Pipeline) -> PipelineSettings {
+pub(super) fn check_pipeline(c: &mut Checker, raw: raw::PipelineTable) -> PipelineSettings {
     PipelineSettings {
         batch_size: c.count("pipeline.batch_size".into(), raw.batch_size),
         lines_capacity: c.count("pipeline.lines_capacity".into(), raw.lines_capacity),
@@ -71,7 +76,7 @@ pub(super) fn check_pipeline(c: &mut Checker, raw: raw::Pipeline) -> PipelineSet
     }
 }
 
-pub(super) fn check_log(c: &mut Checker, raw: raw::Log) -> Option<LogSettings> {
+pub(super) fn check_log(c: &mut Checker, raw: raw::LogTable) -> Option<LogSettings> {
     raw.enabled.then(|| LogSettings {
         dir: raw.dir.into(),
         sync: match raw.sync.as_str() {

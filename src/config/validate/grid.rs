@@ -32,7 +32,7 @@ impl Areas<'_> {
 
 pub(super) fn check_areas(
     c: &mut Checker,
-    raw: Elements<raw::Area>,
+    raw: Elements<raw::AreaTable>,
     ids: &mut HashMap<String, usize>,
 ) -> Vec<Area> {
     let mut areas = Vec::new();
@@ -68,7 +68,7 @@ pub(super) fn check_areas(
 
 pub(super) fn check_plants(
     c: &mut Checker,
-    raw: Elements<raw::Plant>,
+    raw: Elements<raw::PlantTable>,
     areas: &Areas,
     ids: &mut HashMap<String, usize>,
 ) -> Vec<Plant> {
@@ -109,7 +109,7 @@ pub(super) fn check_plants(
     plants
 }
 
-fn check_reservoir(c: &mut Checker, path: String, r: raw::Reservoir) -> Reservoir {
+fn check_reservoir(c: &mut Checker, path: String, r: raw::ReservoirTable) -> Reservoir {
     let floor_m = r.floor_m;
     if !floor_m.is_finite() {
         c.error(format!("{path}.floor_m"), floor_m, "must be a finite level");
@@ -145,7 +145,7 @@ fn check_reservoir(c: &mut Checker, path: String, r: raw::Reservoir) -> Reservoi
 /// `installed_mw` bounds a load that declares no `max_mw` of its own.
 pub(super) fn check_loads(
     c: &mut Checker,
-    raw: Elements<raw::Load>,
+    raw: Elements<raw::LoadTable>,
     areas: &Areas,
     ids: &mut HashMap<String, usize>,
     installed_mw: f64,
@@ -191,7 +191,7 @@ pub(super) fn check_loads(
 /// must differ from every load's.
 pub(super) fn check_data_centers(
     c: &mut Checker,
-    raw: Elements<raw::DataCenter>,
+    raw: Elements<raw::DataCenterTable>,
     areas: &Areas,
     load_ids: &HashMap<String, usize>,
     ids: &mut HashMap<String, usize>,
@@ -225,7 +225,7 @@ pub(super) fn check_data_centers(
 
 pub(super) fn check_lines(
     c: &mut Checker,
-    raw: Elements<raw::Line>,
+    raw: Elements<raw::LineTable>,
     areas: &Areas,
     ids: &mut HashMap<String, usize>,
 ) -> Vec<Line> {

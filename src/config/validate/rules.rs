@@ -10,7 +10,7 @@ use std::time::Duration;
 /// schedules and copies of the state.
 const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
-pub(super) fn check_reserve(c: &mut Checker, r: raw::Reserve) -> Reserve {
+pub(super) fn check_reserve(c: &mut Checker, r: raw::ReserveTable) -> Reserve {
     let tier = c.tier("reserve.tier".into(), r.tier);
     let min_mw = c.non_negative("reserve.min_mw".into(), r.min_mw);
     if !(0.0..=1.0).contains(&r.fraction_of_demand) {
@@ -28,14 +28,14 @@ pub(super) fn check_reserve(c: &mut Checker, r: raw::Reserve) -> Reserve {
     }
 }
 
-pub(super) fn check_states(c: &mut Checker, raw: raw::States) -> States {
+pub(super) fn check_states(c: &mut Checker, raw: raw::StatesTable) -> States {
     States {
         alert_margin_mw: c.non_negative("states.alert_margin_mw".into(), raw.alert_margin_mw),
         hold: c.duration("states.hold".into(), &raw.hold),
     }
 }
 
-pub(super) fn check_schedule(c: &mut Checker, raw: raw::Schedule) -> ScheduleSettings {
+pub(super) fn check_schedule(c: &mut Checker, raw: raw::ScheduleTable) -> ScheduleSettings {
     let schedule = ScheduleSettings {
         interval: c.duration("schedule.interval".into(), &raw.interval),
         deadband_mw: c.non_negative("schedule.deadband_mw".into(), raw.deadband_mw),
@@ -61,7 +61,7 @@ pub(super) fn check_schedule(c: &mut Checker, raw: raw::Schedule) -> ScheduleSet
     schedule
 }
 
-pub(super) fn check_time(c: &mut Checker, raw: raw::Time) -> TimeSettings {
+pub(super) fn check_time(c: &mut Checker, raw: raw::TimeTable) -> TimeSettings {
     TimeSettings {
         allowed_lateness: c.duration("time.allowed_lateness".into(), &raw.allowed_lateness),
         max_ahead: c.duration("time.max_ahead".into(), &raw.max_ahead),

@@ -25,29 +25,28 @@ impl Label for OperatingState {
     }
 }
 
-/// The `figure` label of `vakhsh_balance_watts`: the figures of a decision's balance.
+/// Reads one figure of a balance.
+type BalanceFigure = fn(&Balance) -> f64;
+
+/// The figures of a decision's balance, by their `figure` label on
+/// `vakhsh_balance_watts`.
+const FIGURES: [(&str, BalanceFigure); 7] = [
+    ("generation", |b| b.generation_mw),
+    ("domestic_served", |b| b.domestic_served_mw),
+    ("exports", |b| b.exports_mw),
+    ("transit", |b| b.transit_mw),
+    ("losses", |b| b.losses_mw),
+    ("spill", |b| b.spill_mw),
+    ("unserved", |b| b.unserved_mw),
+];
+
+/// One of [`FIGURES`], by its place there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Figure {
-    Generation,
-    DomesticServed,
-    Exports,
-    Transit,
-    Losses,
-    Spill,
-    Unserved,
-}
+struct Figure(usize);
 
 impl Figure {
     fn of(self, b: &Balance) -> f64 {
-        match self {
-            Figure::Generation => b.generation_mw,
-            Figure::DomesticServed => b.domestic_served_mw,
-            Figure::Exports => b.exports_mw,
-            Figure::Transit => b.transit_mw,
-            Figure::Losses => b.losses_mw,
-            Figure::Spill => b.spill_mw,
-            Figure::Unserved => b.unserved_mw,
-        }
+        (FIGURES[self.0].1)(b)
     }
 }
 
@@ -55,33 +54,15 @@ impl Label for Figure {
     const NAME: &'static str = "figure";
 
     fn all() -> impl Iterator<Item = Self> {
-        use Figure::*;
-        [
-            Generation,
-            DomesticServed,
-            Exports,
-            Transit,
-            Losses,
-            Spill,
-            Unserved,
-        ]
-        .into_iter()
+        (0..FIGURES.len()).map(Figure)
     }
 
     fn value(self) -> &'static str {
-        match self {
-            Figure::Generation => "generation",
-            Figure::DomesticServed => "domestic_served",
-            Figure::Exports => "exports",
-            Figure::Transit => "transit",
-            Figure::Losses => "losses",
-            Figure::Spill => "spill",
-            Figure::Unserved => "unserved",
-        }
+        FIGURES[self.0].0
     }
 
     fn index(self) -> usize {
-        self as usize
+        self.0
     }
 }
 

@@ -3,21 +3,9 @@
 
 use super::choice::two_way;
 use super::rules::{finish, tiers};
-use super::{Dispatch, dispatch, outcome};
+use super::{Checkpoint, Dispatch, dispatch, outcome};
 use crate::grid::Grid;
 use crate::schedule::inputs::Inputs;
-use crate::schedule::network::Network;
-
-/// The network part-way through the tier steps: every tier below `tier` answered.
-/// A tick whose state restricts some consumers resumes from here instead of starting
-/// over (see [`resume`]).
-#[derive(Debug, Clone)]
-pub(in crate::schedule) struct Checkpoint {
-    pub(super) net: Network,
-    pub(super) tier: u32,
-    /// The tiers below `tier` left short, to be shared.
-    pub(super) short: Vec<Vec<usize>>,
-}
 
 /// Runs the rules on `inputs`, a restriction of the inputs the checkpoint was taken
 /// on (some caps cut to 0), from the checkpoint when it can.

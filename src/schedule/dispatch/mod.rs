@@ -52,8 +52,18 @@ use super::inputs::Inputs;
 use super::network::{Network, Way};
 use super::simplex::{EngineError, Warm};
 use crate::grid::Grid;
-use checkpoint::Checkpoint;
 use choice::Choice;
+
+/// The network part-way through the tier steps: every tier below `tier` answered.
+/// A tick whose state restricts some consumers resumes from here instead of starting
+/// over (see [`resume`]).
+#[derive(Debug, Clone)]
+pub(in crate::schedule) struct Checkpoint {
+    pub(super) net: Network,
+    pub(super) tier: u32,
+    /// The tiers below `tier` left short, to be shared.
+    pub(super) short: Vec<Vec<usize>>,
+}
 
 /// The solved figures of one run, indexed like the [`Inputs`]' vectors.
 #[derive(Debug, Clone, PartialEq)]

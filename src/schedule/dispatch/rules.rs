@@ -1,7 +1,7 @@
 //! The rules' steps on the network, in rule order: the tiers, then fairness, waste,
 //! run-of-river first, storage in proportion and least flow.
 
-use super::checkpoint::Checkpoint;
+use super::Checkpoint;
 use super::share::{Item, share};
 use crate::schedule::inputs::Inputs;
 use crate::schedule::network::Network;

@@ -2,7 +2,6 @@
 //! as fast as possible to an event file for `vakhsh simulate`.
 
 use super::{Scenario, Simulator};
-use crate::config::SimulatorSource;
 use crate::edge::message::{Batch, Input, RawLine};
 use crate::grid::Grid;
 use crate::source::{Source, SourceContext};
@@ -10,12 +9,19 @@ use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// `[simulator]`: the scenario the live simulator plays, and its seed.
+#[derive(Debug, Clone)]
+pub struct SimulatorSettings {
+    pub scenario: String,
+    pub seed: u64,
+}
+
 /// The simulator as a live source: its clock starts at the current wall-clock second
 /// and each step is released when the wall clock reaches it, so its events pass the
 /// daemon's checks against the wall clock like a real feed's. It numbers its events
 /// from 1 in the epoch of its start second, as a sender that restarts says so.
 pub struct LiveSimulator {
-    pub settings: SimulatorSource,
+    pub settings: SimulatorSettings,
 }
 
 impl Source for LiveSimulator {

@@ -19,7 +19,7 @@ pub(super) struct LineSim {
 
 /// A change of a line's status: in service or not, and its derated capacity in
 /// thousandths while derated.
-pub(super) type Status = (bool, Option<i64>);
+pub(super) type LineChange = (bool, Option<i64>);
 
 impl LineSim {
     pub(super) fn new(line: &Line) -> Self {
@@ -40,7 +40,7 @@ impl LineSim {
         p_out: f64,
         p_derate: f64,
         first: bool,
-    ) -> Option<Status> {
+    ) -> Option<LineChange> {
         let draw = uniform(rng);
         match self.condition {
             Condition::Normal => {

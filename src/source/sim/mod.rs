@@ -21,7 +21,7 @@ mod scenario;
 mod shape;
 mod storage;
 
-pub use feed::{LiveSimulator, write_log};
+pub use feed::{LiveSimulator, SimulatorSettings, write_log};
 pub use scenario::Scenario;
 
 use crate::event::{Body, Event, Origin};

@@ -3,7 +3,7 @@
 //! duplicate, and either stage rejected ([`super::Rejection`]); a replay's summary adds
 //! them up.
 
-use super::Reason;
+use super::RejectReason;
 use crate::event::EventType;
 use crate::metrics::{ByLabel, Label, Metrics};
 use prometheus::{IntCounter, IntCounterVec, Opts};
@@ -32,11 +32,11 @@ pub struct TypeCounters {
     pub received: IntCounter,
     pub accepted: IntCounter,
     pub duplicate: IntCounter,
-    rejected: ByLabel<Reason, IntCounter>,
+    rejected: ByLabel<RejectReason, IntCounter>,
 }
 
 impl TypeCounters {
-    pub fn rejected(&self, reason: Reason) -> &IntCounter {
+    pub fn rejected(&self, reason: RejectReason) -> &IntCounter {
         self.rejected.get(reason)
     }
 }
@@ -70,7 +70,7 @@ impl EventCounters {
         let rejected = family(
             "vakhsh_events_rejected_total",
             "Events rejected and written to the dead-letter file, by type and reason.",
-            &[Option::<EventType>::NAME, Reason::NAME],
+            &[Option::<EventType>::NAME, RejectReason::NAME],
         );
         EventCounters {
             by_type: ByLabel::new(|event_type: Option<EventType>| {
@@ -79,7 +79,7 @@ impl EventCounters {
                     received: received.with_label_values(&one),
                     accepted: accepted.with_label_values(&one),
                     duplicate: duplicate.with_label_values(&one),
-                    rejected: ByLabel::new(|reason: Reason| {
+                    rejected: ByLabel::new(|reason: RejectReason| {
                         rejected.with_label_values(&[event_type.value(), reason.value()])
                     }),
                 }

@@ -53,7 +53,7 @@ pub enum Nomination {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct GridState {
+pub struct Telemetry {
     pub plants: Vec<PlantReading>,
     /// Requested MW per load.
     pub loads: Vec<f64>,
@@ -62,9 +62,9 @@ pub struct GridState {
     pub nominations: Vec<Nomination>,
 }
 
-impl GridState {
+impl Telemetry {
     pub fn new(grid: &Grid) -> Self {
-        GridState {
+        Telemetry {
             plants: vec![PlantReading::default(); grid.plants.len()],
             loads: vec![0.0; grid.loads.len()],
             data_centers: vec![DataCenterReading::default(); grid.data_centers.len()],
