@@ -1,8 +1,9 @@
 //! Vakhsh keeps a hydro-dominated power grid in balance in real time.
 //!
-//! Telemetry flows source → decode/validate → grid state → scheduler → sinks
-//! (see [`pipeline`]); the scheduler's rules live apart in [`schedule`] so they can be
-//! tested and benchmarked without a runtime.
+//! Telemetry flows source → decode → ingest → scheduler → sinks (see [`pipeline`]);
+//! the scheduler's rules live apart in [`schedule`] so they can be tested and
+//! benchmarked without a runtime. `docs/architecture.md` draws the tree and follows one
+//! event through it.
 
 pub mod cli;
 pub mod config;

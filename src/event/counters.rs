@@ -1,6 +1,6 @@
 //! What became of the events, by type: received, accepted, duplicate, and rejected by
 //! reason. The decode stage counts them received, the ingest stage accepted or
-//! duplicate, and either stage rejected ([`super::Rejection`]); a replay's summary adds
+//! duplicate, and either stage rejected ([`super::reject::Rejection`]); a replay's summary adds
 //! them up.
 
 use super::RejectReason;

@@ -1,8 +1,9 @@
 //! The event: its variants and what is known of each ([`kind`]), its JSON line in both
-//! directions (decoded and checked against the grid model in [`decode`], written by
-//! [`Event::to_json`] in `encode`), and the reading it leaves in the grid state ([`Body::apply_to`]). The
-//! native log's binary records are in [`crate::log::format`]. `docs/events.md` is the
-//! wire contract.
+//! directions ([`decode`] checks it against the grid model, `encode` writes it), the
+//! reading it leaves in the grid's telemetry ([`Body::apply_to`]), and what becomes of
+//! it: why it may be refused ([`RejectReason`], [`reject`]) and its [`counters`]. The
+//! native log's records are in [`crate::log::format`]; the README's "Events" section
+//! is the wire format.
 
 pub mod counters;
 pub mod decode;

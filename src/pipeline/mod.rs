@@ -3,7 +3,7 @@
 //! One file per stage task; this one wires them. See `docs/architecture.md`.
 //!
 //! Only the sources see the shutdown signal (through their
-//! [`SourceContext`](crate::source::SourceContext)). Every later stage ends when its
+//! [`crate::source::SourceContext`]). Every later stage ends when its
 //! input edge is closed and drained, so shutdown flushes in order and nothing accepted
 //! is dropped on the way out.
 

@@ -32,7 +32,7 @@ fn met(request: f64) -> f64 {
 }
 
 /// Everything the scheduler carries from one tick to the next. Public and plain so that
-/// it can be persisted and restored (see `Scheduler::state` and `Scheduler::restore`).
+/// it can be persisted and restored (see `Scheduler::carryover` and `Scheduler::restore`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Carryover {
     /// The emitted state of the last tick.
