@@ -32,6 +32,7 @@ fn hour_of_events(grid: &Grid) -> Vec<String> {
         1,
         scenario.default_start(),
         std::time::Duration::from_secs(3600),
+        0.0,
         &mut out,
     )
     .expect("writing to memory");

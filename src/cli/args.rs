@@ -52,6 +52,11 @@ pub(super) enum CommandArgs {
         /// Random seed: the same seed gives the same file.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Fraction of lines (0 to 1) made bad, late or duplicated, as field gateways
+        /// send them; drawn from a stream of the seed's own, so the lines that stay
+        /// good are those of the fault-free file.
+        #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+        faults: f64,
         /// Output file.
         #[arg(long)]
         out: PathBuf,
@@ -157,6 +162,15 @@ fn parse_speed(text: &str) -> Result<Speed, String> {
         Some(factor) if factor.is_finite() && factor > 0.0 => Ok(Speed(Some(factor))),
         _ => Err(format!(
             "{text:?} is not a speed; write max, 1x, 60x, 0.5x …"
+        )),
+    }
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!(
+            "{text:?} is not a fraction of lines; write a number from 0 to 1, e.g. 0.01"
         )),
     }
 }

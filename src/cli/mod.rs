@@ -90,18 +90,28 @@ fn check_config(file: &Path, config: &Config) -> ExitCode {
 
 fn simulate(s: Simulation) -> anyhow::Result<ExitCode> {
     let file = Replacement::new(&s.out)?;
-    let events = sim::write_log(
+    let written = sim::write_log(
         &s.config.grid,
         s.scenario,
         s.seed,
         s.start,
         s.duration,
+        s.faults,
         &mut file.writer(),
     )
     .with_context(|| format!("writing {}", s.out.display()))?;
     file.commit()?;
+    let faults = if s.faults > 0.0 {
+        format!(
+            ", {} lines made faults at rate {}",
+            written.faults, s.faults
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "wrote {events} events ({}, seed {}, from {}) to {}",
+        "wrote {} lines ({}, seed {}, from {}{faults}) to {}",
+        written.lines,
         s.scenario.name(),
         s.seed,
         s.start,

@@ -163,6 +163,7 @@ pub struct SimulatorTable {
     pub enabled: bool,
     pub scenario: String,
     pub seed: u64,
+    pub faults: f64,
 }
 
 impl Default for SimulatorTable {
@@ -171,6 +172,7 @@ impl Default for SimulatorTable {
             enabled: false,
             scenario: "winter-shortage".into(),
             seed: 1,
+            faults: 0.0,
         }
     }
 }

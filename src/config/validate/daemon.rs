@@ -21,9 +21,17 @@ pub(super) fn check_simulator(
                 format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
             );
         }
+        if !(0.0..=1.0).contains(&raw.faults) {
+            c.error(
+                "simulator.faults".into(),
+                raw.faults.to_string(),
+                "a fraction of lines: write a number from 0 to 1",
+            );
+        }
         SimulatorSettings {
             scenario: raw.scenario,
             seed: raw.seed,
+            faults: raw.faults,
         }
     })
 }

@@ -1,6 +1,7 @@
 //! The simulator as a source: paced by the wall clock for the daemon, or written
 //! as fast as possible to an event file for `vakhsh simulate`.
 
+use super::faults::FaultInjector;
 use super::{Scenario, Simulator};
 use crate::edge::message::{Batch, Input, RawLine};
 use crate::grid::Grid;
@@ -9,11 +10,13 @@ use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `[simulator]`: the scenario the live simulator plays, and its seed.
+/// `[simulator]`: the scenario the live simulator plays, its seed, and the fraction
+/// of its lines made bad, late or duplicated (see [`super::faults`]).
 #[derive(Debug, Clone)]
 pub struct SimulatorSettings {
     pub scenario: String,
     pub seed: u64,
+    pub faults: f64,
 }
 
 /// The simulator as a live source: its clock starts at the current wall-clock second
@@ -44,21 +47,25 @@ impl Source for LiveSimulator {
         simulator.number_in_epoch((start.as_micros() / 1_000_000).max(0) as u64);
         let epoch = tokio::time::Instant::now()
             - Duration::from_micros(now.micros_since(start).max(0) as u64);
-        tracing::info!(scenario = scenario.name(), seed = settings.seed, %start, "simulator started");
-        let mut events = Vec::new();
+        let mut faults = FaultInjector::new(&grid, settings.seed, settings.faults);
+        tracing::info!(scenario = scenario.name(), seed = settings.seed, faults = settings.faults, %start, "simulator started");
+        let (mut events, mut lines) = (Vec::new(), Vec::new());
         loop {
             let ts = simulator.next_step(&mut events);
+            for event in events.drain(..) {
+                faults.pass(&event, &grid, &mut lines);
+            }
             let due = epoch + Duration::from_micros(ts.micros_since(start).max(0) as u64);
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(()),
                 _ = tokio::time::sleep_until(due) => {}
             }
             let arrived = Instant::now();
-            let batch: Batch = events
+            let batch: Batch = lines
                 .drain(..)
-                .map(|event| {
+                .map(|line| {
                     Input::Line(RawLine {
-                        bytes: event.to_json(&grid).into_bytes(),
+                        bytes: line.into_bytes(),
                         too_large: false,
                         origin: origin.clone(),
                         arrived,
@@ -73,24 +80,45 @@ impl Source for LiveSimulator {
     }
 }
 
-/// Writes `duration` of simulated events from `start` as JSON Lines; returns the
-/// number of events written.
+/// What [`write_log`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Lines in the file, faults included.
+    pub lines: u64,
+    /// Lines of the fault-free stream made into a fault (a duplicated line counts
+    /// once, a late line still held at the end too).
+    pub faults: u64,
+}
+
+/// Writes `duration` of simulated events from `start` as JSON Lines, a fraction
+/// `faults` of them made bad, late or duplicated (see [`super::faults`]).
 pub fn write_log(
     grid: &Grid,
     scenario: Scenario,
     seed: u64,
     start: Timestamp,
     duration: Duration,
+    faults: f64,
     out: &mut impl std::io::Write,
-) -> std::io::Result<u64> {
+) -> std::io::Result<Written> {
     let end = start.saturating_add(duration);
     let mut simulator = Simulator::new(grid, scenario, seed, start);
-    let (mut events, mut written) = (Vec::new(), 0);
+    let mut injector = FaultInjector::new(grid, seed, faults);
+    let (mut events, mut lines) = (Vec::new(), Vec::new());
+    let mut written = Written {
+        lines: 0,
+        faults: 0,
+    };
     while simulator.next_step(&mut events) < end {
         for event in events.drain(..) {
-            out.write_all(event.to_json(grid).as_bytes())?;
+            if injector.pass(&event, grid, &mut lines).is_some() {
+                written.faults += 1;
+            }
+        }
+        for line in lines.drain(..) {
+            out.write_all(line.as_bytes())?;
             out.write_all(b"\n")?;
-            written += 1;
+            written.lines += 1;
         }
     }
     out.flush()?;

@@ -9,10 +9,13 @@
 //! Determinism: one ChaCha8 stream drawn in a fixed order, no hash-map iteration, no
 //! wall clock, only exactly-rounded arithmetic (see [`shape`]), and every figure a
 //! whole number of thousandths, which [`Event::to_json`] writes with three decimals.
-//! The scenario design and its figures are written down in `docs/reference-grid.md`.
+//! Faults (bad, late and duplicated lines) are drawn from a stream of their own, so
+//! they never change the simulation; see [`faults`]. The scenario design and its
+//! figures are written down in `docs/reference-grid.md`.
 
 mod contract;
 mod datacenter;
+mod faults;
 mod feed;
 mod line;
 mod load;
@@ -21,7 +24,8 @@ mod scenario;
 mod shape;
 mod storage;
 
-pub use feed::{LiveSimulator, SimulatorSettings, write_log};
+pub use faults::{Fault, FaultInjector};
+pub use feed::{LiveSimulator, SimulatorSettings, Written, write_log};
 pub use scenario::Scenario;
 
 use crate::event::{Body, Event, Origin};

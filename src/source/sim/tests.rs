@@ -405,3 +405,145 @@ fn a_negative_peak_is_a_configuration_error() {
         "{errors:?}"
     );
 }
+
+/// FNV-1a, as [`output_is_pinned_byte_for_byte`] hashes its lines.
+fn fnv(bytes: &[u8]) -> u64 {
+    (bytes.iter()).fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn file(grid: &Grid, seed: u64, start: Timestamp, seconds: u64, faults: f64) -> (Vec<u8>, Written) {
+    let mut out = Vec::new();
+    let written = write_log(
+        grid,
+        Scenario::WinterShortage,
+        seed,
+        start,
+        Duration::from_secs(seconds),
+        faults,
+        &mut out,
+    )
+    .expect("writing to memory");
+    (out, written)
+}
+
+#[test]
+fn no_faults_leave_the_pinned_bytes_unchanged() {
+    let (bytes, written) = file(&small_grid(), 9, at("2027-01-11T00:00:00Z"), 600, 0.0);
+    assert_eq!(fnv(&bytes), GOLDEN_HASH);
+    assert_eq!(written.faults, 0);
+    assert!(bytes.starts_with(GOLDEN_FIRST_STEP.as_bytes()));
+}
+
+#[test]
+fn faults_are_reproducible_and_depend_on_seed_and_rate() {
+    let grid = small_grid();
+    let start = at("2027-01-11T00:00:00Z");
+    let a = file(&grid, 9, start, 600, 0.05);
+    assert_eq!(a, file(&grid, 9, start, 600, 0.05));
+    assert_ne!(a.0, file(&grid, 10, start, 600, 0.05).0);
+    assert_ne!(a.0, file(&grid, 9, start, 600, 0.1).0);
+    assert!(a.1.faults > 0);
+}
+
+/// Every line of a faulty stream, put through the daemon's decoder and ordering core as
+/// a replay of the file does, meets the fate its fault says, with the matching reason;
+/// and the lines accepted are exactly the fault-free lines that were not made bad or
+/// late, in their order.
+#[test]
+fn every_fault_is_refused_with_its_reason_and_good_lines_pass_unchanged() {
+    use crate::event::RejectReason;
+    use crate::event::decode::EventDecoder;
+    use crate::pipeline::order::{Ingest, Verdict};
+
+    let grid = Arc::new(default_grid());
+    let start = Scenario::WinterShortage.default_start();
+    let mut sim = Simulator::new(&grid, Scenario::WinterShortage, 3, start);
+    let mut injector = FaultInjector::new(&grid, 3, 0.2);
+    let (mut events, mut lines) = (Vec::new(), Vec::new());
+    let mut expected_good = Vec::new();
+    let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut kinds = BTreeMap::new();
+    for _ in 0..900 {
+        sim.next_step(&mut events);
+        for event in events.drain(..) {
+            let before = lines.len();
+            let fault = injector.pass(&event, &grid, &mut lines);
+            *kinds.entry(format!("{fault:?}")).or_insert(0) += 1;
+            let reason = match fault {
+                None | Some(Fault::Duplicate) => {
+                    expected_good.push(event.to_json(&grid));
+                    if fault.is_some() {
+                        expected
+                            .entry("duplicate".into())
+                            .or_default()
+                            .push(lines[before].clone());
+                    }
+                    continue;
+                }
+                Some(Fault::Late) => "late",
+                Some(Fault::Truncated | Fault::SeqAsString) => "malformed",
+                Some(Fault::UnknownType) => "unknown_type",
+                Some(Fault::UnknownId) => "unknown_id",
+                Some(Fault::NegativeMw) => "invalid_value",
+                Some(Fault::BadTimestamp) => "bad_timestamp",
+            };
+            let line = if fault == Some(Fault::Late) {
+                event.to_json(&grid)
+            } else {
+                assert_eq!(lines.len(), before + 1, "a bad line replaces its reading");
+                lines[before].clone()
+            };
+            expected.entry(reason.into()).or_default().push(line);
+        }
+    }
+    // Eight kinds of fault and good lines, each seen.
+    assert_eq!(kinds.len(), 9, "{kinds:?}");
+
+    let mut decoder = EventDecoder::new(grid.clone());
+    let mut ingest = Ingest::new(grid.clone());
+    let mut accepted = Vec::new();
+    let mut refused: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in &lines {
+        let verdict = match decoder.decode(line.as_bytes()) {
+            Err(e) => Verdict::Rejected(e.reason),
+            Ok(event) => {
+                let now = ingest.newest().unwrap_or(event.ts);
+                ingest.offer(&event, Some(now))
+            }
+        };
+        match verdict {
+            Verdict::Accepted => accepted.push(line.clone()),
+            Verdict::Duplicate => refused
+                .entry("duplicate".into())
+                .or_default()
+                .push(line.clone()),
+            Verdict::Rejected(reason) => {
+                assert_ne!(reason, RejectReason::AboveCapacity, "{line}");
+                refused
+                    .entry(reason.as_str().into())
+                    .or_default()
+                    .push(line.clone());
+            }
+        }
+    }
+    assert_eq!(accepted, expected_good);
+    // Late lines still held when the stream stops were never sent.
+    let held = expected["late"].len() - refused["late"].len();
+    assert!(held < 200, "{held} late lines held");
+    expected
+        .get_mut("late")
+        .unwrap()
+        .truncate(refused["late"].len());
+    assert_eq!(refused, expected);
+}
+
+#[test]
+fn a_bad_timestamp_is_never_rfc_3339() {
+    let ts = at("2027-01-11T05:06:07Z");
+    for draw in [0.0, 0.4, 0.9] {
+        let bad = faults::bad_timestamp(&ts.to_string(), ts, draw);
+        assert!(Timestamp::parse(&bad).is_none(), "{bad}");
+    }
+}
