@@ -67,7 +67,46 @@ fn environment_overrides_are_validated_like_the_file() {
 }
 
 #[test]
+fn a_fault_rate_outside_0_to_1_is_a_configuration_error() {
+    for rate in ["1.5", "-0.1"] {
+        let output = binary()
+            .arg("check-config")
+            .arg(default_config())
+            .env("VAKHSH__SIMULATOR__FAULTS", rate)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(78));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("simulator.faults = {rate}")),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let output = binary().args(["simulate", "--scenario"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
+    for faults in [
+        "--faults=1.5",
+        "--faults=-0.1",
+        "--faults=some",
+        "--faults=NaN",
+    ] {
+        let output = binary()
+            .args([
+                "simulate",
+                "--scenario",
+                "winter-shortage",
+                "--duration",
+                "1m",
+            ])
+            .args([faults, "--out", "/nonexistent/never-written.jsonl"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{faults}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("fraction"), "{faults}: {stderr}");
+    }
 }

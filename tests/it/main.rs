@@ -6,6 +6,7 @@ mod connections;
 mod crash;
 mod daemon;
 mod determinism;
+mod faults;
 mod hostile;
 mod latency;
 mod live;

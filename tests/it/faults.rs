@@ -1,0 +1,120 @@
+//! `vakhsh simulate --faults P`: a fraction P of the lines bad, late or duplicated, each
+//! refused (or counted as a duplicate) by a replay with its own reason, at the rate
+//! asked; the same seed and rate give the same bytes, and P = 0 is the fault-free file.
+
+use crate::support::{binary, default_config, exclusive, simulate};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const RATE: f64 = 0.05;
+
+/// `vakhsh replay INPUT` on the reference grid, refused lines to a dead-letter file;
+/// returns the summary's counts by name ("received", "accepted", "duplicates", and
+/// each rejection reason).
+fn replay_counts(input: &Path, dead_letter: &Path) -> BTreeMap<String, f64> {
+    let output = binary()
+        .arg("replay")
+        .arg(input)
+        .arg("--config")
+        .arg(default_config())
+        .arg("--out")
+        .arg(input.with_extension("decisions"))
+        .arg("--dead-letter")
+        .arg(dead_letter)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{summary}");
+    let mut counts = BTreeMap::new();
+    for line in summary.lines() {
+        if let Some(events) = line.strip_prefix("events: ") {
+            for part in events.split(", ") {
+                let (n, name) = part.split_once(' ').unwrap();
+                counts.insert(name.to_string(), n.parse().unwrap());
+            }
+        } else if let Some(reason) = line.strip_prefix("  rejected ") {
+            let (name, n) = reason.split_once(": ").unwrap();
+            counts.insert(name.to_string(), n.parse().unwrap());
+        }
+    }
+    assert!(counts.contains_key("received"), "{summary}");
+    counts
+}
+
+/// Within four standard deviations of a binomial count of `n` trials at `p`; `slack`
+/// more below it, for lines a count can lose.
+fn assert_binomial(what: &str, observed: f64, n: f64, p: f64, slack: f64) {
+    let (mean, sd) = (n * p, (n * p * (1.0 - p)).sqrt());
+    eprintln!(
+        "{what}: {observed} (expected {mean:.1} ± {sd:.1}, rate {:.5} of {p:.5})",
+        observed / n
+    );
+    assert!(
+        observed <= mean + 4.0 * sd && observed >= mean - 4.0 * sd - slack,
+        "{what}: {observed} lines, expected {mean:.1} ± 4 × {sd:.1}"
+    );
+}
+
+#[test]
+fn an_hour_at_five_percent_has_each_fault_at_its_rate_and_a_replay_refuses_them() {
+    let _alone = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let base = ["--scenario", "winter-shortage", "--duration", "1h"];
+    let with = |seed: &str, faults: &str, name: &str| {
+        let mut args = base.to_vec();
+        args.extend(["--seed", seed, "--faults", faults]);
+        simulate(&args, &path(name));
+    };
+    simulate(&base, &path("plain.jsonl"));
+    with("1", "0", "zero.jsonl");
+    with("1", "0.05", "faulty.jsonl");
+    with("1", "0.05", "again.jsonl");
+    with("2", "0.05", "other.jsonl");
+    let read = |name: &str| std::fs::read(path(name)).unwrap();
+
+    // P = 0 is the fault-free file; a seed and a rate always give the same bytes.
+    assert_eq!(read("zero.jsonl"), read("plain.jsonl"));
+    assert_eq!(read("faulty.jsonl"), read("again.jsonl"));
+    assert_ne!(read("faulty.jsonl"), read("other.jsonl"));
+
+    let clean = String::from_utf8(read("plain.jsonl")).unwrap();
+    let faulty = String::from_utf8_lossy(&read("faulty.jsonl")).into_owned();
+    let n = clean.lines().count() as f64;
+    let lines = faulty.lines().count() as f64;
+
+    let counts = replay_counts(&path("faulty.jsonl"), &path("dead.jsonl"));
+    let count = |name: &str| counts.get(name).copied().unwrap_or(0.0);
+    assert_eq!(count("received"), lines, "{counts:?}");
+    let rejected = count("rejected");
+    let duplicates = count("duplicates");
+    // A late line still held back when the hour ends is never written: a few at most.
+    // Each bad line stands for its reading, a duplicated one is two lines, a late one
+    // is moved: the file has n + duplicates − held lines.
+    let held = n + duplicates - lines;
+    assert!(
+        (0.0..=5.0).contains(&held),
+        "{held} late lines held: {counts:?}"
+    );
+
+    assert_binomial("faults", rejected + duplicates, n, RATE, 5.0);
+    assert_binomial("duplicates", duplicates, n, RATE / 3.0, 0.0);
+    assert_binomial("late", count("late"), n, RATE / 3.0, 5.0);
+    assert_binomial("malformed", count("malformed"), n, RATE / 9.0, 0.0);
+    for reason in [
+        "unknown_type",
+        "unknown_id",
+        "invalid_value",
+        "bad_timestamp",
+    ] {
+        assert_binomial(reason, count(reason), n, RATE / 18.0, 0.0);
+    }
+    let known = ["late", "malformed", "unknown_type", "unknown_id"]
+        .into_iter()
+        .chain(["invalid_value", "bad_timestamp"])
+        .map(count)
+        .sum::<f64>();
+    assert_eq!(known, rejected, "no other reason: {counts:?}");
+    let dead = std::fs::read_to_string(path("dead.jsonl")).unwrap();
+    assert_eq!(dead.lines().count() as f64, rejected);
+}
