@@ -311,6 +311,47 @@ mod tests {
     }
 
     #[test]
+    fn full_m_is_a_finite_level_above_the_floor_and_every_month_of_the_curve() {
+        let grid = |full_m: Value| {
+            let mut curve = vec![880.0; 12];
+            curve[7] = 908.0;
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}],
+                "plants": [{"id": "p", "area": "a", "capacity_mw": 100.0, "unit_mw": 50.0,
+                    "reservoir": {"floor_m": 857.0, "rule_curve_m": curve, "full_m": full_m}}],
+            })
+        };
+        let errors = |full_m: Value| match from_value(&grid(full_m)) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(errors(json!(910.0)), Vec::<String>::new());
+        assert_eq!(errors(json!(908.0)), Vec::<String>::new());
+        let config = from_value(&grid(json!(910.0))).unwrap();
+        let reservoir = config.grid.plants[0].reservoir.as_ref().unwrap();
+        assert_eq!(reservoir.full_m, Some(910.0));
+        assert_eq!(
+            errors(json!(900.0)),
+            ["plants[0].reservoir.full_m = 900: below rule_curve_m[7] (908)"]
+        );
+        assert_eq!(
+            errors(json!(857.0)),
+            ["plants[0].reservoir.full_m = 857: must be above floor_m (857)"]
+        );
+        // Without the key the reservoir is never full.
+        let mut tree = grid(json!(910.0));
+        tree["plants"][0]["reservoir"]
+            .as_object_mut()
+            .unwrap()
+            .remove("full_m");
+        let config = from_value(&tree).unwrap();
+        assert_eq!(
+            config.grid.plants[0].reservoir.as_ref().unwrap().full_m,
+            None
+        );
+    }
+
+    #[test]
     fn lookup_follows_nested_paths() {
         let tree = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));

@@ -36,6 +36,9 @@ pub struct PlantTable {
 pub struct ReservoirTable {
     pub floor_m: f64,
     pub rule_curve_m: Vec<f64>,
+    /// Normal retaining level: at or above it the plant must pass its inflow.
+    #[serde(default)]
+    pub full_m: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

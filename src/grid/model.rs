@@ -42,6 +42,9 @@ pub struct Reservoir {
     pub floor_m: f64,
     /// Minimum level for each month, January first; below it, no further drawdown.
     pub rule_curve_m: [f64; 12],
+    /// Normal retaining level: at or above it the plant must pass its inflow (what
+    /// the grid cannot absorb is spilled). `None`: the reservoir is never full.
+    pub full_m: Option<f64>,
 }
 
 impl Reservoir {
@@ -49,6 +52,11 @@ impl Reservoir {
     pub fn below_curve(&self, level_m: f64, ts: Timestamp) -> bool {
         let month = ts.month() as usize;
         level_m < self.floor_m || level_m < self.rule_curve_m[month - 1]
+    }
+
+    /// True when the level is at or above the normal retaining level.
+    pub fn full(&self, level_m: f64) -> bool {
+        self.full_m.is_some_and(|full| level_m >= full)
     }
 }
 
@@ -261,9 +269,24 @@ mod tests {
         let r = Reservoir {
             floor_m: 857.0,
             rule_curve_m,
+            full_m: Some(910.0),
         };
         assert!(!r.below_curve(880.0, at("2027-01-15T00:00:00Z")));
         assert!(r.below_curve(880.0, at("2027-02-15T00:00:00Z")));
         assert!(r.below_curve(850.0, at("2027-01-15T00:00:00Z")));
+    }
+
+    #[test]
+    fn a_reservoir_is_full_at_its_normal_retaining_level() {
+        let mut r = Reservoir {
+            floor_m: 857.0,
+            rule_curve_m: [900.0; 12],
+            full_m: Some(910.0),
+        };
+        assert!(!r.full(909.99));
+        assert!(r.full(910.0) && r.full(912.0));
+        assert!(!r.full(f64::NAN));
+        r.full_m = None;
+        assert!(!r.full(1000.0));
     }
 }

@@ -1,6 +1,6 @@
-//! What a tick's snapshot means for the model: plant availability (rule 1), the
-//! consumers with their requests and tiers (rule 2), the reserve requirement (rule 5)
-//! and each line's limits for this tick (rule 3).
+//! What a tick's snapshot means for the model: plant availability and must-run output
+//! (rule 1), the consumers with their requests and tiers (rule 2), the reserve
+//! requirement (rule 5) and each line's limits for this tick (rule 3).
 //!
 //! Telemetry is taken defensively: a NaN, infinite or negative reading counts as 0, so
 //! no snapshot can put a number the engine rejects into the model.
@@ -55,7 +55,8 @@ pub(super) struct LineLimits {
 #[derive(Debug, Clone)]
 pub(super) struct Inputs {
     pub avail: Vec<f64>,
-    /// Must-run lower bound min(min_mw, avail).
+    /// Must-run lower bound: min(min_mw, avail), raised to min(inflow_mw, avail) when
+    /// the reservoir is full.
     pub lb: Vec<f64>,
     /// True when the rule curve capped the plant below what it could otherwise give.
     pub reservoir_capped: Vec<bool>,
@@ -85,30 +86,31 @@ impl Inputs {
         previous: Option<Previous<'_>>,
     ) -> Inputs {
         let mut avail = Vec::with_capacity(grid.plants.len());
+        let mut lb = Vec::with_capacity(grid.plants.len());
         let mut reservoir_capped = Vec::with_capacity(grid.plants.len());
         for (p, plant) in grid.plants.iter().enumerate() {
             let reading = state.plants.get(p).copied().unwrap_or_default();
             let mut a = clean(reading.available_mw).min(plant.capacity_mw).max(0.0);
             let mut capped = false;
+            // What a full reservoir must pass: its inflow, when the reading gave one.
+            let mut passes = 0.0;
             if let (Some(reservoir), Some(level)) = (&plant.reservoir, reading.reservoir_level_m)
                 && level.is_finite()
-                && reservoir.below_curve(level, ts)
             {
-                let inflow = clean(reading.inflow_mw.unwrap_or(0.0));
-                if inflow < a {
-                    a = inflow;
-                    capped = true;
+                if reservoir.below_curve(level, ts) {
+                    let inflow = clean(reading.inflow_mw.unwrap_or(0.0));
+                    if inflow < a {
+                        a = inflow;
+                        capped = true;
+                    }
+                } else if reservoir.full(level) {
+                    passes = clean(reading.inflow_mw.unwrap_or(0.0));
                 }
             }
             avail.push(a);
+            lb.push(plant.min_mw.min(a).max(passes.min(a)).max(0.0));
             reservoir_capped.push(capped);
         }
-        let lb = grid
-            .plants
-            .iter()
-            .zip(&avail)
-            .map(|(plant, &a)| plant.min_mw.min(a).max(0.0))
-            .collect();
 
         let floors = grid.contracts.iter().filter(|c| c.floor.is_some()).count();
         let mut consumers = Vec::with_capacity(

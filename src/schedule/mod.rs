@@ -12,7 +12,9 @@
 //!   month's rule curve or the dead level, `avail_p = min(avail_p, inflow_mw or 0)`. An
 //!   unknown level never caps. The setpoint `g_p ∈ [0, avail_p]` is what the plant
 //!   delivers; the must-run bound `lb_p = min(min_mw, avail_p)` is met by
-//!   `g_p + spill_p ≥ lb_p`: must-run output nothing absorbs is spilled.
+//!   `g_p + spill_p ≥ lb_p`: must-run output nothing absorbs is spilled. At or above
+//!   `full_m` the reservoir passes its inflow: `lb_p = max(lb_p, min(inflow_mw,
+//!   avail_p))`; an unknown level is never full, and an unknown inflow adds nothing.
 //! - **Consumers (rule 2).** Every load; each data center's firm and flexible parts;
 //!   each contract (request 0 without nomination, `max_mw` for a nomination without MW,
 //!   else `min(mw, max_mw)`), split into a floor part `min(request, floor)` at the
@@ -550,6 +552,82 @@ mod tests {
         state.plants[0].reservoir_level_m = None;
         let s = Scheduler::new(g).schedule(ts, &state);
         close(s.plants[0], 250.0);
+    }
+
+    /// Rule 1: at or above `full_m` a plant must pass its inflow. What consumers can
+    /// take is delivered, the rest is spilled, and spilled output is never reserve.
+    #[test]
+    fn rule1_a_full_reservoir_passes_its_inflow() {
+        let mut dam = plant("dam", "d", 500.0, 10.0, true);
+        dam["reservoir"]["full_m"] = json!(300.0);
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [dam, plant("river", "d", 200.0, 0.0, false)],
+            "loads": [load("town", "d", 2, "residential")],
+            "lines": [line("x", "d", "n", 30.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("sale", "d", "n", true, 3, 50.0)],
+            "reserve": {"tier": 1, "min_mw": 560.0},
+        }));
+        let ts = at("2027-01-15T00:00:00Z");
+        let mut state = Telemetry::new(&g);
+        state.plants[0] = PlantReading {
+            output_mw: 0.0,
+            available_mw: 500.0,
+            reservoir_level_m: Some(300.0), // at full_m
+            inflow_mw: Some(150.0),
+        };
+        avail(&mut state, 1, 200.0);
+        state.loads[0] = 100.0;
+        state.nominations[0] = Nomination::Max;
+        let run = |state: &Telemetry| Scheduler::new(g.clone()).schedule(ts, state);
+
+        // The dam's output is its inflow, 150 MW: the town takes 100, the line 30, and
+        // 20 are spilled. The run-of-river plant gives nothing (it would only spill
+        // more), and the reserve is the headroom less all output, spill included: 550
+        // MW, short of the 560 MW required.
+        let s = run(&state);
+        close(s.plants[0], 130.0);
+        close(s.plants[1], 0.0);
+        close(s.loads[0].served_mw, 100.0);
+        close(s.contracts[0].scheduled_mw, 30.0);
+        close(s.balance.spill_mw, 20.0);
+        close(s.reserve_mw, 700.0 - 150.0);
+        assert_eq!(s.state, OperatingState::Alert);
+        assert_network(&g, &s);
+
+        // Above full_m likewise; an inflow above availability passes what is available.
+        state.plants[0].reservoir_level_m = Some(301.0);
+        state.plants[0].inflow_mw = Some(900.0);
+        let s = run(&state);
+        close(s.plants[0], 130.0);
+        close(s.balance.spill_mw, 370.0);
+        close(s.reserve_mw, 200.0);
+        // An inflow below min_mw leaves min_mw the must-run.
+        state.plants[0].inflow_mw = Some(4.0);
+        let s = run(&state);
+        close(s.plants[0] + s.plants[1], 130.0);
+        close(s.plants[0], 10.0);
+        close(s.balance.spill_mw, 0.0);
+        close(s.reserve_mw, 560.0);
+
+        // Below full_m, with no level, or with no inflow, nothing changes: only min_mw
+        // must run, run-of-river goes first, nothing is spilled, the reserve is held.
+        let below = |state: &Telemetry| {
+            let s = run(state);
+            close(s.plants[0], 10.0);
+            close(s.plants[1], 120.0);
+            close(s.balance.spill_mw, 0.0);
+            close(s.reserve_mw, 560.0);
+            assert_eq!(s.state, OperatingState::Normal);
+        };
+        state.plants[0].inflow_mw = Some(150.0);
+        state.plants[0].reservoir_level_m = Some(299.9);
+        below(&state);
+        state.plants[0].reservoir_level_m = None;
+        below(&state);
+        state.plants[0].reservoir_level_m = Some(300.0);
+        state.plants[0].inflow_mw = None;
+        below(&state);
     }
 
     #[test]

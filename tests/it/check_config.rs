@@ -19,6 +19,7 @@ fn a_broken_file_lists_every_error_and_exits_78() {
         r#"areas[1].kind = "foreign""#,
         "plants[0].capacity_mw = -3000",
         "plants[0].reservoir.rule_curve_m = [872.0",
+        "plants[0].reservoir.full_m = 850: must be above floor_m (857)",
         "plants[1].capacity_mw = \"big\"",
         "plants[1].min_mw = true",
         r#"plants[1].area = "atlantis": no area has this id"#,

@@ -81,7 +81,8 @@ pub struct Outcome {
     pub ramps_relaxed: bool,
     /// What each plant offers (rule 1).
     pub avail: Vec<f64>,
-    /// Each plant's least output, `min(min_mw, availability)`.
+    /// Each plant's least output (rule 1): `min(min_mw, availability)`, or a full
+    /// reservoir's `min(inflow_mw, availability)` when that is more.
     pub must_run: Vec<f64>,
     pub reserve_required_mw: f64,
     /// Each contract's request (reported even outside its window).

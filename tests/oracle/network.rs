@@ -201,6 +201,48 @@ pub fn random_grid(rng: &mut Rng, sizes: Sizes) -> Value {
     tree
 }
 
+/// Gives some reservoirs of a random grid a `full_m` (normal retaining level) above
+/// their floor and every month's curve, drawing from `rng` alone, so that a case's
+/// other draws stay what they were.
+pub fn random_full_levels(rng: &mut Rng, tree: &mut Value) {
+    let Some(plants) = tree["plants"].as_array_mut() else {
+        return;
+    };
+    for plant in plants {
+        let reservoir = &mut plant["reservoir"];
+        if reservoir.is_null() || !rng.chance(0.6) {
+            continue;
+        }
+        let floor = reservoir["floor_m"].as_f64().unwrap_or(0.0);
+        let highest = reservoir["rule_curve_m"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_f64)
+            .fold(floor, f64::max);
+        reservoir["full_m"] = json!(highest + rng.mw(0.1, 25.0));
+    }
+}
+
+/// Puts some reservoirs that have a `full_m` and a reported level at or above it: at
+/// it exactly, or up to 20 m over. Draws from `rng` alone, like [`random_full_levels`].
+pub fn fill_reservoirs(grid: &Grid, state: &mut Telemetry, rng: &mut Rng) {
+    for (p, plant) in grid.plants.iter().enumerate() {
+        let Some(full_m) = plant.reservoir.as_ref().and_then(|r| r.full_m) else {
+            continue;
+        };
+        let reading = &mut state.plants[p];
+        if reading.reservoir_level_m.is_some() && rng.chance(0.6) {
+            let over = if rng.chance(0.5) {
+                0.0
+            } else {
+                rng.mw(0.0, 20.0)
+            };
+            reading.reservoir_level_m = Some(full_m + over);
+        }
+    }
+}
+
 /// Builds a grid from a configuration tree, panicking with every error.
 pub fn build(tree: &Value) -> Arc<Grid> {
     match vakhsh::config::from_value(tree) {

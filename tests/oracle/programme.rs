@@ -62,7 +62,8 @@ pub struct Programme<'a> {
     pub grid: &'a Grid,
     /// Rule 1's availability per plant.
     pub avail: Vec<f64>,
-    /// The least output of each plant: `min(min_mw, availability)`.
+    /// The least output of each plant: `min(min_mw, availability)`, and at least
+    /// `min(inflow_mw, availability)` when its reservoir is full.
     pub must_run: Vec<f64>,
     pub consumers: Vec<Consumer>,
     /// The limits in force: ramped, except a ramp a derating leaves out of reach, and
@@ -91,12 +92,7 @@ impl<'a> Programme<'a> {
         restrictions: OperatingState,
     ) -> Self {
         let avail = availability(grid, state, ts);
-        let must_run = grid
-            .plants
-            .iter()
-            .zip(&avail)
-            .map(|(plant, &a)| plant.min_mw.min(a))
-            .collect();
+        let must_run = must_run(grid, state, &avail);
         let contract_requests = contract_requests(grid, state);
         let mut consumers = domestic_consumers(grid, state, restrictions);
         consumers.extend(contract_consumers(
@@ -189,6 +185,29 @@ fn availability(grid: &Grid, state: &Telemetry, ts: Timestamp) -> Vec<f64> {
                     a.min(reading.inflow_mw.unwrap_or(0.0).max(0.0))
                 }
                 _ => a,
+            }
+        })
+        .collect()
+}
+
+/// Rule 1: output below `min(min_mw, availability)` is impossible, and a plant whose
+/// reported level is at or above `full_m` must also output `min(inflow_mw,
+/// availability)`: it passes its inflow. Both hold, so the least output is the larger.
+/// An unknown level is not full, and an unknown inflow asks nothing (docs).
+fn must_run(grid: &Grid, state: &Telemetry, avail: &[f64]) -> Vec<f64> {
+    grid.plants
+        .iter()
+        .zip(&state.plants)
+        .zip(avail)
+        .map(|((plant, reading), &a)| {
+            let environmental = plant.min_mw.min(a);
+            let full = match (&plant.reservoir, reading.reservoir_level_m) {
+                (Some(r), Some(level)) => r.full_m.is_some_and(|full_m| level >= full_m),
+                _ => false,
+            };
+            match reading.inflow_mw {
+                Some(inflow) if full => environmental.max(inflow.min(a)),
+                _ => environmental,
             }
         })
         .collect()

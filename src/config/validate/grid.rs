@@ -136,9 +136,28 @@ fn check_reservoir(c: &mut Checker, path: String, r: raw::ReservoirTable) -> Res
             rule_curve_m[month] = *level;
         }
     }
+    if let Some(full_m) = r.full_m {
+        let path = format!("{path}.full_m");
+        if !full_m.is_finite() {
+            c.error(path, full_m, "must be a finite level");
+        } else if floor_m.is_finite() && full_m <= floor_m {
+            c.error(path, full_m, format!("must be above floor_m ({floor_m})"));
+        } else if let Some((month, level)) = rule_curve_m
+            .iter()
+            .enumerate()
+            .find(|(_, level)| level.is_finite() && full_m < **level)
+        {
+            c.error(
+                path,
+                full_m,
+                format!("below rule_curve_m[{month}] ({level})"),
+            );
+        }
+    }
     Reservoir {
         floor_m,
         rule_curve_m,
+        full_m: r.full_m,
     }
 }
 
