@@ -10,7 +10,11 @@
 
 use serde::Deserialize;
 
+// serde names a table's type in its errors (`expected struct Window`): each keeps the
+// short name `check-config` has always said.
+
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Area")]
 pub struct AreaTable {
     pub id: String,
     #[serde(default)]
@@ -21,6 +25,7 @@ pub struct AreaTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Plant")]
 pub struct PlantTable {
     pub id: String,
     pub area: String,
@@ -33,6 +38,7 @@ pub struct PlantTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Reservoir")]
 pub struct ReservoirTable {
     pub floor_m: f64,
     pub rule_curve_m: Vec<f64>,
@@ -42,6 +48,7 @@ pub struct ReservoirTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Load")]
 pub struct LoadTable {
     pub id: String,
     pub area: String,
@@ -54,6 +61,7 @@ pub struct LoadTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct DataCenter")]
 pub struct DataCenterTable {
     pub id: String,
     pub area: String,
@@ -64,6 +72,7 @@ pub struct DataCenterTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Line")]
 pub struct LineTable {
     pub id: String,
     pub from: String,
@@ -78,6 +87,7 @@ pub struct LineTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Contract")]
 pub struct ContractTable {
     pub id: String,
     pub from: String,
@@ -94,12 +104,14 @@ pub struct ContractTable {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Window")]
 pub struct WindowTable {
     pub start: String,
     pub end: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Reserve")]
 pub struct ReserveTable {
     pub tier: i64,
     #[serde(default)]
@@ -112,6 +124,7 @@ pub struct ReserveTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct States")]
 pub struct StatesTable {
     pub alert_margin_mw: f64,
     pub hold: String,
@@ -128,6 +141,7 @@ impl Default for StatesTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Schedule")]
 pub struct ScheduleTable {
     pub interval: String,
     pub deadband_mw: f64,
@@ -146,6 +160,7 @@ impl Default for ScheduleTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Time")]
 pub struct TimeTable {
     pub allowed_lateness: String,
     pub max_ahead: String,
@@ -162,6 +177,7 @@ impl Default for TimeTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Simulator")]
 pub struct SimulatorTable {
     pub enabled: bool,
     pub scenario: String,
@@ -188,6 +204,7 @@ const AUTH_TIMEOUT: &str = "5s";
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Tcp")]
 pub struct TcpTable {
     pub enabled: bool,
     pub address: String,
@@ -214,6 +231,7 @@ impl Default for TcpTable {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Input")]
 pub struct InputTable {
     pub files: Vec<String>,
     pub stdin: bool,
@@ -222,6 +240,7 @@ pub struct InputTable {
 /// Unlike the other tables, a written `[output]` does not fall back on the defaults
 /// key by key: a file it leaves out is not written.
 #[derive(Debug, Deserialize)]
+#[serde(expecting = "struct Output")]
 pub struct OutputTable {
     #[serde(default)]
     pub decisions: Option<String>,
@@ -243,6 +262,7 @@ impl Default for OutputTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Http")]
 pub struct HttpTable {
     pub enabled: bool,
     pub address: String,
@@ -269,6 +289,7 @@ impl Default for HttpTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Pipeline")]
 pub struct PipelineTable {
     pub batch_size: i64,
     pub lines_capacity: i64,
@@ -295,6 +316,7 @@ impl Default for PipelineTable {
 
 #[derive(Debug, Deserialize)]
 #[serde(default)]
+#[serde(expecting = "struct Log")]
 pub struct LogTable {
     pub enabled: bool,
     pub dir: String,

@@ -21,7 +21,10 @@ use std::borrow::Cow;
 ///
 /// A line may lack the fields that lines written by earlier versions, and the lines
 /// made up by tests, leave out; read, they are empty, zero or false.
+// serde names the type in the errors `diff` and `report` print; the names are the ones
+// they have always said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Figures")]
 pub struct DecisionLine<'a> {
     pub ts: Timestamp,
     pub seq: u64,
@@ -48,6 +51,7 @@ pub struct DecisionLine<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Plant")]
 pub struct PlantSetpoint<'a> {
     #[serde(borrow)]
     pub plant: Cow<'a, str>,
@@ -56,6 +60,7 @@ pub struct PlantSetpoint<'a> {
 
 /// A load, or one part of a data center (`ID/firm`, `ID/flexible`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Load")]
 pub struct LoadServed<'a> {
     #[serde(borrow)]
     pub load: Cow<'a, str>,
@@ -64,6 +69,7 @@ pub struct LoadServed<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Contract")]
 pub struct ContractScheduled<'a> {
     #[serde(borrow)]
     pub contract: Cow<'a, str>,
@@ -74,6 +80,7 @@ pub struct ContractScheduled<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Line")]
 pub struct LineFlow<'a> {
     #[serde(borrow)]
     pub line: Cow<'a, str>,
@@ -81,6 +88,7 @@ pub struct LineFlow<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "struct Tier")]
 pub struct TierServed {
     pub tier: u32,
     pub requested_mw: f64,

@@ -6,7 +6,8 @@ mod emitter;
 mod fixture;
 mod line;
 
-pub use emitter::{Emitter, Trigger};
+use emitter::Emitter;
+pub use emitter::Trigger;
 pub use line::{DecisionLine, LineError};
 
 use crate::grid::{Grid, Telemetry};

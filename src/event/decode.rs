@@ -23,6 +23,7 @@ pub struct DecodeError {
 /// The wire format: every field of every event type, all optional, so that a missing
 /// field is reported by name instead of as a serde error deep in an enum.
 #[derive(Deserialize)]
+#[serde(expecting = "struct Wire")] // the name serde gives in its errors, as dead letters have said it
 struct JsonFields<'a> {
     #[serde(rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,

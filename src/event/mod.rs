@@ -8,7 +8,7 @@
 pub mod counters;
 pub mod decode;
 mod encode;
-pub mod kind;
+mod kind;
 mod reason;
 pub mod reject;
 

@@ -12,7 +12,7 @@ mod gauges;
 mod ingest;
 pub mod order;
 mod record;
-pub mod recover;
+mod recover;
 mod schedule;
 mod sinks;
 mod stage_metrics;
@@ -93,7 +93,8 @@ type Task = (&'static str, JoinHandle<anyhow::Result<()>>);
 pub struct Running {
     /// Where the TCP source listens, when there is one.
     pub tcp_address: Option<SocketAddr>,
-    /// Sources first, sinks last: the order in which they end.
+    /// Every stage but the decision sink; [`Running::finish`] waits for them in this
+    /// order, sources before the stages their edges feed.
     tasks: Vec<Task>,
     depths: JoinHandle<()>,
     decisions: JoinHandle<std::io::Result<Written>>,
@@ -156,6 +157,7 @@ pub async fn start(
         watermark.clone(),
     );
 
+    let mut outputs = sinks::OpenOutputs::open(&plan, &metrics, &status)?;
     let mut tasks: Vec<Task> = Vec::new();
     // State is rebuilt from the log before any source starts.
     let (ingest, decider, recording) = match &plan.log {
@@ -178,8 +180,6 @@ pub async fn start(
         ),
     };
 
-    // After recovery, which rewrites the decision file that new decisions append to.
-    let outputs = sinks::OpenOutputs::open(&plan, &metrics, &status)?;
     let ctx = SourceContext {
         out: lines_tx,
         shutdown,
@@ -224,6 +224,7 @@ pub async fn start(
     let (counters, dead, grid) = (metrics.events.clone(), dead_tx.clone(), plan.grid.clone());
     let decode = decode::run(grid, lines_rx, events_tx, dead, counters, plan.timing);
     tasks.push(("decoder", tokio::spawn(decode)));
+    outputs.open_decisions(&plan.outputs, plan.log.is_some(), &metrics, &status)?;
     if let (Some(published), Some(recovered)) = (&watermark, ingest.watermark()) {
         published.store(recovered.as_micros(), Ordering::Relaxed);
     }

@@ -1,7 +1,7 @@
 //! The sinks' wiring: the output files opened, as the run's kind asks, and the
 //! dead-letter and decision sinks started on their edges.
 
-use super::{Plan, StageMetrics};
+use super::{Outputs, Plan, StageMetrics};
 use crate::edge::message::DecisionOut;
 use crate::event::reject::DeadLetter;
 use crate::grid::Grid;
@@ -20,45 +20,66 @@ pub struct OpenOutputs {
     dead_letter: Option<RetriedFile>,
     decisions: DecisionOutputs,
     grid: Arc<Grid>,
-    /// Replays total their decisions; a live run has no end to total up to.
-    with_totals: bool,
+    /// The daemon holds ingest back while a file cannot be written; a replay fails.
+    live: bool,
 }
 
 impl OpenOutputs {
-    /// The daemon holds ingest back while a file cannot be written; a replay fails. A
-    /// recovered decision file is rewritten from the log; new decisions append to it.
+    /// Opens the dead-letter file, first of all, so that a path that cannot be written
+    /// stops the start before the event log is touched.
     pub fn open(
         plan: &Plan,
         metrics: &StageMetrics,
         status: &Arc<DaemonStatus>,
     ) -> std::io::Result<Self> {
-        let retried = |file: OutputFile, path: &Path, truncate: bool| {
-            let retry = plan
-                .timing
-                .live
-                .then(|| Retry::new(file, path, &metrics.outputs, status.clone()));
-            RetriedFile::open(path, truncate, retry)
-        };
-        let truncate = plan.outputs.truncate && plan.log.is_none();
-        Ok(OpenOutputs {
-            dead_letter: plan
-                .outputs
-                .dead_letter
-                .as_deref()
-                .map(|path| retried(OutputFile::DeadLetter, path, false))
-                .transpose()?,
+        let mut opened = OpenOutputs {
+            dead_letter: None,
             decisions: DecisionOutputs {
-                file: plan
-                    .outputs
-                    .decisions
-                    .as_deref()
-                    .map(|path| retried(OutputFile::Decisions, path, truncate))
-                    .transpose()?,
+                file: None,
                 stdout: plan.outputs.stdout,
             },
             grid: plan.grid.clone(),
-            with_totals: !plan.timing.live,
-        })
+            live: plan.timing.live,
+        };
+        opened.dead_letter = plan
+            .outputs
+            .dead_letter
+            .as_deref()
+            .map(|path| opened.retried(OutputFile::DeadLetter, path, false, metrics, status))
+            .transpose()?;
+        Ok(opened)
+    }
+
+    /// Opens the decision file: after recovery, which rewrites it from the log (new
+    /// decisions append to it); a replay without a log starts it afresh.
+    pub fn open_decisions(
+        &mut self,
+        outputs: &Outputs,
+        recovered: bool,
+        metrics: &StageMetrics,
+        status: &Arc<DaemonStatus>,
+    ) -> std::io::Result<()> {
+        let truncate = outputs.truncate && !recovered;
+        self.decisions.file = outputs
+            .decisions
+            .as_deref()
+            .map(|path| self.retried(OutputFile::Decisions, path, truncate, metrics, status))
+            .transpose()?;
+        Ok(())
+    }
+
+    fn retried(
+        &self,
+        file: OutputFile,
+        path: &Path,
+        truncate: bool,
+        metrics: &StageMetrics,
+        status: &Arc<DaemonStatus>,
+    ) -> std::io::Result<RetriedFile> {
+        let retry = self
+            .live
+            .then(|| Retry::new(file, path, &metrics.outputs, status.clone()));
+        RetriedFile::open(path, truncate, retry)
     }
 
     /// Starts both sinks; the decision sink's task gives what it wrote.
@@ -82,7 +103,8 @@ impl OpenOutputs {
             metrics.recorder(&[Stage::Sink, Stage::IngestToDecision]),
             metrics.decisions,
             status,
-            self.with_totals,
+            // Replays total their decisions; a live run has no end to total up to.
+            !self.live,
         ));
         (dead_letters, decisions)
     }

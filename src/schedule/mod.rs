@@ -140,7 +140,7 @@ pub struct ContractSchedule {
     pub reason: ContractReason,
 }
 
-/// Written in decision lines and read back from them (see `totals`).
+/// Written in decision lines and read back from them (see `crate::decision::DecisionLine`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Balance {
     /// Sum of plant setpoints: what the plants deliver to the grid.
@@ -233,9 +233,10 @@ impl Scheduler {
         }
     }
 
-    /// What the scheduler carries between ticks, to persist. Snapshots of the
-    /// daemon's state are built on this and [`Scheduler::restore`]; today a test pins
-    /// that a restored scheduler continues exactly.
+    /// What the scheduler carries between ticks, to persist. Kept with
+    /// [`Scheduler::restore`] for snapshots of the daemon's state, which recovery does
+    /// not take yet (it replays the whole log); a test pins that a restored scheduler
+    /// continues exactly.
     pub fn carryover(&self) -> &Carryover {
         &self.memory
     }
