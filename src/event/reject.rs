@@ -33,11 +33,17 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    /// Counts the refusal by type and reason, and gives the dead letter that records it.
-    /// A refusal is not logged: the dead-letter file has each one, and a flood of bad
-    /// lines would otherwise flood the log too.
+    /// Counts the refusal by type and reason, logs it at debug, and gives the dead
+    /// letter that records it. Debug only: the dead-letter file has every refusal, and a
+    /// flood of bad lines must not flood an operator's log.
     pub fn letter(self, counters: &EventCounters) -> DeadLetter {
         counters.of(self.event_type).rejected(self.reason).inc();
+        tracing::debug!(
+            reason = self.reason.as_str(),
+            origin = %self.origin,
+            detail = %self.detail,
+            "event refused"
+        );
         DeadLetter {
             reason: self.reason,
             detail: self.detail,
