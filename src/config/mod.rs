@@ -352,6 +352,34 @@ mod tests {
     }
 
     #[test]
+    fn a_tariff_is_a_finite_price_of_at_least_zero() {
+        let grid = |tariff: Option<Value>| {
+            let mut contract = json!({"id": "casa", "from": "a", "to": "n",
+                "firmness": "firm", "tier": 3, "max_mw": 100.0});
+            if let Some(tariff) = tariff {
+                contract["tariff_usd_per_mwh"] = tariff;
+            }
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+                "contracts": [contract],
+            })
+        };
+        let errors = |tree: Value| match from_value(&tree) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        let tariff = |tree: Value| from_value(&tree).unwrap().grid.contracts[0].tariff_usd_per_mwh;
+        assert_eq!(tariff(grid(None)), None);
+        assert_eq!(tariff(grid(Some(json!(93.5)))), Some(93.5));
+        assert_eq!(tariff(grid(Some(json!(0.0)))), Some(0.0));
+        assert_eq!(
+            errors(grid(Some(json!(-1.5)))),
+            ["contracts[0].tariff_usd_per_mwh = -1.5: must be a finite number of at least 0"]
+        );
+        assert_eq!(errors(grid(Some(json!("cheap")))).len(), 1);
+    }
+
+    #[test]
     fn lookup_follows_nested_paths() {
         let tree = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));

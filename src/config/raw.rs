@@ -101,6 +101,8 @@ pub struct ContractTable {
     pub floor_tier: Option<i64>,
     #[serde(default)]
     pub window: Option<WindowTable>,
+    #[serde(default)]
+    pub tariff_usd_per_mwh: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -139,6 +139,9 @@ pub struct Contract {
     pub floor: Option<Floor>,
     /// Days of the year (UTC, inclusive) in which the contract may flow.
     pub window: Option<Window>,
+    /// What the counterparty pays per MWh scheduled (for an import, what is paid to
+    /// it); settlement is energy × tariff. It does not enter the schedule.
+    pub tariff_usd_per_mwh: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -1,4 +1,5 @@
-//! `[[contracts]]`: exports and transits, their firmness, tiers, floors and windows.
+//! `[[contracts]]`: exports and transits, their firmness, tiers, floors, windows and
+//! tariffs.
 
 use super::Elements;
 use super::checker::Checker;
@@ -38,6 +39,9 @@ pub(super) fn check_contracts(
             start: c.month_day(format!("{path}.window.start"), &w.start),
             end: c.month_day(format!("{path}.window.end"), &w.end),
         });
+        let tariff_usd_per_mwh = k
+            .tariff_usd_per_mwh
+            .map(|usd| c.non_negative(format!("{path}.tariff_usd_per_mwh"), usd));
         contracts.push(Contract {
             id: k.id,
             from: from.unwrap_or(0),
@@ -48,6 +52,7 @@ pub(super) fn check_contracts(
             max_mw,
             floor,
             window,
+            tariff_usd_per_mwh,
         });
     }
     contracts
