@@ -1,5 +1,5 @@
 //! `vakhsh diff A B`: what changed between two decision logs — energy per contract
-//! and per tier, hours per state, decisions with relaxed line ramps, and when and where
+//! (and its revenue, where a configuration gives the contract a tariff) and per tier, hours per state, decisions with relaxed line ramps, and when and where
 //! the schedules first and most diverged.
 //!
 //! Decisions are compared as step functions of event time, over the window both files
@@ -13,7 +13,7 @@
 //! the relaxation how often.
 
 use crate::decision::{DecisionLine, LineError};
-use crate::totals::{TimeSpan, Totals};
+use crate::totals::{Tariffs, TimeSpan, Totals};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -146,6 +146,16 @@ pub fn diff(a: &str, b: &str) -> Result<Report, DiffError> {
     Ok(report)
 }
 
+impl Report {
+    /// This report, valuing each side's energy at `tariffs` (decision files carry
+    /// none; they come from a configuration).
+    pub fn with_tariffs(mut self, tariffs: Tariffs) -> Report {
+        self.a = self.a.with_tariffs(tariffs.clone());
+        self.b = self.b.with_tariffs(tariffs);
+        self
+    }
+}
+
 type Found = Vec<(String, String, String, f64)>;
 
 /// Every figure in which two decisions in force at the same instant differ.
@@ -265,6 +275,12 @@ impl std::fmt::Display for Report {
         for (c, a, b) in paired(&self.a.exported_mwh, &self.b.exported_mwh) {
             row(&mut out, c, a, b);
         }
+        if !self.a.tariffs.is_empty() {
+            let _ = writeln!(out, "revenue USD per contract:");
+            for (c, a, b) in paired(&self.a.revenue_usd(), &self.b.revenue_usd()) {
+                let _ = writeln!(out, "  {c:<26} {a:>14.2} {b:>14.2} {:>+14.2}", b - a);
+            }
+        }
         let _ = writeln!(out, "unserved MWh per tier:");
         for (t, a, b) in paired(&self.a.unserved_mwh, &self.b.unserved_mwh) {
             row(&mut out, &format!("tier {t}"), a, b);
@@ -348,6 +364,39 @@ mod tests {
             0.5 * 100.0
         );
         assert!(diff(&a, &a).unwrap().first.is_none());
+    }
+
+    #[test]
+    fn with_tariffs_shows_the_revenue_of_both_sides_and_the_change() {
+        let a = [
+            line("2027-07-01T00:00:00Z", "normal", 100.0),
+            line("2027-07-01T01:00:00Z", "normal", 100.0),
+        ]
+        .join("\n");
+        let b = [
+            line("2027-07-01T00:00:00Z", "normal", 100.0),
+            line("2027-07-01T00:30:00Z", "normal", 200.0),
+            line("2027-07-01T01:00:00Z", "normal", 200.0),
+        ]
+        .join("\n");
+        let plain = diff(&a, &b).unwrap().to_string();
+        assert!(!plain.contains("revenue"), "{plain}");
+        let report = diff(&a, &b)
+            .unwrap()
+            .with_tariffs(Tariffs::from([("casa".to_string(), 50.0)]));
+        assert_eq!(report.a.revenue_usd()["casa"], 5_000.0);
+        assert_eq!(report.b.revenue_usd()["casa"], 7_500.0);
+        let text = report.to_string();
+        let expected = format!(
+            "revenue USD per contract:\n  {:<26} {:>14} {:>14} {:>14}\nunserved MWh per tier:",
+            "casa", "5000.00", "7500.00", "+2500.00"
+        );
+        assert!(text.contains(&expected), "{text}");
+        assert_eq!(
+            text.replace(&expected, "unserved MWh per tier:"),
+            plain,
+            "the rest is as without tariffs"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Energy and time totals of a run, integrated from its decisions: MWh per contract,
 //! unserved MWh per tier, spilled MWh, hours in each operating state; and how many
-//! decisions had their line ramps relaxed.
+//! decisions had their line ramps relaxed. Where a contract has a tariff, its revenue
+//! is its MWh × the tariff: settlement is energy × tariff, and a decision file does not
+//! carry tariffs, so the configuration supplies them ([`Totals::with_tariffs`]).
 //!
 //! One rule, which replay summaries and `vakhsh diff` both use, so their numbers agree
 //! exactly: a decision's figures, as its line has them (MW rounded to 1e-8), hold from
@@ -12,6 +14,7 @@
 //! counted, not integrated: they are the relaxed ticks.
 
 use crate::decision::DecisionLine;
+use crate::grid::Grid;
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
 
@@ -58,10 +61,23 @@ pub struct Totals {
     pub state_hours: BTreeMap<String, f64>,
     /// Decisions inside the window whose line ramps were relaxed.
     pub ramps_relaxed: u64,
+    /// USD per MWh of each contract that has a tariff.
+    pub tariffs: Tariffs,
     /// Only event time inside this window counts; all of it when `None`.
     window: Option<TimeSpan>,
     /// The decision being integrated and when it started.
     open: Option<(i64, Rates)>,
+}
+
+/// USD per MWh, by contract id, of the contracts that have a tariff.
+pub type Tariffs = BTreeMap<String, f64>;
+
+/// The tariffs of `grid`'s contracts.
+pub fn tariffs(grid: &Grid) -> Tariffs {
+    grid.contracts
+        .iter()
+        .filter_map(|c| Some((c.id.clone(), c.tariff_usd_per_mwh?)))
+        .collect()
 }
 
 /// What the open decision adds for each hour it holds: the figures of its line that
@@ -106,6 +122,23 @@ impl Totals {
         }
     }
 
+    /// These totals, valuing each contract's energy at `tariffs`.
+    pub fn with_tariffs(self, tariffs: Tariffs) -> Totals {
+        Totals { tariffs, ..self }
+    }
+
+    /// Revenue in USD of each contract that has a tariff: its MWh × its tariff (0 MWh
+    /// where no decision scheduled it).
+    pub fn revenue_usd(&self) -> BTreeMap<String, f64> {
+        self.tariffs
+            .iter()
+            .map(|(contract, usd_per_mwh)| {
+                let mwh = self.exported_mwh.get(contract).copied().unwrap_or(0.0);
+                (contract.clone(), mwh * usd_per_mwh)
+            })
+            .collect()
+    }
+
     /// Adds a decision: the previous one held until its time.
     pub fn add(&mut self, line: &DecisionLine) {
         let at = line.micros();
@@ -143,6 +176,12 @@ impl std::fmt::Display for Totals {
         writeln!(f, "exported MWh per contract:")?;
         for (contract, mwh) in &self.exported_mwh {
             writeln!(f, "  {contract:<24} {mwh:>14.3}")?;
+        }
+        if !self.tariffs.is_empty() {
+            writeln!(f, "revenue USD per contract:")?;
+            for (contract, usd) in self.revenue_usd() {
+                writeln!(f, "  {contract:<24} {usd:>14.2}")?;
+            }
         }
         writeln!(f, "unserved MWh per tier:")?;
         for (tier, mwh) in &self.unserved_mwh {
@@ -243,6 +282,37 @@ mod tests {
                 .ends_with("\ndecisions with relaxed ramps: 1"),
             "{totals}"
         );
+    }
+
+    #[test]
+    fn revenue_is_the_energy_of_a_contract_times_its_tariff() {
+        let lines = [
+            line("2027-01-11T00:00:00Z", "normal", 100.0, 50.0),
+            line("2027-01-11T01:00:00Z", "normal", 100.0, 50.0),
+        ];
+        let plain = totals(&lines, None);
+        assert!(plain.revenue_usd().is_empty());
+        assert!(!plain.to_string().contains("revenue"), "{plain}");
+        let priced = plain.with_tariffs(Tariffs::from([
+            ("x".to_string(), 50.0),
+            ("idle".to_string(), 20.0),
+        ]));
+        let revenue = priced.revenue_usd();
+        assert_eq!(revenue["x"], 5_000.0, "100 MW for 1 h at 50 USD/MWh");
+        assert_eq!(revenue["idle"], 0.0, "a contract no decision scheduled");
+        assert!(
+            priced.to_string().contains(
+                "revenue USD per contract:\n  idle                               0.00\n  x                               5000.00\n"
+            ),
+            "{priced}"
+        );
+        // Over a window, the revenue follows the energy inside it.
+        let window = TimeSpan {
+            from: at("2027-01-11T00:15:00Z"),
+            until: at("2027-01-11T00:45:00Z"),
+        };
+        let half = totals(&lines, Some(window)).with_tariffs(Tariffs::from([("x".into(), 50.0)]));
+        assert_eq!(half.revenue_usd()["x"], 2_500.0);
     }
 
     #[test]

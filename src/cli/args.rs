@@ -100,13 +100,17 @@ pub(super) enum CommandArgs {
         no_metrics: bool,
     },
     /// Compare two decision logs over the event time both cover: energy per contract
-    /// and tier, hours per state, and the first and the largest divergence between the
+    /// and tier (and revenue, given the tariffs of `--config`), hours per state, and the first and the largest divergence between the
     /// schedules. Files whose windows do not overlap are refused.
     Diff {
         /// Decision file A (e.g. the baseline replay).
         a: PathBuf,
         /// Decision file B (e.g. the what-if replay).
         b: PathBuf,
+        /// Configuration file (TOML) whose contract tariffs value the energy: with it,
+        /// revenue per contract is shown where a tariff is set.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
     },
     /// Inspect the daemon's event log (a log directory or one segment file).
     Log {

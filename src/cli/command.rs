@@ -9,6 +9,7 @@ use crate::pipeline::Timing;
 use crate::replay;
 use crate::source::sim::Scenario;
 use crate::time::Timestamp;
+use crate::totals::Tariffs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub(super) enum Command {
     Diff {
         a: PathBuf,
         b: PathBuf,
+        /// The tariffs of `--config`; none without it.
+        tariffs: Tariffs,
     },
     LogExport {
         log: PathBuf,
@@ -117,7 +120,14 @@ impl Command {
                     metrics: !no_metrics,
                 },
             },
-            args::CommandArgs::Diff { a, b } => Command::Diff { a, b },
+            args::CommandArgs::Diff { a, b, config } => Command::Diff {
+                a,
+                b,
+                tariffs: match config {
+                    Some(path) => crate::totals::tariffs(&load(&path)?.grid),
+                    None => Tariffs::new(),
+                },
+            },
             args::CommandArgs::Log { command } => match command {
                 LogCommand::Export { log, config, out } => Command::LogExport {
                     log,
