@@ -83,7 +83,7 @@ pub async fn run(
                 metrics.ramps_relaxed.inc();
             }
             log_decision(tick.ts, decided.seq, decided.trigger, &decided.schedule);
-            gauges.observe(&decided.schedule);
+            gauges.observe(tick.ts, &decided.schedule);
             let out = DecisionOut {
                 decided,
                 arrived: tick.arrived,

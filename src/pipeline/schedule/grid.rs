@@ -1,11 +1,17 @@
 //! The grid gauges: the figures of the latest decision, in watts (Prometheus base
 //! units; dashboards show them as MW). The scheduler stage resolves their handles for
 //! its grid once ([`GridGauges::handles`]), so that a decision only stores values.
+//!
+//! Beside them, two counters per contract settle the decisions as [`crate::totals`]
+//! does: a decision's scheduled power holds from its event time until the next
+//! decision's, and adds its energy (joules) and, for a contract with a tariff, its
+//! value (USD, energy × tariff) when that next decision comes.
 
 use crate::grid::Grid;
 use crate::metrics::{ByLabel, Label, Metrics};
 use crate::schedule::{Balance, OperatingState, Schedule, Served};
-use prometheus::{Gauge, GaugeVec, Opts};
+use crate::time::Timestamp;
+use prometheus::{Counter, CounterVec, Gauge, GaugeVec, Opts};
 
 /// The `state` label.
 impl Label for OperatingState {
@@ -71,6 +77,9 @@ fn watts(mw: f64) -> f64 {
     (mw * 1e6).round()
 }
 
+/// Joules in a megawatt-hour.
+const JOULES_PER_MWH: f64 = 3.6e9;
+
 /// The families; each one's series appear when the scheduler stage resolves them.
 #[derive(Clone)]
 pub struct GridGauges {
@@ -80,6 +89,9 @@ pub struct GridGauges {
     balance: GaugeVec,
     load_shed: Gauge,
     contract_scheduled: GaugeVec,
+    /// Energy and value per contract, settled decision by decision.
+    contract_energy: CounterVec,
+    contract_value: CounterVec,
     /// Requested, served and unserved power per tier.
     tiers: [GaugeVec; 3],
     line_flow: GaugeVec,
@@ -91,6 +103,9 @@ impl GridGauges {
             metrics.register(GaugeVec::new(Opts::new(name, help), &[label]))
         };
         let gauge = |name: &str, help: &str| metrics.register(Gauge::new(name, help));
+        let counters = |name: &str, help: &str| {
+            metrics.register(CounterVec::new(Opts::new(name, help), &["contract"]))
+        };
         GridGauges {
             state: family(
                 "vakhsh_grid_state",
@@ -118,6 +133,14 @@ impl GridGauges {
                 "vakhsh_contract_scheduled_watts",
                 "Scheduled power per contract, latest decision.",
                 "contract",
+            ),
+            contract_energy: counters(
+                "vakhsh_contract_energy_joules_total",
+                "Energy scheduled per contract: each decision's power over the event time until the next decision.",
+            ),
+            contract_value: counters(
+                "vakhsh_contract_value_usd_total",
+                "Value of the energy scheduled per contract at its tariff (energy × tariff), for contracts with a tariff.",
             ),
             tiers: [
                 family(
@@ -160,6 +183,18 @@ impl GridGauges {
                 .iter()
                 .map(|c| one(&self.contract_scheduled, &c.id))
                 .collect(),
+            settled: grid
+                .contracts
+                .iter()
+                .map(|c| Settled {
+                    energy: self.contract_energy.with_label_values(&[c.id.as_str()]),
+                    value: c.tariff_usd_per_mwh.map(|usd_per_mwh| {
+                        let value = self.contract_value.with_label_values(&[c.id.as_str()]);
+                        (value, usd_per_mwh)
+                    }),
+                })
+                .collect(),
+            held: None,
             lines: grid
                 .lines
                 .iter()
@@ -181,6 +216,11 @@ pub struct GridHandles {
     balance: ByLabel<Figure, Gauge>,
     load_shed: Gauge,
     contracts: Vec<Gauge>,
+    /// The counters of each contract, in the grid's order.
+    settled: Vec<Settled>,
+    /// The latest decision's event time (µs) and scheduled watts per contract: what
+    /// the next decision settles.
+    held: Option<(i64, Vec<f64>)>,
     lines: Vec<Gauge>,
     /// Requested, served and unserved per tier, resolved as each tier first appears.
     tiers: Vec<(u32, [Gauge; 3])>,
@@ -188,12 +228,20 @@ pub struct GridHandles {
     tier_families: [GaugeVec; 3],
 }
 
+/// One contract's counters: energy, and value with the tariff when it has one.
+struct Settled {
+    energy: Counter,
+    value: Option<(Counter, f64)>,
+}
+
 impl GridHandles {
-    /// Publishes the figures of a decision on the grid gauges.
-    pub fn observe(&mut self, schedule: &Schedule) {
+    /// Publishes the figures of a decision, made at event time `ts`, on the grid
+    /// gauges, and settles the decision before it on the contract counters.
+    pub fn observe(&mut self, ts: Timestamp, schedule: &Schedule) {
         if !self.on {
             return;
         }
+        self.settle(ts.as_micros(), schedule);
         for state in OperatingState::all() {
             let latest = state == schedule.state;
             self.state.get(state).set(f64::from(u8::from(latest)));
@@ -233,6 +281,28 @@ impl GridHandles {
     }
 }
 
+impl GridHandles {
+    /// Adds the energy and value of the held decision from its time until `at`, and
+    /// holds `schedule` from `at`.
+    fn settle(&mut self, at: i64, schedule: &Schedule) {
+        let scheduled = schedule
+            .contracts
+            .iter()
+            .map(|c| watts(c.scheduled_mw).max(0.0))
+            .collect();
+        if let Some((since, held)) = self.held.replace((at, scheduled)) {
+            let seconds = (at - since).max(0) as f64 / 1e6;
+            for (counters, w) in self.settled.iter().zip(held) {
+                let joules = w * seconds;
+                counters.energy.inc_by(joules);
+                if let Some((value, usd_per_mwh)) = &counters.value {
+                    value.inc_by(joules / JOULES_PER_MWH * usd_per_mwh);
+                }
+            }
+        }
+    }
+}
+
 /// The load a schedule sheds, in watts: the shortfall of every load and of every data
 /// center's firm part. Flexible data-center demand is interruptible by contract, so its
 /// curtailment is not shed load (rule 8), unlike the `unserved` balance figure.
@@ -240,4 +310,65 @@ fn shed_watts(schedule: &Schedule) -> f64 {
     let short = |x: &Served| watts(x.requested_mw) - watts(x.served_mw);
     let firm = schedule.data_centers.iter().map(|[firm, _]| firm);
     schedule.loads.iter().chain(firm).map(short).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{ContractReason, ContractSchedule};
+
+    fn schedule(casa_mw: f64, tajik_mw: f64) -> Schedule {
+        let contract = |mw| ContractSchedule {
+            requested_mw: mw,
+            scheduled_mw: mw,
+            reason: ContractReason::Ok,
+        };
+        Schedule {
+            state: OperatingState::Normal,
+            reserve_required_mw: 0.0,
+            reserve_mw: 0.0,
+            balance: Balance::default(),
+            plants: Vec::new(),
+            loads: Vec::new(),
+            data_centers: Vec::new(),
+            contracts: vec![contract(casa_mw), contract(tajik_mw)],
+            lines: Vec::new(),
+            tiers: Vec::new(),
+            ramps_relaxed: false,
+        }
+    }
+
+    #[test]
+    fn each_decision_s_energy_and_value_are_counted_until_the_next() {
+        let contract = |id: &str, tariff: Option<f64>| {
+            let mut c = serde_json::json!({"id": id, "from": "a", "to": "n",
+                "firmness": "firm", "tier": 3, "max_mw": 1000.0});
+            if let Some(tariff) = tariff {
+                c["tariff_usd_per_mwh"] = tariff.into();
+            }
+            c
+        };
+        let tree = serde_json::json!({
+            "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+            "contracts": [contract("casa", Some(50.0)), contract("plain", None)],
+        });
+        let grid = crate::config::from_value(&tree).unwrap().grid;
+        let metrics = Metrics::new();
+        let mut handles = GridGauges::register(&metrics).handles(&grid, true);
+        let at = |ts: &str| Timestamp::parse(ts).unwrap();
+        handles.observe(at("2027-07-01T00:00:00Z"), &schedule(100.0, 10.0));
+        assert_eq!(handles.settled[0].energy.get(), 0.0, "nothing has held yet");
+        handles.observe(at("2027-07-01T01:00:00Z"), &schedule(200.0, 0.0));
+        handles.observe(at("2027-07-01T01:30:00Z"), &schedule(0.0, 0.0));
+        let [casa, plain] = &handles.settled[..] else {
+            panic!("two contracts");
+        };
+        assert_eq!(casa.energy.get(), (100.0 + 100.0) * 3.6e9);
+        assert_eq!(casa.value.as_ref().unwrap().0.get(), 200.0 * 50.0);
+        assert_eq!(plain.energy.get(), 10.0 * 3.6e9);
+        assert!(plain.value.is_none(), "no tariff, no value");
+        let page = metrics.render();
+        assert!(page.contains(r#"vakhsh_contract_value_usd_total{contract="casa"} 10000"#));
+        assert!(!page.contains(r#"vakhsh_contract_value_usd_total{contract="plain"}"#));
+    }
 }
