@@ -28,6 +28,7 @@ fn a_broken_file_lists_every_error_and_exits_78() {
         "lines[0].loss_fraction = 1.5",
         r#"contracts[0].from = "uz": import offers"#,
         r#"contracts[0].window.start = "13-01""#,
+        "contracts[0].tariff_usd_per_mwh = -5: must be a finite number of at least 0",
         r#"states.hold = "a while""#,
         r#"http.address = "everywhere""#,
         "weather = ",

@@ -33,6 +33,11 @@ fn replaying_a_simulated_log_twice_gives_identical_decisions() {
             )),
             "{summary}"
         );
+        // The reference grid's exports have tariffs: their revenue is summed up.
+        assert!(
+            summary.contains("revenue USD per contract:\n  af-supply "),
+            "{summary}"
+        );
         outputs.push(std::fs::read(&out).unwrap());
     }
     assert!(outputs[0].len() > 1000);

@@ -85,6 +85,11 @@ fn replayed(dir: &Path) -> (String, Vec<String>) {
 
 /// `vakhsh diff` of two decision files given as lines.
 fn diff(dir: &Path, a: &[String], b: &[String]) -> Output {
+    diff_with(dir, a, b, &[])
+}
+
+/// `vakhsh diff` of two decision files given as lines, with more arguments.
+fn diff_with(dir: &Path, a: &[String], b: &[String], args: &[&std::ffi::OsStr]) -> Output {
     let (path_a, path_b) = (dir.join("a.jsonl"), dir.join("b.jsonl"));
     std::fs::write(&path_a, a.join("\n")).unwrap();
     std::fs::write(&path_b, b.join("\n")).unwrap();
@@ -92,6 +97,7 @@ fn diff(dir: &Path, a: &[String], b: &[String]) -> Output {
         .arg("diff")
         .arg(path_a)
         .arg(path_b)
+        .args(args)
         .output()
         .unwrap()
 }
@@ -103,7 +109,8 @@ fn ts(line: &str) -> String {
 }
 
 /// The MWh rows of a report, from "exported MWh per contract:" up to the hours per
-/// state: each row's name and its figure, the `from_end`-th word from the end.
+/// state (the revenue rows among them): each row's name and its figure, the
+/// `from_end`-th word from the end.
 fn mwh_rows(report: &str, from_end: usize) -> Vec<(String, String)> {
     report
         .lines()
@@ -120,10 +127,16 @@ fn mwh_rows(report: &str, from_end: usize) -> Vec<(String, String)> {
 }
 
 #[test]
-fn replay_and_diff_agree_on_every_mwh_figure() {
+fn replay_and_diff_agree_on_every_mwh_figure_and_revenue() {
     let dir = tempfile::tempdir().unwrap();
     let (summary, decisions) = replayed(dir.path());
-    let output = diff(dir.path(), &decisions, &decisions);
+    let config = default_config();
+    let output = diff_with(
+        dir.path(),
+        &decisions,
+        &decisions,
+        &["--config".as_ref(), config.as_os_str()],
+    );
     let report = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(output.status.success(), "{}", stderr(&output));
     let replayed = mwh_rows(&summary, 1);
@@ -131,7 +144,24 @@ fn replay_and_diff_agree_on_every_mwh_figure() {
         replayed.iter().any(|(name, _)| name == "tier 6") && replayed.len() > 8,
         "{summary}"
     );
+    // The reference grid gives every export a tariff, the transit none.
+    let priced: Vec<&str> = report
+        .lines()
+        .skip_while(|l| *l != "revenue USD per contract:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        priced,
+        ["af-supply", "casa-pk", "gbao-badakhshan", "uz-spot"],
+        "{report}"
+    );
     assert_eq!(replayed, mwh_rows(&report, 3), "{summary}\n{report}");
+    // Without a configuration, diff has no tariffs and shows no revenue.
+    let plain = diff(dir.path(), &decisions, &decisions);
+    let plain = String::from_utf8_lossy(&plain.stdout).into_owned();
+    assert!(!plain.contains("revenue"), "{plain}");
 }
 
 #[test]
