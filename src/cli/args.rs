@@ -70,7 +70,9 @@ pub(super) enum CommandArgs {
     /// Replay event files through the same pipeline as the daemon, deterministically:
     /// the same events and configuration always give the same decisions, byte for byte.
     Replay {
-        /// JSON Lines event files, read in the order given.
+        /// Inputs, read in the order given: JSON Lines event files (as `simulate`, `log
+        /// export` or a gateway write them), native event-log directories (the daemon's
+        /// `[log] dir`), or single segment files (`*.vlog`).
         #[arg(required = true)]
         logs: Vec<PathBuf>,
         /// Configuration file (TOML); its grid is used, its sources are not.
