@@ -162,14 +162,14 @@ impl Body {
 
     /// The object it reports on, as its kind and its position in the grid.
     pub fn subject(&self) -> Option<(Subject, usize)> {
-        let index = match *self {
-            Body::Generation { plant, .. } => plant,
-            Body::Demand { load, .. } => load,
-            Body::DcDemand { site, .. } => site,
-            Body::LineStatus { line, .. } => line,
-            Body::Nomination { contract, .. } => contract,
+        // Every accepted event and every logged record asks this: one match, no search.
+        Some(match *self {
+            Body::Generation { plant, .. } => (Subject::Plant, plant),
+            Body::Demand { load, .. } => (Subject::Load, load),
+            Body::DcDemand { site, .. } => (Subject::DataCenter, site),
+            Body::LineStatus { line, .. } => (Subject::Line, line),
+            Body::Nomination { contract, .. } => (Subject::Contract, contract),
             Body::Heartbeat => return None,
-        };
-        Some((self.event_type().subject()?, index))
+        })
     }
 }

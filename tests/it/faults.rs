@@ -2,7 +2,7 @@
 //! refused (or counted as a duplicate) by a replay with its own reason, at the rate
 //! asked; the same seed and rate give the same bytes, and P = 0 is the fault-free file.
 
-use crate::support::{binary, default_config, exclusive, simulate};
+use crate::support::{exclusive, replay_with, simulate};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -12,19 +12,11 @@ const RATE: f64 = 0.05;
 /// returns the summary's counts by name ("received", "accepted", "duplicates", and
 /// each rejection reason).
 fn replay_counts(input: &Path, dead_letter: &Path) -> BTreeMap<String, f64> {
-    let output = binary()
-        .arg("replay")
-        .arg(input)
-        .arg("--config")
-        .arg(default_config())
-        .arg("--out")
-        .arg(input.with_extension("decisions"))
-        .arg("--dead-letter")
-        .arg(dead_letter)
-        .output()
-        .unwrap();
-    let summary = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{summary}");
+    let summary = replay_with(
+        input,
+        &input.with_extension("decisions"),
+        &["--dead-letter".as_ref(), dead_letter.as_os_str()],
+    );
     let mut counts = BTreeMap::new();
     for line in summary.lines() {
         if let Some(events) = line.strip_prefix("events: ") {

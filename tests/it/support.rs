@@ -60,6 +60,11 @@ pub fn verify_log(log: &Path) -> (Option<i32>, String) {
 
 /// `vakhsh replay INPUT --out OUT` on the reference grid; returns its stderr summary.
 pub fn replay(input: &Path, out: &Path) -> String {
+    replay_with(input, out, &[])
+}
+
+/// [`replay`] with more arguments (`--dead-letter FILE`, …).
+pub fn replay_with(input: &Path, out: &Path, more: &[&std::ffi::OsStr]) -> String {
     let output = binary()
         .arg("replay")
         .arg(input)
@@ -67,6 +72,7 @@ pub fn replay(input: &Path, out: &Path) -> String {
         .arg(default_config())
         .arg("--out")
         .arg(out)
+        .args(more)
         .output()
         .unwrap();
     let summary = String::from_utf8_lossy(&output.stderr).into_owned();
