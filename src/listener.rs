@@ -4,7 +4,7 @@
 //! make guessing slow, counted by listener.
 
 use crate::metrics::{ByLabel, Label, Metrics};
-use prometheus::{IntCounter, IntCounterVec, Opts};
+use prometheus::IntCounter;
 use std::net::SocketAddr;
 use std::time::Duration;
 use subtle::ConstantTimeEq;
@@ -60,14 +60,11 @@ pub struct AuthFailures(ByLabel<Listener, IntCounter>);
 
 impl AuthFailures {
     pub fn register(metrics: &Metrics) -> Self {
-        let family = metrics.register(IntCounterVec::new(
-            Opts::new(
-                "vakhsh_auth_failures_total",
-                "Connections (TCP) and requests (HTTP) refused for a missing or wrong token, by listener.",
-            ),
-            &[Listener::NAME],
-        ));
-        AuthFailures(ByLabel::resolve(&family))
+        AuthFailures(ByLabel::counters(
+            metrics,
+            "vakhsh_auth_failures_total",
+            "Connections (TCP) and requests (HTTP) refused for a missing or wrong token, by listener.",
+        ))
     }
 
     pub fn of(&self, listener: Listener) -> &IntCounter {

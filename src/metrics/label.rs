@@ -2,7 +2,9 @@
 //! per value: the hot path indexes an array instead of hashing label strings, and a
 //! call site names an enum variant, never a string.
 
+use super::Metrics;
 use prometheus::core::{MetricVec, MetricVecBuilder};
+use prometheus::{IntCounter, IntCounterVec, Opts};
 use std::marker::PhantomData;
 
 /// The values of one label.
@@ -63,5 +65,14 @@ impl<L: Label, M> ByLabel<L, M> {
     /// Every handle, in the order of [`Label::all`].
     pub fn iter(&self) -> impl Iterator<Item = &M> {
         self.handles.iter()
+    }
+}
+
+impl<L: Label> ByLabel<L, IntCounter> {
+    /// A counter family whose one label is `L`, registered on `metrics`, with every
+    /// value's counter resolved.
+    pub fn counters(metrics: &Metrics, name: &str, help: &str) -> Self {
+        let family = IntCounterVec::new(Opts::new(name, help), &[L::NAME]);
+        Self::resolve(&metrics.register(family))
     }
 }

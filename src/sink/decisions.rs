@@ -15,7 +15,7 @@ use crate::metrics::{ByLabel, Label, Metrics};
 use crate::status::DaemonStatus;
 use crate::totals::Totals;
 use async_channel::Receiver;
-use prometheus::{IntCounter, IntCounterVec, Opts};
+use prometheus::IntCounter;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,14 +43,11 @@ pub struct DecisionCounters(ByLabel<Trigger, IntCounter>);
 
 impl DecisionCounters {
     pub fn register(metrics: &Metrics) -> Self {
-        let family = metrics.register(IntCounterVec::new(
-            Opts::new(
-                "vakhsh_decisions_total",
-                "Decisions emitted, by what triggered them.",
-            ),
-            &[Trigger::NAME],
-        ));
-        DecisionCounters(ByLabel::resolve(&family))
+        DecisionCounters(ByLabel::counters(
+            metrics,
+            "vakhsh_decisions_total",
+            "Decisions emitted, by what triggered them.",
+        ))
     }
 
     pub fn of(&self, trigger: Trigger) -> &IntCounter {

@@ -6,7 +6,7 @@
 
 use crate::metrics::{ByLabel, Label, Metrics};
 use crate::status::{DaemonStatus, OutputFile};
-use prometheus::{IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts};
+use prometheus::{IntCounter, IntGauge, IntGaugeVec, Opts};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -45,13 +45,11 @@ pub struct OutputMetrics {
 
 impl OutputMetrics {
     pub fn register(metrics: &Metrics) -> Self {
-        let errors = metrics.register(IntCounterVec::new(
-            Opts::new(
-                "vakhsh_output_write_errors_total",
-                "Failed attempts to write an output file (retries included), by file.",
-            ),
-            &[OutputFile::NAME],
-        ));
+        let errors = ByLabel::counters(
+            metrics,
+            "vakhsh_output_write_errors_total",
+            "Failed attempts to write an output file (retries included), by file.",
+        );
         let writable = metrics.register(IntGaugeVec::new(
             Opts::new(
                 "vakhsh_output_writable",
@@ -61,10 +59,7 @@ impl OutputMetrics {
         ));
         let writable = ByLabel::resolve(&writable);
         writable.iter().for_each(|gauge: &IntGauge| gauge.set(1));
-        OutputMetrics {
-            errors: ByLabel::resolve(&errors),
-            writable,
-        }
+        OutputMetrics { errors, writable }
     }
 }
 
