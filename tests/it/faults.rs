@@ -2,9 +2,10 @@
 //! refused (or counted as a duplicate) by a replay with its own reason, at the rate
 //! asked; the same seed and rate give the same bytes, and P = 0 is the fault-free file.
 
-use crate::support::{exclusive, replay_with, simulate};
+use crate::support::{Daemon, exclusive, replay_with, simulate};
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
 const RATE: f64 = 0.05;
 
@@ -109,4 +110,43 @@ fn an_hour_at_five_percent_has_each_fault_at_its_rate_and_a_replay_refuses_them(
     assert_eq!(known, rejected, "no other reason: {counts:?}");
     let dead = std::fs::read_to_string(path("dead.jsonl")).unwrap();
     assert_eq!(dead.lines().count() as f64, rejected);
+}
+
+/// The daemon's own simulator at a high fault rate, as an operator runs it: live, over
+/// the wall clock, watched through `/metrics`. Every kind of fault reaches the reject
+/// path (bad lines by their reasons, held-back lines as `late`, repeats as duplicates),
+/// the dead-letter file records the refusals, and the daemon stays ready and stops
+/// cleanly.
+#[test]
+fn the_live_simulator_sends_every_kind_of_fault_and_the_daemon_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("VAKHSH__SIMULATOR__ENABLED", "true"),
+        ("VAKHSH__SIMULATOR__FAULTS", "0.2"),
+    ];
+    let mut daemon = Daemon::start_in(dir.path(), &env);
+    let metrics = daemon.wait_for_metrics_within(
+        Duration::from_secs(60),
+        "malformed, late and duplicate lines from the simulator",
+        |m| {
+            m.sum(r#"vakhsh_events_rejected_total{reason="malformed""#) > 0.0
+                && m.sum(r#"vakhsh_events_rejected_total{reason="late""#) > 0.0
+                && m.sum("vakhsh_events_duplicate_total") > 0.0
+                && m.sum("vakhsh_decisions_total") >= 1.0
+        },
+    );
+    assert!(metrics.sum("vakhsh_events_accepted_total") > 0.0);
+    assert_eq!(
+        daemon.get("/readyz").0,
+        200,
+        "faulty lines do not unready it"
+    );
+    let (exit, log) = daemon.stop("-TERM");
+    assert!(exit.success(), "{log:#?}");
+    let rejected = metrics.sum("vakhsh_events_rejected_total");
+    let letters = std::fs::read_to_string(daemon.path("dead-letter.jsonl")).unwrap();
+    assert!(
+        letters.lines().count() as f64 >= rejected,
+        "every refusal counted before the scrape is in the dead-letter file"
+    );
 }
