@@ -29,6 +29,7 @@ fn hour_of_events(grid: &Grid) -> Vec<String> {
     vakhsh::source::sim::write_log(
         grid,
         scenario,
+        &vakhsh::source::sim::Knobs::default(),
         1,
         scenario.default_start(),
         std::time::Duration::from_secs(3600),

@@ -48,6 +48,26 @@ impl Timestamp {
         (dt.month(), dt.day())
     }
 
+    /// The first instants of this month and the next, UTC: where a month's rule-curve
+    /// level starts and stops applying.
+    pub fn month_bounds(self) -> (Self, Self) {
+        let dt = self.datetime();
+        let (year, month) = (dt.year(), dt.month());
+        let next = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+        let first = |(year, month): (i32, u32)| {
+            chrono::NaiveDate::from_ymd_opt(year, month, 1)
+                .and_then(|day| day.and_hms_opt(0, 0, 0))
+                .map_or(Timestamp(i64::MAX), |t| {
+                    Timestamp(t.and_utc().timestamp_micros())
+                })
+        };
+        (first((year, month)), first(next))
+    }
+
     pub fn saturating_add(self, span: Duration) -> Self {
         Timestamp(self.0.saturating_add(micros(span)))
     }

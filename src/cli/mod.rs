@@ -94,6 +94,7 @@ fn simulate(s: Simulation) -> anyhow::Result<ExitCode> {
     let written = sim::write_log(
         &s.config.grid,
         s.scenario,
+        &s.config.daemon.knobs,
         s.seed,
         s.start,
         s.duration,

@@ -10,7 +10,7 @@ mod raw;
 mod validate;
 
 use crate::grid::Grid;
-use crate::source::sim::SimulatorSettings;
+use crate::source::sim::{Knobs, SimulatorSettings};
 use crate::source::tcp::TcpSettings;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -30,6 +30,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Daemon {
     pub simulator: Option<SimulatorSettings>,
+    /// `[simulator]`'s scenario knobs, for the live simulator and `vakhsh simulate`.
+    pub knobs: Knobs,
     pub tcp: Option<TcpSettings>,
     /// JSON Lines files read once, in order, at start.
     pub files: Vec<PathBuf>,

@@ -35,6 +35,29 @@ pub struct PlantTable {
     pub min_mw: f64,
     #[serde(default)]
     pub reservoir: Option<ReservoirTable>,
+    /// `hydro` (the default) or `thermal`; checked during validation.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// The plant's place on its river, read only by the simulator.
+    #[serde(default)]
+    pub river: Option<RiverTable>,
+}
+
+/// `[plants.river]`: what turns water into MW and where the water comes from.
+#[derive(Debug, Deserialize)]
+#[serde(expecting = "struct River")]
+pub struct RiverTable {
+    /// Turbine discharge at `capacity_mw`: MW per m³/s is capacity / rated flow.
+    pub rated_flow_m3s: f64,
+    /// Natural (for a plant below another, lateral) inflow by month, January first.
+    #[serde(default)]
+    pub inflow_m3s: Option<Vec<f64>>,
+    /// The plant whose release flows into this one.
+    #[serde(default)]
+    pub downstream_of: Option<String>,
+    /// How long that release takes to arrive, e.g. `"2h"`.
+    #[serde(default)]
+    pub travel: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +208,8 @@ pub struct SimulatorTable {
     pub scenario: String,
     pub seed: u64,
     pub faults: f64,
+    /// Natural inflow as a share of a normal year's; unset, the scenario's own.
+    pub inflow_share: Option<f64>,
 }
 
 impl Default for SimulatorTable {
@@ -194,6 +219,7 @@ impl Default for SimulatorTable {
             scenario: "winter-shortage".into(),
             seed: 1,
             faults: 0.0,
+            inflow_share: None,
         }
     }
 }

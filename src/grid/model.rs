@@ -34,6 +34,31 @@ pub struct Plant {
     pub min_mw: f64,
     /// `None` for run-of-river plants, which are dispatched before storage.
     pub reservoir: Option<Reservoir>,
+    /// What drives it; the scheduler treats every kind alike, the simulator does not.
+    pub kind: PlantKind,
+    /// Its place on a river, for the simulator; `None`: its water is a share of
+    /// capacity set by the scenario.
+    pub river: Option<River>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlantKind {
+    Hydro,
+    /// Fuel-fired: no water; a combined heat and power plant runs for heat in winter.
+    Thermal,
+}
+
+/// A hydro plant's water, read only by the simulator.
+#[derive(Debug, Clone)]
+pub struct River {
+    /// Turbine discharge at capacity: MW per m³/s is `capacity_mw / rated_flow_m3s`.
+    pub rated_flow_m3s: f64,
+    /// Natural (or lateral) inflow by month, January first, in a normal year.
+    pub inflow_m3s: [f64; 12],
+    /// The plant whose release (turbines and spill) flows into this one.
+    pub downstream_of: Option<usize>,
+    /// How long that release takes to arrive.
+    pub travel: Duration,
 }
 
 #[derive(Debug, Clone)]

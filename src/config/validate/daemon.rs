@@ -4,16 +4,29 @@
 use super::checker::Checker;
 use crate::config::{HttpSettings, OutputSettings, PipelineSettings, raw};
 use crate::log::{LogSettings, SyncPolicy};
-use crate::source::sim::Scenario;
-use crate::source::sim::SimulatorSettings;
+use crate::source::sim::{Knobs, Scenario, SimulatorSettings};
 use crate::source::tcp::TcpSettings;
 use std::path::PathBuf;
 
+/// The knobs are checked whether or not the live simulator is enabled: `vakhsh
+/// simulate` reads them too.
 pub(super) fn check_simulator(
     c: &mut Checker,
     raw: raw::SimulatorTable,
-) -> Option<SimulatorSettings> {
-    raw.enabled.then(|| {
+) -> (Option<SimulatorSettings>, Knobs) {
+    if let Some(share) = raw.inflow_share
+        && !(share.is_finite() && share > 0.0 && share <= 2.0)
+    {
+        c.error(
+            "simulator.inflow_share".into(),
+            share,
+            "a share of a normal year's inflow: write a number above 0 and at most 2",
+        );
+    }
+    let knobs = Knobs {
+        inflow_share: raw.inflow_share,
+    };
+    let settings = raw.enabled.then(|| {
         if Scenario::from_name(&raw.scenario).is_none() {
             c.error(
                 "simulator.scenario".into(),
@@ -32,8 +45,10 @@ pub(super) fn check_simulator(
             scenario: raw.scenario,
             seed: raw.seed,
             faults: raw.faults,
+            knobs,
         }
-    })
+    });
+    (settings, knobs)
 }
 
 pub(super) fn check_tcp(c: &mut Checker, raw: raw::TcpTable) -> Option<TcpSettings> {

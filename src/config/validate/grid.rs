@@ -4,8 +4,15 @@
 use super::Elements;
 use super::checker::Checker;
 use crate::config::{ConfigError, raw};
-use crate::grid::{Area, AreaKind, DataCenter, Line, Load, LoadClass, Plant, Reservoir};
+use crate::grid::{
+    Area, AreaKind, DataCenter, Line, Load, LoadClass, Plant, PlantKind, Reservoir, River,
+};
 use std::collections::HashMap;
+use std::time::Duration;
+
+/// The longest travel time between two plants: the simulator keeps one figure a
+/// second of it in memory.
+const MAX_TRAVEL: Duration = Duration::from_secs(2 * 86_400);
 
 /// The checked areas, which every other object names by id.
 pub(super) struct Areas<'a> {
@@ -73,6 +80,8 @@ pub(super) fn check_plants(
     ids: &mut HashMap<String, usize>,
 ) -> Vec<Plant> {
     let mut plants = Vec::new();
+    // (path of `downstream_of`, the id it names), resolved once every plant is known.
+    let mut upstream = Vec::new();
     for (path, p) in raw {
         c.register(ids, format!("{path}.id"), &p.id, plants.len());
         let area = areas.domestic(c, format!("{path}.area"), &p.area);
@@ -94,9 +103,43 @@ pub(super) fn check_plants(
                 format!("larger than capacity_mw ({capacity_mw})"),
             );
         }
+        let kind = match p.kind.as_deref() {
+            None | Some("hydro") => PlantKind::Hydro,
+            Some("thermal") => PlantKind::Thermal,
+            Some(other) => {
+                c.error(
+                    format!("{path}.kind"),
+                    format!("{other:?}"),
+                    "expected \"hydro\" or \"thermal\"",
+                );
+                PlantKind::Hydro
+            }
+        };
+        if kind == PlantKind::Thermal {
+            for (key, given) in [
+                ("reservoir", p.reservoir.is_some()),
+                ("river", p.river.is_some()),
+            ] {
+                if given {
+                    c.errors.push(ConfigError {
+                        path: format!("{path}.{key}"),
+                        value: None,
+                        message: "a thermal plant has no water: remove the table or the kind"
+                            .into(),
+                    });
+                }
+            }
+        }
         let reservoir = p
             .reservoir
             .map(|r| check_reservoir(c, format!("{path}.reservoir"), r));
+        let river = p.river.map(|r| {
+            let path = format!("{path}.river");
+            if let Some(id) = &r.downstream_of {
+                upstream.push((plants.len(), format!("{path}.downstream_of"), id.clone()));
+            }
+            check_river(c, path, r)
+        });
         plants.push(Plant {
             id: p.id,
             area,
@@ -104,9 +147,90 @@ pub(super) fn check_plants(
             unit_mw,
             min_mw,
             reservoir,
+            kind,
+            river,
         });
     }
+    for (at, path, id) in upstream {
+        let Some(above) = c.reference(ids, path.clone(), &id, "plant") else {
+            continue;
+        };
+        if plants[above].river.is_none() {
+            c.error(
+                path,
+                format!("{id:?}"),
+                "names a plant without [plants.river]",
+            );
+        } else if flows_into(&plants, above, at) {
+            c.error(path, format!("{id:?}"), "the river would flow in a circle");
+        } else if let Some(river) = plants[at].river.as_mut() {
+            river.downstream_of = Some(above);
+        }
+    }
     plants
+}
+
+/// True when the water of `from` reaches `to` over the links resolved so far, or
+/// `from` is `to`.
+fn flows_into(plants: &[Plant], from: usize, to: usize) -> bool {
+    let mut at = from;
+    // Each step goes one plant down; more steps than plants would be a circle.
+    for _ in 0..=plants.len() {
+        if at == to {
+            return true;
+        }
+        match plants[at].river.as_ref().and_then(|r| r.downstream_of) {
+            Some(next) => at = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `[plants.river]`; its `downstream_of` is resolved by [`check_plants`].
+fn check_river(c: &mut Checker, path: String, r: raw::RiverTable) -> River {
+    let rated_flow_m3s = c.positive(format!("{path}.rated_flow_m3s"), r.rated_flow_m3s);
+    let mut inflow_m3s = [0.0; 12];
+    if let Some(given) = r.inflow_m3s {
+        if given.len() != 12 {
+            c.error(
+                format!("{path}.inflow_m3s"),
+                format!("{given:?}"),
+                format!(
+                    "needs 12 monthly flows, January first (found {})",
+                    given.len()
+                ),
+            );
+        } else {
+            for (month, flow) in given.iter().enumerate() {
+                inflow_m3s[month] = c.non_negative(format!("{path}.inflow_m3s[{month}]"), *flow);
+            }
+        }
+    }
+    let travel = match &r.travel {
+        Some(text) if r.downstream_of.is_none() => {
+            c.error(
+                format!("{path}.travel"),
+                format!("{text:?}"),
+                "a travel time needs downstream_of",
+            );
+            Duration::ZERO
+        }
+        Some(text) => {
+            let travel = c.duration(format!("{path}.travel"), text);
+            if travel > MAX_TRAVEL {
+                c.error(format!("{path}.travel"), format!("{text:?}"), "at most 48h");
+            }
+            travel
+        }
+        None => Duration::ZERO,
+    };
+    River {
+        rated_flow_m3s,
+        inflow_m3s,
+        downstream_of: None,
+        travel,
+    }
 }
 
 fn check_reservoir(c: &mut Checker, path: String, r: raw::ReservoirTable) -> Reservoir {

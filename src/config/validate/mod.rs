@@ -172,7 +172,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     let schedule = rules::check_schedule(c, raw.schedule);
     let time = rules::check_time(c, raw.time);
 
-    let simulator = daemon::check_simulator(c, raw.simulator);
+    let (simulator, knobs) = daemon::check_simulator(c, raw.simulator);
     let tcp = daemon::check_tcp(c, raw.tcp);
     let (files, stdin) = daemon::check_input(raw.input);
     let output = daemon::check_output(raw.output);
@@ -196,6 +196,7 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     };
     let daemon = Daemon {
         simulator,
+        knobs,
         tcp,
         files,
         stdin,

@@ -17,25 +17,30 @@ mod contract;
 mod datacenter;
 mod faults;
 mod feed;
+mod gateway;
 mod line;
 mod load;
+mod outages;
 mod plant;
+mod river;
 mod scenario;
 mod shape;
 mod storage;
 
 pub use faults::{Fault, FaultInjector};
 pub use feed::{LiveSimulator, SimulatorSettings, Written, write_log};
-pub use scenario::Scenario;
+pub use scenario::{Knobs, Scenario};
 
 use crate::event::{Body, Event, Origin};
 use crate::grid::{DataCenterReading, Grid, LineReading};
 use crate::time::Timestamp;
 use contract::ContractSim;
 use datacenter::DataCenterSim;
+use gateway::Gateways;
 use line::LineSim;
 use load::LoadSim;
-use plant::PlantSim;
+use outages::Outages;
+use plant::{Clock, PlantSim};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scenario::Params;
@@ -64,6 +69,8 @@ pub struct Simulator {
     seq: u64,
     weather: Ar1,
     plants: Vec<PlantSim>,
+    outages: Outages,
+    gateways: Gateways,
     loads: Vec<LoadSim>,
     data_centers: Vec<DataCenterSim>,
     lines: Vec<LineSim>,
@@ -81,8 +88,14 @@ impl Simulator {
     }
 
     /// Draws every plant, load and data center in the grid's order, then the weather.
-    pub fn new(grid: &Grid, scenario: Scenario, seed: u64, start: Timestamp) -> Self {
-        let params = scenario.params();
+    pub fn new(
+        grid: &Grid,
+        scenario: Scenario,
+        knobs: &Knobs,
+        seed: u64,
+        start: Timestamp,
+    ) -> Self {
+        let params = scenario.params(knobs);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
         let mut area_capacity = vec![0.0; grid.areas.len()];
@@ -103,7 +116,7 @@ impl Simulator {
         let mut plants: Vec<PlantSim> = (grid.plants.iter())
             .map(|p| PlantSim::new(p, &params, &mut rng))
             .collect();
-        plant::place_reservoirs(&mut plants, &params, start.month() as usize);
+        plant::settle(&mut plants, &params, &Clock::at(start));
         let loads = LoadSim::all(grid, sizing_capacity, &mut rng);
         let data_centers = (grid.data_centers.iter())
             .map(|d| {
@@ -118,6 +131,8 @@ impl Simulator {
             params,
             profiles: load::profiles(params.winter),
             weather: Ar1::new(&mut rng, 1.0, 6.0 * 3600.0),
+            outages: Outages::new(params.unit_trips_per_day),
+            gateways: Gateways::new(grid.plants.len(), params.stale_per_day),
             rng,
             ts: start,
             first: true,
@@ -152,7 +167,7 @@ impl Simulator {
         }
         let weather = self.weather.step(&mut self.rng);
         self.demand_step(ts, hour, weekend, weather, out);
-        self.generation_step(ts, out);
+        self.generation_step(ts, seconds, out);
 
         self.first = false;
         self.ts = ts.saturating_add(std::time::Duration::from_secs(1));
@@ -241,15 +256,21 @@ impl Simulator {
         self.demand_mw = total;
     }
 
-    /// Every plant's reading after the plausible dispatch of the step's demand, its
-    /// losses and the in-window exports (see [`plant::dispatch`]).
-    fn generation_step(&mut self, ts: Timestamp, out: &mut Vec<Event>) {
+    /// Every plant's reading, as its gateway sends it, after forced outages and the
+    /// plausible dispatch of the step's demand, its losses and the in-window exports
+    /// (see [`plant::dispatch`]).
+    fn generation_step(&mut self, ts: Timestamp, seconds: i64, out: &mut Vec<Event>) {
         let exports: f64 = self.contracts.iter().map(ContractSim::generation_mw).sum();
         let target = self.demand_mw * LOSS_ALLOWANCE + exports;
-        plant::dispatch(&mut self.plants, &mut self.rng, ts.month() as usize, target);
+        self.outages.step(&mut self.rng, &mut self.plants, seconds);
+        plant::dispatch(&mut self.plants, &mut self.rng, &Clock::at(ts), target);
+        self.gateways.step(&mut self.rng, seconds);
         for plant in 0..self.plants.len() {
-            let body = self.plants[plant].reading(plant);
-            self.emit(ts, body, out);
+            let p = &self.plants[plant];
+            let (reading, bound) = (p.reading(), p.bound_mw());
+            if let Some(reading) = self.gateways.send(&mut self.rng, plant, reading, bound) {
+                self.emit(ts, Body::Generation { plant, reading }, out);
+            }
         }
     }
 }

@@ -10,24 +10,32 @@ pub enum Scenario {
     WinterShortage,
     /// A July of surplus water with the CASA-1000 window open.
     SummerSurplus,
+    /// A winter after a dry year (like 2021): less water, reservoirs far below plan.
+    Drought,
+}
+
+/// The `[simulator]` keys that change what any scenario simulates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Knobs {
+    /// Natural inflow as a share of a normal year's; `None`: the scenario's own.
+    pub inflow_share: Option<f64>,
 }
 
 impl Scenario {
-    pub const NAMES: [&str; 2] = ["winter-shortage", "summer-surplus"];
+    pub const NAMES: [&str; 3] = ["winter-shortage", "summer-surplus", "drought"];
+    const ALL: [Scenario; 3] = [
+        Scenario::WinterShortage,
+        Scenario::SummerSurplus,
+        Scenario::Drought,
+    ];
 
     pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "winter-shortage" => Some(Scenario::WinterShortage),
-            "summer-surplus" => Some(Scenario::SummerSurplus),
-            _ => None,
-        }
+        let at = Self::NAMES.iter().position(|n| *n == name)?;
+        Some(Self::ALL[at])
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Scenario::WinterShortage => Self::NAMES[0],
-            Scenario::SummerSurplus => Self::NAMES[1],
-        }
+        Self::NAMES[self as usize]
     }
 
     /// Where a run starts when the user gives no start: a Monday midnight (UTC) in the
@@ -37,33 +45,50 @@ impl Scenario {
         let text = match self {
             Scenario::WinterShortage => "2027-01-11T00:00:00Z",
             Scenario::SummerSurplus => "2027-07-12T00:00:00Z",
+            Scenario::Drought => "2027-01-18T00:00:00Z",
         };
         Timestamp::parse(text).unwrap_or_default()
     }
 
-    pub(super) fn params(self) -> Params {
-        match self {
-            Scenario::WinterShortage => Params {
+    pub(super) fn params(self, knobs: &Knobs) -> Params {
+        let mut params = match self {
+            Scenario::WinterShortage | Scenario::Drought => Params {
                 winter: true,
                 storage_inflow: 0.12,
                 river_flow: (0.25, 0.40),
+                inflow_share: 1.0,
+                below_plan: 0.0,
                 maintenance: 0.25,
                 level: [1.0, 1.0, 1.0, 1.0],
                 weather_sensitivity: [0.02, 0.05, 0.0, 0.02],
                 outages_per_day: 4.0,
                 deratings_per_day: 1.0,
+                unit_trips_per_day: 3.0,
+                stale_per_day: 8.0,
             },
             Scenario::SummerSurplus => Params {
                 winter: false,
                 storage_inflow: 1.2,
                 river_flow: (0.98, 1.10),
-                maintenance: 0.10,
+                inflow_share: 1.0,
+                below_plan: 0.0,
+                maintenance: 0.0,
                 level: [0.75, 0.5, 0.9, 0.7],
                 weather_sensitivity: [0.01, 0.04, 0.0, 0.02],
                 outages_per_day: 3.0,
                 deratings_per_day: 1.5,
+                unit_trips_per_day: 3.0,
+                stale_per_day: 8.0,
             },
+        };
+        if self == Scenario::Drought {
+            params.inflow_share = 0.8;
+            params.below_plan = 1.0 / 3.0;
         }
+        if let Some(share) = knobs.inflow_share {
+            params.inflow_share = share;
+        }
+        params
     }
 }
 
@@ -71,10 +96,17 @@ impl Scenario {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Params {
     pub winter: bool,
-    /// Natural inflow of storage plants as a share of their capacity.
+    /// Natural inflow of a storage plant without `[plants.river]`, as a share of its
+    /// capacity.
     pub storage_inflow: f64,
-    /// Range of river flow (share of capacity) drawn for each run-of-river plant.
+    /// Range of river flow (share of capacity) drawn for each run-of-river plant
+    /// without `[plants.river]`.
     pub river_flow: (f64, f64),
+    /// Every natural inflow as a share of a normal year's.
+    pub inflow_share: f64,
+    /// How far below the operator's plan winter reservoirs start, as a share of their
+    /// range from dead level to the top.
+    pub below_plan: f64,
     /// Share of each storage plant's units out for maintenance.
     pub maintenance: f64,
     /// Demand level relative to the winter peak, by class (essential, residential,
@@ -84,4 +116,8 @@ pub(super) struct Params {
     pub weather_sensitivity: [f64; 4],
     pub outages_per_day: f64,
     pub deratings_per_day: f64,
+    /// Forced unit outages across the grid (see [`super::outages`]).
+    pub unit_trips_per_day: f64,
+    /// Gateways going stale across the grid (see [`super::gateway`]).
+    pub stale_per_day: f64,
 }

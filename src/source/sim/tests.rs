@@ -1,5 +1,5 @@
 use super::*;
-use crate::grid::Firmness;
+use crate::grid::{Firmness, Plant, PlantKind};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,7 +17,7 @@ fn run(
     start: Timestamp,
     steps: usize,
 ) -> Vec<Vec<String>> {
-    let mut sim = Simulator::new(grid, scenario, seed, start);
+    let mut sim = Simulator::new(grid, scenario, &Knobs::default(), seed, start);
     (0..steps)
         .map(|_| {
             let mut out = Vec::new();
@@ -63,6 +63,8 @@ fn scenario_names_round_trip_and_starts_are_in_their_season() {
     }
     assert_eq!(Scenario::WinterShortage.default_start().month(), 1);
     assert_eq!(Scenario::SummerSurplus.default_start().month(), 7);
+    assert_eq!(Scenario::Drought.default_start().month(), 1);
+    assert_eq!(Scenario::from_name("monsoon"), None);
     assert_eq!(
         Scenario::SummerSurplus.default_start().to_string(),
         "2027-07-12T00:00:00Z"
@@ -72,12 +74,18 @@ fn scenario_names_round_trip_and_starts_are_in_their_season() {
 #[test]
 fn same_seed_same_bytes_other_seed_differs() {
     let grid = default_grid();
-    let start = Scenario::WinterShortage.default_start();
-    let a = run(&grid, Scenario::WinterShortage, 42, start, 900);
-    let b = run(&grid, Scenario::WinterShortage, 42, start, 900);
-    let c = run(&grid, Scenario::WinterShortage, 43, start, 900);
-    assert_eq!(a, b);
-    assert_ne!(a, c);
+    for scenario in [
+        Scenario::WinterShortage,
+        Scenario::SummerSurplus,
+        Scenario::Drought,
+    ] {
+        let start = scenario.default_start();
+        let a = run(&grid, scenario, 42, start, 900);
+        let b = run(&grid, scenario, 42, start, 900);
+        let c = run(&grid, scenario, 43, start, 900);
+        assert_eq!(a, b, "{}", scenario.name());
+        assert_ne!(a, c, "{}", scenario.name());
+    }
 }
 
 #[test]
@@ -112,7 +120,11 @@ fn every_event_is_well_formed_and_within_capacity() {
                         assert!(num(&v, "output_mw") <= p.capacity_mw, "{line}");
                         assert!(num(&v, "available_mw") <= p.capacity_mw, "{line}");
                         assert!(num(&v, "output_mw") <= num(&v, "available_mw") + 1e-9);
-                        assert!(num(&v, "inflow_mw") <= p.capacity_mw, "{line}");
+                        let hydro = p.kind == PlantKind::Hydro;
+                        assert_eq!(v.get("inflow_mw").is_some(), hydro, "{line}");
+                        if hydro {
+                            assert!(num(&v, "inflow_mw") <= p.capacity_mw, "{line}");
+                        }
                         assert_eq!(v.get("reservoir_level_m").is_some(), p.reservoir.is_some());
                     }
                     "demand" => {
@@ -143,7 +155,10 @@ fn every_event_is_well_formed_and_within_capacity() {
             }
         }
         let n = steps.len();
-        assert_eq!(counts["generation"], n * grid.plants.len());
+        // A stale gateway may skip a few minutes; a few spells a day leave the rest.
+        let generation = counts["generation"];
+        assert!(generation <= n * grid.plants.len(), "{generation}");
+        assert!(generation >= n * (grid.plants.len() - 1), "{generation}");
         assert_eq!(counts["demand"], n * grid.loads.len());
         assert_eq!(counts["dc_demand"], n * grid.data_centers.len());
         // First step, then every quarter hour of event time.
@@ -204,55 +219,91 @@ fn summer_has_surplus_for_exports_and_nominates_the_window_contracts() {
     }
 }
 
-/// (plant, level, rule-curve level) of every reading of a storage plant.
-fn levels<'a>(grid: &'a Grid, steps: &[Vec<String>], ts: Timestamp) -> Vec<(&'a str, f64, f64)> {
+/// (plant, level) of every reading of a storage plant.
+fn levels<'a>(grid: &'a Grid, steps: &[Vec<String>]) -> Vec<(&'a Plant, f64)> {
     let mut out = Vec::new();
     for v in steps.iter().flatten().map(|l| parse(l)) {
         if let Some(level) = v.get("reservoir_level_m").and_then(Value::as_f64) {
-            let p = &grid.plants[grid.index.plants[v["plant"].as_str().unwrap()]];
-            let r = p.reservoir.as_ref().unwrap();
             out.push((
-                p.id.as_str(),
+                &grid.plants[grid.index.plants[v["plant"].as_str().unwrap()]],
                 level,
-                r.rule_curve_m[ts.month() as usize - 1],
             ));
         }
     }
     out
 }
 
+/// The first and last level of `plant` among `readings`.
+fn first_and_last(readings: &[(&Plant, f64)], plant: &Plant) -> (f64, f64) {
+    let mine: Vec<f64> = (readings.iter())
+        .filter(|r| r.0.id == plant.id)
+        .map(|r| r.1)
+        .collect();
+    (mine[0], mine[mine.len() - 1])
+}
+
 #[test]
-fn winter_reservoir_crosses_its_rule_curve_within_hours() {
+fn winter_reservoirs_follow_the_plan_down_above_their_curves() {
     let grid = default_grid();
     let start = Scenario::WinterShortage.default_start();
-    let steps = run(&grid, Scenario::WinterShortage, 1, start, 3 * 3600);
-    let readings = levels(&grid, &steps, start);
-    let crossed = grid
-        .plants
-        .iter()
-        .filter(|p| p.reservoir.is_some())
-        .any(|p| {
-            let mine: Vec<_> = readings.iter().filter(|r| r.0 == p.id).collect();
-            mine[0].1 >= mine[0].2 && mine.iter().any(|r| r.1 < r.2)
-        });
-    assert!(crossed);
-    // Every reservoir starts at or above its curve: the crossing is the story.
+    let steps = run(&grid, Scenario::WinterShortage, 1, start, 3600);
+    let readings = levels(&grid, &steps);
     for p in grid.plants.iter().filter(|p| p.reservoir.is_some()) {
-        let first = readings.iter().find(|r| r.0 == p.id).unwrap();
-        assert!(first.1 >= first.2, "{}", p.id);
+        let curve = p.reservoir.as_ref().unwrap().rule_curve_m[0];
+        assert!(
+            readings
+                .iter()
+                .filter(|r| r.0.id == p.id)
+                .all(|r| r.1 > curve),
+            "{}",
+            p.id
+        );
+        let (first, last) = first_and_last(&readings, p);
+        assert!(last < first, "{}: {first} → {last}", p.id);
     }
 }
 
 #[test]
-fn summer_reservoirs_are_above_their_curves_and_rising() {
+fn drought_reservoirs_start_below_their_curves_and_pass_only_their_inflow() {
+    let grid = default_grid();
+    let start = Scenario::Drought.default_start();
+    let steps = run(&grid, Scenario::Drought, 1, start, 600);
+    for v in steps.iter().flatten().map(|l| parse(l)) {
+        if let Some(level) = v.get("reservoir_level_m").and_then(Value::as_f64) {
+            let p = &grid.plants[grid.index.plants[v["plant"].as_str().unwrap()]];
+            let curve = p.reservoir.as_ref().unwrap().rule_curve_m[0];
+            assert!(level < curve, "{v}");
+            // Held: output never above inflow, beyond the meters' noise.
+            assert!(
+                num(&v, "output_mw") <= 1.05 * num(&v, "inflow_mw") + 1.0,
+                "{v}"
+            );
+        }
+    }
+    // Nurek about 17 m below the level a normal year's plan has on the same day.
+    let nurek = &grid.plants[grid.index.plants["nurek"]];
+    let dry = first_and_last(&levels(&grid, &steps[..1]), nurek).0;
+    let normal = run(&grid, Scenario::WinterShortage, 1, start, 1);
+    let planned = first_and_last(&levels(&grid, &normal), nurek).0;
+    assert!((15.0..20.0).contains(&(planned - dry)), "{planned} {dry}");
+}
+
+#[test]
+fn summer_reservoirs_are_full_and_stay_full() {
     let grid = default_grid();
     let start = Scenario::SummerSurplus.default_start();
     let steps = run(&grid, Scenario::SummerSurplus, 1, start, 3600);
-    let readings = levels(&grid, &steps, start);
+    let readings = levels(&grid, &steps);
     for p in grid.plants.iter().filter(|p| p.reservoir.is_some()) {
-        let mine: Vec<_> = readings.iter().filter(|r| r.0 == p.id).collect();
-        assert!(mine.iter().all(|r| r.1 > r.2), "{}", p.id);
-        assert!(mine.last().unwrap().1 > mine[0].1, "{}", p.id);
+        let full = p.reservoir.as_ref().unwrap().full_m.unwrap();
+        assert!(
+            readings
+                .iter()
+                .filter(|r| r.0.id == p.id)
+                .all(|r| r.1 == full),
+            "{}",
+            p.id
+        );
     }
 }
 
@@ -285,6 +336,7 @@ fn lines_trip_and_come_back() {
     let mut sim = Simulator::new(
         &grid,
         Scenario::WinterShortage,
+        &Knobs::default(),
         5,
         Scenario::WinterShortage.default_start(),
     );
@@ -329,8 +381,14 @@ fn small_grid() -> Grid {
         "plants": [
             {"id": "dam", "area": "a", "capacity_mw": 500, "unit_mw": 125, "min_mw": 20,
              "reservoir": {"floor_m": 100, "rule_curve_m":
-                [110, 108, 106, 106, 110, 115, 120, 122, 122, 120, 116, 112]}},
-            {"id": "weir", "area": "b", "capacity_mw": 80.25, "unit_mw": 20}
+                [110, 108, 106, 106, 110, 115, 120, 122, 122, 120, 116, 112]},
+             "river": {"rated_flow_m3s": 250, "inflow_m3s":
+                [30, 28, 30, 60, 150, 300, 400, 350, 200, 90, 50, 35]}},
+            {"id": "weir", "area": "b", "capacity_mw": 80.25, "unit_mw": 20,
+             "river": {"rated_flow_m3s": 200, "downstream_of": "dam", "travel": "90s"}},
+            {"id": "stream", "area": "b", "capacity_mw": 12, "unit_mw": 6},
+            {"id": "boiler", "area": "a", "kind": "thermal", "capacity_mw": 60, "unit_mw": 30,
+             "min_mw": 30}
         ],
         "loads": [
             {"id": "homes", "area": "a", "tier": 1, "class": "residential"},
@@ -379,19 +437,23 @@ const GOLDEN_FIRST_STEP: &str = concat!(
     "\n",
     r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","source":"sim","seq":2,"line":"bx","in_service":true}"#,
     "\n",
-    r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","source":"sim","seq":3,"contract":"sale","mw":18.000}"#,
+    r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","source":"sim","seq":3,"contract":"sale","mw":16.000}"#,
     "\n",
-    r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":4,"load":"homes","mw":238.412}"#,
+    r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":4,"load":"homes","mw":248.240}"#,
     "\n",
-    r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":5,"load":"mill","mw":35.928}"#,
+    r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":5,"load":"mill","mw":35.489}"#,
     "\n",
-    r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":6,"site":"dc","firm_mw":22.932,"flexible_mw":23.404}"#,
+    r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","source":"sim","seq":6,"site":"dc","firm_mw":22.621,"flexible_mw":15.139}"#,
     "\n",
-    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":7,"plant":"dam","output_mw":299.189,"available_mw":375.000,"reservoir_level_m":110.019,"inflow_mw":58.208}"#,
+    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":7,"plant":"dam","output_mw":106.079,"available_mw":106.090,"reservoir_level_m":111.355,"inflow_mw":58.874}"#,
     "\n",
-    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":8,"plant":"weir","output_mw":30.429,"available_mw":31.050,"inflow_mw":31.050}"#,
+    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":8,"plant":"weir","output_mw":21.242,"available_mw":21.651,"inflow_mw":21.797}"#,
+    "\n",
+    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":9,"plant":"stream","output_mw":3.920,"available_mw":4.004,"inflow_mw":4.028}"#,
+    "\n",
+    r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","source":"sim","seq":10,"plant":"boiler","output_mw":60.000,"available_mw":60.000}"#,
 );
-const GOLDEN_HASH: u64 = 0x7d33_9f76_c046_63a1;
+const GOLDEN_HASH: u64 = 0x3d57_a3a0_929a_715c;
 
 #[test]
 fn a_negative_peak_is_a_configuration_error() {
@@ -418,6 +480,7 @@ fn file(grid: &Grid, seed: u64, start: Timestamp, seconds: u64, faults: f64) -> 
     let written = write_log(
         grid,
         Scenario::WinterShortage,
+        &Knobs::default(),
         seed,
         start,
         Duration::from_secs(seconds),
@@ -459,7 +522,7 @@ fn every_fault_is_refused_with_its_reason_and_good_lines_pass_unchanged() {
 
     let grid = Arc::new(default_grid());
     let start = Scenario::WinterShortage.default_start();
-    let mut sim = Simulator::new(&grid, Scenario::WinterShortage, 3, start);
+    let mut sim = Simulator::new(&grid, Scenario::WinterShortage, &Knobs::default(), 3, start);
     let mut injector = FaultInjector::new(&grid, 3, 0.2);
     let (mut events, mut lines) = (Vec::new(), Vec::new());
     let mut expected_good = Vec::new();
