@@ -18,3 +18,4 @@ mod schedule_oracle;
 mod storage;
 mod support;
 mod tools;
+mod water;

@@ -176,6 +176,12 @@ impl PlantSim {
         self.release_m3s
     }
 
+    /// The plant's inflow this second, natural and from above, m³/s, uncapped.
+    #[cfg(test)]
+    pub(super) fn inflow_m3s(&self) -> f64 {
+        self.as_m3s(self.inflow_mw)
+    }
+
     /// Settles the plant before the first step: its availability by its plan, and
     /// what it has been releasing, so that the river below starts in step.
     fn settle(&mut self, clock: &Clock) {

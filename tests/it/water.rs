@@ -1,0 +1,72 @@
+//! The simulator's water as the scheduler sees it: a scenario simulated through the
+//! library, replayed through the library, judged on the replay's totals.
+
+use crate::support::default_config;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use vakhsh::pipeline::Timing;
+use vakhsh::replay::{Request, Summary};
+use vakhsh::source::sim::{Knobs, Scenario, write_log};
+use vakhsh::time::Timestamp;
+
+/// `duration` of `scenario` from `start` on the reference grid, replayed.
+fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
+    let config = vakhsh::config::load(&default_config()).expect("reference grid loads");
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let start = Timestamp::parse(start).unwrap();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&events).unwrap());
+    let knobs = Knobs::default();
+    write_log(&config.grid, scenario, &knobs, 1, start, duration, 0.0, &mut file).unwrap();
+    drop(file);
+    let request = Request {
+        logs: vec![events],
+        timing: Timing {
+            live: false,
+            speed: None,
+            from: None,
+            to: None,
+        },
+        out: Some(dir.path().join("decisions.jsonl")),
+        dead_letter: None,
+        report: None,
+        metrics: false,
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    (runtime.block_on(vakhsh::replay::run(config, request, CancellationToken::new())))
+        .expect("replay")
+}
+
+/// A July night of surplus water: the reservoirs are full and pass their inflow, the
+/// plants below pass the river, exports run to the lines' limits, and what nobody can
+/// take is spilled.
+#[test]
+fn a_summer_night_spills_what_exports_cannot_take() {
+    // 00:00 to 01:00 local (UTC+5), when domestic demand is lowest.
+    let summary = replay(
+        Scenario::SummerSurplus,
+        "2027-07-12T19:00:00Z",
+        Duration::from_secs(3600),
+    );
+    let totals = &summary.totals;
+    assert!(totals.spill_mwh > 50.0, "{totals}");
+    assert!(totals.exported_mwh["casa-pk"] > 800.0, "{totals}");
+    assert_eq!(totals.state_hours.get("emergency"), None, "{totals}");
+}
+
+/// A winter after a dry year: the reservoirs stand below their curves and may only
+/// pass a dry winter's inflow, so the country is in alert or emergency throughout.
+#[test]
+fn a_drought_winter_is_never_normal() {
+    let summary = replay(
+        Scenario::Drought,
+        "2027-01-18T13:00:00Z",
+        Duration::from_secs(2 * 3600),
+    );
+    let totals = &summary.totals;
+    assert_eq!(totals.state_hours.get("normal"), None, "{totals}");
+    let short: f64 = totals.unserved_mwh.values().sum();
+    // About 3 GW of demand against about 1 GW of supply at the evening peak.
+    assert!(short > 2.0 * 1500.0, "{totals}");
+    assert!(totals.unserved_mwh.get(&2).copied().unwrap_or(0.0) > 1000.0, "{totals}");
+}
