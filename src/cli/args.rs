@@ -42,8 +42,10 @@ pub(super) enum CommandArgs {
     /// Generate a realistic, reproducible event file (JSON Lines) from the built-in
     /// simulator.
     Simulate {
-        /// Scenario: winter-shortage (a January that runs short) or summer-surplus (a
-        /// July with the CASA-1000 window open).
+        /// Scenario: winter-shortage (a January that runs short), summer-surplus (a
+        /// July with the CASA-1000 window open) or drought (a winter after a dry year);
+        /// `[simulator] inflow_share` in the configuration makes any of them wetter or
+        /// drier.
         #[arg(long)]
         scenario: String,
         /// Event time to cover, e.g. 30m, 6h, 2days.

@@ -354,6 +354,112 @@ mod tests {
     }
 
     #[test]
+    fn a_river_names_an_existing_plant_above_without_a_circle() {
+        let grid = |plants: Value, simulator: Value| {
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}],
+                "plants": plants,
+                "simulator": simulator,
+            })
+        };
+        let plant = |id: &str, river: Value| json!({"id": id, "area": "a", "capacity_mw": 100.0, "unit_mw": 50.0, "river": river});
+        let errors = |tree: Value| match from_value(&tree) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        let tens = vec![10.0; 12];
+        let head = json!({"rated_flow_m3s": 200.0, "inflow_m3s": tens});
+        let below =
+            |above: &str| json!({"rated_flow_m3s": 250.0, "downstream_of": above, "travel": "2h"});
+        // The plant above may come later in the file.
+        let ok = grid(
+            json!([plant("low", below("top")), plant("top", head.clone())]),
+            json!({}),
+        );
+        let config = from_value(&ok).unwrap();
+        let river = config.grid.plants[0].river.as_ref().unwrap();
+        assert_eq!(river.downstream_of, Some(1));
+        assert_eq!(river.travel, Duration::from_secs(7200));
+        assert_eq!(
+            config.grid.plants[1].river.as_ref().unwrap().inflow_m3s,
+            [10.0; 12]
+        );
+        assert_eq!(
+            errors(grid(json!([plant("low", below("nowhere"))]), json!({}))),
+            ["plants[0].river.downstream_of = \"nowhere\": no plant has this id"]
+        );
+        assert_eq!(
+            errors(grid(
+                json!([plant("a", below("b")), plant("b", below("a"))]),
+                json!({})
+            )),
+            ["plants[1].river.downstream_of = \"a\": the river would flow in a circle"]
+        );
+        assert_eq!(
+            errors(grid(json!([plant("a", below("a"))]), json!({}))),
+            ["plants[0].river.downstream_of = \"a\": the river would flow in a circle"]
+        );
+        let dry = json!({"id": "dry", "area": "a", "capacity_mw": 10.0, "unit_mw": 5.0});
+        assert_eq!(
+            errors(grid(json!([dry, plant("b", below("dry"))]), json!({}))),
+            ["plants[1].river.downstream_of = \"dry\": names a plant without [plants.river]"]
+        );
+        let slow = json!({"rated_flow_m3s": 0.0, "inflow_m3s": [1.0], "travel": "3d"});
+        assert_eq!(
+            errors(grid(json!([plant("p", slow)]), json!({}))),
+            [
+                "plants[0].river.rated_flow_m3s = 0: must be a finite number above 0",
+                "plants[0].river.inflow_m3s = [1.0]: needs 12 monthly flows, January first (found 1)",
+                "plants[0].river.travel = \"3d\": a travel time needs downstream_of",
+            ]
+        );
+        let far = json!({"rated_flow_m3s": 1.0, "downstream_of": "top", "travel": "3d"});
+        assert_eq!(
+            errors(grid(
+                json!([plant("top", head.clone()), plant("p", far)]),
+                json!({})
+            )),
+            ["plants[1].river.travel = \"3d\": at most 48h"]
+        );
+        // The knob is checked whether or not the live simulator runs.
+        assert_eq!(
+            errors(grid(json!([]), json!({"inflow_share": 0.0}))),
+            [
+                "simulator.inflow_share = 0: a share of a normal year's inflow: write a number above 0 and at most 2"
+            ]
+        );
+        let knobs = from_value(&grid(json!([]), json!({"inflow_share": 0.7}))).unwrap();
+        assert_eq!(knobs.daemon.knobs.inflow_share, Some(0.7));
+    }
+
+    #[test]
+    fn a_plant_is_hydro_unless_it_says_thermal_and_a_thermal_plant_has_no_water() {
+        let grid =
+            |plant: Value| json!({"areas": [{"id": "a", "kind": "domestic"}], "plants": [plant]});
+        let errors = |tree: Value| match from_value(&tree) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        let base = json!({"id": "p", "area": "a", "capacity_mw": 400.0, "unit_mw": 150.0});
+        let kind = |tree: Value| from_value(&tree).unwrap().grid.plants[0].kind;
+        assert_eq!(kind(grid(base.clone())), crate::grid::PlantKind::Hydro);
+        let mut thermal = base.clone();
+        thermal["kind"] = json!("thermal");
+        assert_eq!(kind(grid(thermal.clone())), crate::grid::PlantKind::Thermal);
+        let mut nuclear = base.clone();
+        nuclear["kind"] = json!("nuclear");
+        assert_eq!(
+            errors(grid(nuclear)),
+            ["plants[0].kind = \"nuclear\": expected \"hydro\" or \"thermal\""]
+        );
+        thermal["river"] = json!({"rated_flow_m3s": 10.0});
+        assert_eq!(
+            errors(grid(thermal)),
+            ["plants[0].river: a thermal plant has no water: remove the table or the kind"]
+        );
+    }
+
+    #[test]
     fn a_tariff_is_a_finite_price_of_at_least_zero() {
         let grid = |tariff: Option<Value>| {
             let mut contract = json!({"id": "casa", "from": "a", "to": "n",

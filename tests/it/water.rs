@@ -17,7 +17,17 @@ fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
     let start = Timestamp::parse(start).unwrap();
     let mut file = std::io::BufWriter::new(std::fs::File::create(&events).unwrap());
     let knobs = Knobs::default();
-    write_log(&config.grid, scenario, &knobs, 1, start, duration, 0.0, &mut file).unwrap();
+    write_log(
+        &config.grid,
+        scenario,
+        &knobs,
+        1,
+        start,
+        duration,
+        0.0,
+        &mut file,
+    )
+    .unwrap();
     drop(file);
     let request = Request {
         logs: vec![events],
@@ -33,8 +43,12 @@ fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
         metrics: false,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    (runtime.block_on(vakhsh::replay::run(config, request, CancellationToken::new())))
-        .expect("replay")
+    (runtime.block_on(vakhsh::replay::run(
+        config,
+        request,
+        CancellationToken::new(),
+    )))
+    .expect("replay")
 }
 
 /// A July night of surplus water: the reservoirs are full and pass their inflow, the
@@ -68,5 +82,8 @@ fn a_drought_winter_is_never_normal() {
     let short: f64 = totals.unserved_mwh.values().sum();
     // About 3 GW of demand against about 1 GW of supply at the evening peak.
     assert!(short > 2.0 * 1500.0, "{totals}");
-    assert!(totals.unserved_mwh.get(&2).copied().unwrap_or(0.0) > 1000.0, "{totals}");
+    assert!(
+        totals.unserved_mwh.get(&2).copied().unwrap_or(0.0) > 1000.0,
+        "{totals}"
+    );
 }

@@ -615,7 +615,10 @@ fn a_bad_timestamp_is_never_rfc_3339() {
 fn reference(scenario: Scenario, start: Timestamp, plant: &str) -> (Simulator, usize) {
     let grid = default_grid();
     let at = grid.index.plants[plant];
-    (Simulator::new(&grid, scenario, &Knobs::default(), 1, start), at)
+    (
+        Simulator::new(&grid, scenario, &Knobs::default(), 1, start),
+        at,
+    )
 }
 
 /// Mean inflow (m³/s) of `plant` over an hour from `start`, summer-surplus conditions.
@@ -666,7 +669,10 @@ fn the_plant_below_receives_the_release_above_after_the_travel_time() {
     let mut moved = 0.0_f64;
     let mut unlagged = 0.0_f64;
     for t in travel..travel + 600 {
-        assert!((arrived[t] - released[t - travel]).abs() < 1e-9, "second {t}");
+        assert!(
+            (arrived[t] - released[t - travel]).abs() < 1e-9,
+            "second {t}"
+        );
         moved = moved.max((released[t] - released[t - travel]).abs());
         unlagged = unlagged.max((arrived[t] - released[t]).abs());
     }
