@@ -1258,7 +1258,7 @@ mod tests {
         let g = Arc::new(config::load(&path).unwrap().grid);
         let mut state = Telemetry::new(&g);
         let plants = [
-            ("nurek", 2200.0, Some(875.0), Some(300.0)),
+            ("nurek", 1975.0, Some(885.0), Some(300.0)),
             ("rogun", 600.0, Some(1060.0), Some(150.0)),
             ("baipaza", 450.0, None, None),
             ("sangtuda-1", 500.0, None, None),
@@ -1303,9 +1303,9 @@ mod tests {
         let (g, state, ts) = winter();
         let s = Scheduler::new(g.clone()).schedule(ts, &state);
         assert_network(&g, &s);
-        // Availability: Nurek 2200, Rogun capped at 150, Kairakkum at 40, the rest
-        // as read: 3610 MW. Largest unit with availability: Rogun's 600 MW.
-        close(s.reserve_required_mw, 600.0);
+        // Availability: Nurek 1975, Rogun capped at 150, Kairakkum at 40, the rest
+        // as read: 3435 MW. Largest unit with availability: Nurek's 375 MW.
+        close(s.reserve_required_mw, 375.0);
         let casa = g.index.contracts["casa-pk"];
         assert_eq!(s.contracts[casa].reason, ContractReason::OutOfWindow);
         close(s.contracts[casa].requested_mw, 1000.0);
@@ -1320,10 +1320,10 @@ mod tests {
         }
         assert!(s.plants[g.index.plants["rogun"]] <= 150.0 + EPS);
         assert!(s.plants[g.index.plants["kairakkum"]] <= 40.0 + EPS);
-        // 3660 MW available, 600 held as reserve (tier 3, before industry): 3060 MW.
+        // 3435 MW available, 375 held as reserve (tier 3, before industry): 3060 MW.
         // Industry is shed, so the grid is on alert (rule 8).
         assert_eq!(s.state, OperatingState::Alert);
-        close(s.reserve_mw, 600.0);
+        close(s.reserve_mw, 375.0);
         close(s.balance.generation_mw, 3060.0);
         // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor
         // 60 MW over 4%.
