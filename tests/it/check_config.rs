@@ -53,7 +53,7 @@ fn the_reference_configuration_is_valid() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (7 areas, 8 plants"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("ok (7 areas, 9 plants"));
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
     let mut lines = Vec::new();
     for (plant, available, level) in [
         ("nurek", 1800.0, Some(880.0)),
-        ("rogun", 600.0, Some(1070.0)),
+        ("rogun", 300.0, Some(1070.0)),
         ("baipaza", 250.0, None),
         ("sangtuda-1", 280.0, None),
         ("sangtuda-2", 90.0, None),
