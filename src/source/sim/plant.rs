@@ -221,13 +221,18 @@ pub(super) fn settle(plants: &mut [PlantSim], params: &Params, clock: &Clock) {
     // A cascade is at most as long as the grid has plants.
     for _ in 0..plants.len() {
         for i in 0..plants.len() {
-            if let Some(up) = plants[i].water.as_ref().and_then(Water::upstream) {
-                let release = plants[up].release_m3s;
-                if let Some(w) = plants[i].water.as_mut() {
-                    w.settle(release);
-                }
-            }
+            down_the_river(plants, i, Water::settle);
             plants[i].settle(clock);
+        }
+    }
+}
+
+/// Hands the release of the plant above plant `i`, if it has one, to `i`'s water.
+fn down_the_river(plants: &mut [PlantSim], i: usize, take: fn(&mut Water, f64)) {
+    if let Some(up) = plants[i].water.as_ref().and_then(Water::upstream) {
+        let release = plants[up].release_m3s;
+        if let Some(w) = plants[i].water.as_mut() {
+            take(w, release);
         }
     }
 }
@@ -282,11 +287,6 @@ pub(super) fn dispatch(
         p.release_m3s = p.as_m3s(passed);
     }
     for i in 0..plants.len() {
-        if let Some(up) = plants[i].water.as_ref().and_then(Water::upstream) {
-            let release = plants[up].release_m3s;
-            if let Some(w) = plants[i].water.as_mut() {
-                w.flow(release);
-            }
-        }
+        down_the_river(plants, i, Water::flow);
     }
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::grid::{Firmness, Plant, PlantKind};
+use crate::grid::{Firmness, Plant, PlantKind, PlantReading};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -704,4 +704,58 @@ fn units_trip_at_the_configured_rate_and_come_back() {
     // Out for one to six hours each: 3.5 h on average.
     let mean_h = durations_s as f64 / trips.max(1) as f64 / 3600.0;
     assert!((1.0..=6.0).contains(&mean_h), "{mean_h}");
+}
+
+/// Gateways go stale at the configured rate (eight spells a day across the grid, 2–10
+/// minutes each): over five days the spells lie in the 99.9 % range of a Poisson law of
+/// mean 40; a stale gateway repeats its last reading or sends nothing, each about half
+/// the time, and a fresh one sends the reading with noise, within availability and
+/// capacity.
+#[test]
+fn gateways_go_stale_at_their_rate_and_repeat_or_fall_silent() {
+    const PLANTS: usize = 2;
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut gateways = Gateways::new(PLANTS, 8.0);
+    let mut last: [Option<PlantReading>; PLANTS] = [None; PLANTS];
+    let mut stale = [false; PLANTS];
+    let (mut spells, mut repeated, mut silent) = (0, 0, 0);
+    for second in 0..5 * 86_400 {
+        gateways.step(&mut rng, second);
+        // The true reading changes every second, so a repeat is never a coincidence.
+        let truth = PlantReading {
+            output_mw: 80.0 + (second % 11) as f64,
+            available_mw: 95.0,
+            reservoir_level_m: Some(870.0),
+            inflow_mw: Some(99.0),
+        };
+        for plant in 0..PLANTS {
+            let sent = gateways.send(&mut rng, plant, truth, 100.0);
+            let now_stale = match sent {
+                None => {
+                    silent += 1;
+                    true
+                }
+                Some(r) if Some(r) == last[plant] => {
+                    repeated += 1;
+                    true
+                }
+                Some(r) => {
+                    assert!(r.output_mw <= r.available_mw, "{r:?}");
+                    assert!((r.output_mw - truth.output_mw).abs() < 0.01 * truth.output_mw);
+                    assert!(r.inflow_mw.is_some_and(|mw| mw <= 100.0), "{r:?}");
+                    assert_eq!(r.reservoir_level_m, truth.reservoir_level_m);
+                    last[plant] = Some(r);
+                    false
+                }
+            };
+            spells += usize::from(now_stale && !stale[plant]);
+            stale[plant] = now_stale;
+        }
+    }
+    assert!((22..=61).contains(&spells), "{spells}");
+    // Six minutes on average each.
+    let mean_s = (repeated + silent) as f64 / spells as f64;
+    assert!((240.0..=480.0).contains(&mean_s), "{mean_s}");
+    let share = repeated as f64 / (repeated + silent) as f64;
+    assert!((0.25..=0.75).contains(&share), "{share}");
 }
