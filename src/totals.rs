@@ -55,6 +55,8 @@ impl std::fmt::Display for TimeSpan {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Totals {
     pub decisions: u64,
+    /// Generation of the domestic plants, spill included.
+    pub generated_mwh: f64,
     pub exported_mwh: BTreeMap<String, f64>,
     pub unserved_mwh: BTreeMap<u32, f64>,
     pub spill_mwh: f64,
@@ -85,6 +87,7 @@ pub fn tariffs(grid: &Grid) -> Tariffs {
 #[derive(Debug, Clone, PartialEq)]
 struct Rates {
     state: String,
+    generation_mw: f64,
     spill_mw: f64,
     /// Scheduled MW per contract.
     scheduled_mw: Vec<(String, f64)>,
@@ -96,6 +99,7 @@ impl Rates {
     fn of(line: &DecisionLine) -> Rates {
         Rates {
             state: line.state.to_string(),
+            generation_mw: line.balance.generation_mw,
             spill_mw: line.balance.spill_mw,
             scheduled_mw: line
                 .contracts
@@ -166,6 +170,7 @@ impl Totals {
         for (tier, mw) in rates.unserved_mw {
             *self.unserved_mwh.entry(tier).or_default() += mw * hours;
         }
+        self.generated_mwh += rates.generation_mw * hours;
         self.spill_mwh += rates.spill_mw * hours;
         *self.state_hours.entry(rates.state).or_default() += hours;
     }
@@ -173,6 +178,7 @@ impl Totals {
 
 impl std::fmt::Display for Totals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "generated MWh: {:.3}", self.generated_mwh)?;
         writeln!(f, "exported MWh per contract:")?;
         for (contract, mwh) in &self.exported_mwh {
             writeln!(f, "  {contract:<24} {mwh:>14.3}")?;
@@ -201,8 +207,9 @@ mod tests {
     use super::*;
 
     fn line(ts: &str, state: &str, scheduled: f64, served: f64) -> String {
+        let generation = scheduled + served;
         format!(
-            r#"{{"ts":"{ts}","seq":1,"state":"{state}","balance":{{"generation_mw":0,"domestic_served_mw":0,"exports_mw":0,"transit_mw":0,"losses_mw":0,"spill_mw":10,"unserved_mw":0}},"contracts":[{{"contract":"x","requested_mw":100,"scheduled_mw":{scheduled},"reason":"ok"}}],"tiers":[{{"tier":2,"requested_mw":50,"served_mw":{served}}}]}}"#
+            r#"{{"ts":"{ts}","seq":1,"state":"{state}","balance":{{"generation_mw":{generation},"domestic_served_mw":0,"exports_mw":0,"transit_mw":0,"losses_mw":0,"spill_mw":10,"unserved_mw":0}},"contracts":[{{"contract":"x","requested_mw":100,"scheduled_mw":{scheduled},"reason":"ok"}}],"tiers":[{{"tier":2,"requested_mw":50,"served_mw":{served}}}]}}"#
         )
     }
 
@@ -235,6 +242,7 @@ mod tests {
         assert_eq!(totals.decisions, 3);
         assert_eq!(totals.exported_mwh["x"], 100.0 * 0.5 + 40.0 * 1.0);
         assert_eq!(totals.unserved_mwh[&2], 30.0 * 1.0);
+        assert_eq!(totals.generated_mwh, 150.0 * 0.5 + 60.0 * 1.0);
         assert_eq!(totals.spill_mwh, 15.0);
         assert_eq!(totals.state_hours["normal"], 0.5);
         assert_eq!(totals.state_hours["alert"], 1.0);

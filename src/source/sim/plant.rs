@@ -106,7 +106,7 @@ impl PlantSim {
     /// Units that could trip now: those in service on a plant that is available.
     pub(super) fn units_running(&self) -> u32 {
         if self.unit_mw > 0.0 && self.available_mw > 0.0 {
-            self.units - self.in_maintenance.min(self.units) - self.tripped.min(self.units)
+            (self.units).saturating_sub(self.in_maintenance + self.tripped)
         } else {
             0
         }
