@@ -381,7 +381,7 @@ mod tests {
                 RejectReason::AboveCapacity,
             ),
             (
-                r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":301}"#,
+                r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":401}"#,
                 RejectReason::AboveCapacity,
             ),
             (

@@ -1308,9 +1308,9 @@ mod tests {
         close(s.reserve_required_mw, 600.0);
         let casa = g.index.contracts["casa-pk"];
         assert_eq!(s.contracts[casa].reason, ContractReason::OutOfWindow);
-        close(s.contracts[casa].requested_mw, 1000.0);
+        close(s.contracts[casa].requested_mw, 610.0);
         close(s.contracts[casa].scheduled_mw, 0.0);
-        // Essentials (460) and the Afghan floor (60) come first and are served.
+        // Essentials (460) and the Afghan floor (40) come first and are served.
         for id in ["south-essential", "north-essential", "gbao-essential"] {
             let l = &s.loads[g.index.loads[id]];
             close(l.served_mw, l.requested_mw);
@@ -1325,22 +1325,26 @@ mod tests {
         assert_eq!(s.state, OperatingState::Alert);
         close(s.reserve_mw, 600.0);
         close(s.balance.generation_mw, 3060.0);
-        // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor
-        // 60 MW over 4%.
-        let losses = 810.0 / 0.98 - 810.0 + 50.0 / 0.97 - 50.0 + 60.0 / 0.96 - 60.0;
+        // North takes 810 MW over 2 % losses; GBAO fills the 40 MW Vanj–Darvoz tie (4 %);
+        // the Afghan floor of 40 MW goes over the line that loses least, CASA-1000's
+        // Kabul link (3 %).
+        let losses = 810.0 / 0.98 - 810.0 + 40.0 * 0.04 + 40.0 / 0.97 - 40.0;
         close(s.balance.losses_mw, losses);
         close(s.lines[g.index.lines["north-south"]], 810.0 / 0.98);
-        // Tiers 1 and 2 (2780 MW with the floor) are served in full; tier 4 gets the
-        // rest, all of it where no loss is paid: south industry.
-        close(s.tiers[1].served_mw, 2260.0);
+        close(s.lines[g.index.lines["vanj-darvoz"]], 40.0);
+        // Tier 2 is served in full but in GBAO, where the tie leaves households
+        // 20 − 10 + 38.4 = 48.4 of their 60 MW.
+        close(s.loads[g.index.loads["gbao-households"]].served_mw, 48.4);
+        close(s.tiers[1].served_mw, 2200.0 + 48.4);
+        // Tier 4 gets the rest, all of it where no loss is paid: south industry.
         close(
             s.loads[g.index.loads["south-industry"]].served_mw,
-            280.0 - losses,
+            3060.0 - 500.0 - 2248.4 - losses,
         );
         close(s.loads[g.index.loads["north-industry"]].served_mw, 0.0);
         close(
             s.contracts[g.index.contracts["af-supply"]].scheduled_mw,
-            60.0,
+            40.0,
         );
         assert_eq!(
             s.contracts[g.index.contracts["af-supply"]].reason,
