@@ -29,7 +29,8 @@ pub struct Config {
 /// Where events come from and where decisions go.
 #[derive(Debug, Clone)]
 pub struct Daemon {
-    pub simulator: Option<SimulatorSettings>,
+    /// Read by `vakhsh simulate` as well; the live simulator runs when it is enabled.
+    pub simulator: SimulatorSettings,
     pub tcp: Option<TcpSettings>,
     /// JSON Lines files read once, in order, at start.
     pub files: Vec<PathBuf>,

@@ -5,9 +5,31 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-fn default_grid() -> Grid {
+fn default_config() -> crate::config::Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
-    crate::config::load(&path).expect("default config").grid
+    crate::config::load(&path).expect("default config")
+}
+
+fn default_grid() -> Grid {
+    default_config().grid
+}
+
+/// Knobs that leave winter-shortage and summer-surplus as they are, without dips.
+fn quiet() -> Knobs {
+    Knobs {
+        growth: Growth {
+            site: None,
+            from_mw: None,
+            to_mw: None,
+            over: Duration::from_secs(86_400),
+        },
+        trip: LineTrip {
+            line: None,
+            at_s: 0,
+            duration: Duration::from_secs(3600),
+        },
+        dc_trips_per_week: 0.0,
+    }
 }
 
 fn run(
@@ -17,7 +39,18 @@ fn run(
     start: Timestamp,
     steps: usize,
 ) -> Vec<Vec<String>> {
-    let mut sim = Simulator::new(grid, scenario, seed, start);
+    run_with(grid, scenario, &quiet(), seed, start, steps)
+}
+
+fn run_with(
+    grid: &Grid,
+    scenario: Scenario,
+    knobs: &Knobs,
+    seed: u64,
+    start: Timestamp,
+    steps: usize,
+) -> Vec<Vec<String>> {
+    let mut sim = Simulator::new(grid, scenario, knobs, seed, start);
     (0..steps)
         .map(|_| {
             let mut out = Vec::new();
@@ -285,6 +318,7 @@ fn lines_trip_and_come_back() {
     let mut sim = Simulator::new(
         &grid,
         Scenario::WinterShortage,
+        &quiet(),
         5,
         Scenario::WinterShortage.default_start(),
     );
@@ -415,13 +449,18 @@ fn fnv(bytes: &[u8]) -> u64 {
 
 fn file(grid: &Grid, seed: u64, start: Timestamp, seconds: u64, faults: f64) -> (Vec<u8>, Written) {
     let mut out = Vec::new();
+    let settings = SimulatorSettings {
+        enabled: false,
+        scenario: Scenario::WinterShortage,
+        seed,
+        faults,
+        knobs: quiet(),
+    };
     let written = write_log(
         grid,
-        Scenario::WinterShortage,
-        seed,
+        &settings,
         start,
         Duration::from_secs(seconds),
-        faults,
         &mut out,
     )
     .expect("writing to memory");
@@ -459,7 +498,7 @@ fn every_fault_is_refused_with_its_reason_and_good_lines_pass_unchanged() {
 
     let grid = Arc::new(default_grid());
     let start = Scenario::WinterShortage.default_start();
-    let mut sim = Simulator::new(&grid, Scenario::WinterShortage, 3, start);
+    let mut sim = Simulator::new(&grid, Scenario::WinterShortage, &quiet(), 3, start);
     let mut injector = FaultInjector::new(&grid, 3, 0.2);
     let (mut events, mut lines) = (Vec::new(), Vec::new());
     let mut expected_good = Vec::new();
