@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 /// `line-trip` as a run plays it: the line, the second it trips and for how long.
 pub(super) struct TripPlan {
     line: usize,
-    at: Timestamp,
+    pub(super) at: Timestamp,
     out_s: i64,
 }
 
