@@ -5,6 +5,7 @@
 
 use super::knobs::Growth;
 use super::shape::{Ar1, between, millis, normal};
+use crate::grid::Grid;
 use crate::time::Timestamp;
 use rand_chacha::ChaCha8Rng;
 
@@ -17,18 +18,15 @@ pub(super) struct GrowthPlan {
 }
 
 impl GrowthPlan {
-    /// `sizes`: every site's size today; `capacities`: its configured bound, if any.
-    pub(super) fn new(
-        growth: &Growth,
-        sizes: &[f64],
-        capacities: impl Fn(usize) -> Option<f64>,
-        start: Timestamp,
-    ) -> Self {
+    /// `sizes`: every site's size today, which the simulator drew it at; the first
+    /// step resizes it to `from`.
+    pub(super) fn new(growth: &Growth, grid: &Grid, sizes: &[f64], start: Timestamp) -> Self {
         let sites = (0..sizes.len())
             .filter(|&site| growth.site.is_none_or(|grown| grown == site))
             .map(|site| {
                 let from = growth.from_mw.unwrap_or(sizes[site]);
-                let to = (growth.to_mw.or(capacities(site))).unwrap_or(sizes[site]);
+                let capacity = grid.data_centers[site].capacity_mw;
+                let to = (growth.to_mw.or(capacity)).unwrap_or(sizes[site]);
                 (site, from, to)
             })
             .collect();

@@ -13,6 +13,7 @@
 
 use super::datacenter::DataCenterSim;
 use super::shape::{between, uniform};
+use crate::grid::Grid;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -36,12 +37,13 @@ pub(super) struct Dips {
 }
 
 impl Dips {
-    /// `site_areas`: each data center's area, in the grid's order.
-    pub(super) fn new(seed: u64, per_week: f64, site_areas: &[usize]) -> Self {
+    /// Dips at `per_week` over `grid`'s data centers, drawn from `seed`'s own stream.
+    pub(super) fn new(seed: u64, per_week: f64, grid: &Grid) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(DIP_STREAM);
+        let site_areas: Vec<usize> = grid.data_centers.iter().map(|d| d.area).collect();
         let mut areas: Vec<usize> = Vec::new();
-        for &area in site_areas {
+        for &area in &site_areas {
             if !areas.contains(&area) {
                 areas.push(area);
             }
@@ -49,7 +51,7 @@ impl Dips {
         Dips {
             rng,
             p: per_week / SECONDS_PER_WEEK,
-            site_areas: site_areas.to_vec(),
+            site_areas,
             areas,
         }
     }

@@ -127,18 +127,9 @@ impl Simulator {
                     .unwrap_or_else(|| (0.1 * sizing_capacity(d.area)).max(10.0))
             })
             .collect();
-        let growth = (scenario == Scenario::DcGrowth).then(|| {
-            let capacity = |site: usize| grid.data_centers[site].capacity_mw;
-            GrowthPlan::new(&knobs.growth, &sizes, capacity, start)
-        });
-        let mut starting = sizes.clone();
-        for (site, size) in growth.iter().flat_map(|g| g.sizes(start)) {
-            starting[site] = size;
-        }
-        let data_centers = (grid.data_centers.iter().zip(starting))
-            .map(|(d, size)| DataCenterSim::new(size, d.capacity_mw.map(bound_millis), &mut rng))
+        let data_centers = (grid.data_centers.iter().zip(&sizes))
+            .map(|(d, &size)| DataCenterSim::new(size, d.capacity_mw.map(bound_millis), &mut rng))
             .collect();
-        let site_areas: Vec<usize> = grid.data_centers.iter().map(|d| d.area).collect();
 
         Simulator {
             params,
@@ -155,11 +146,12 @@ impl Simulator {
             data_centers,
             lines: grid.lines.iter().map(LineSim::new).collect(),
             contracts: grid.contracts.iter().map(ContractSim::new).collect(),
-            growth,
+            growth: (scenario == Scenario::DcGrowth)
+                .then(|| GrowthPlan::new(&knobs.growth, grid, &sizes, start)),
             trip: (scenario == Scenario::LineTrip)
                 .then(|| TripPlan::new(&knobs.trip, start, LOCAL_OFFSET_S))
                 .flatten(),
-            dips: Dips::new(seed, knobs.dc_trips_per_week, &site_areas),
+            dips: Dips::new(seed, knobs.dc_trips_per_week, grid),
             demand_mw: 0.0,
         }
     }
