@@ -42,8 +42,10 @@ pub(super) enum CommandArgs {
     /// Generate a realistic, reproducible event file (JSON Lines) from the built-in
     /// simulator.
     Simulate {
-        /// Scenario: winter-shortage (a January that runs short) or summer-surplus (a
-        /// July with the CASA-1000 window open).
+        /// Scenario: winter-shortage (a January that runs short), summer-surplus (a July
+        /// with the CASA-1000 window open), dc-growth (that January with the data center
+        /// growing to its planned size) or line-trip (that July with a line tripping at
+        /// the midday peak). Their knobs are the configuration's [simulator] keys.
         #[arg(long)]
         scenario: String,
         /// Event time to cover, e.g. 30m, 6h, 2days.
@@ -60,7 +62,8 @@ pub(super) enum CommandArgs {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
-        /// Grid whose plants, loads and lines the events describe.
+        /// Grid whose plants, loads and lines the events describe, and whose [simulator]
+        /// keys set the scenario's knobs.
         #[arg(long, short, default_value = "config/default.toml")]
         config: PathBuf,
         /// First event time (RFC 3339); defaults to the scenario's own date.

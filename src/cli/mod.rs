@@ -91,13 +91,17 @@ fn check_config(file: &Path, config: &Config) -> ExitCode {
 
 fn simulate(s: Simulation) -> anyhow::Result<ExitCode> {
     let file = Replacement::new(&s.out)?;
+    let settings = sim::SimulatorSettings {
+        scenario: s.scenario,
+        seed: s.seed,
+        faults: s.faults,
+        ..s.config.daemon.simulator
+    };
     let written = sim::write_log(
         &s.config.grid,
-        s.scenario,
-        s.seed,
+        &settings,
         s.start,
         s.duration,
-        s.faults,
         &mut file.writer(),
     )
     .with_context(|| format!("writing {}", s.out.display()))?;

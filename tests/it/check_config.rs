@@ -112,3 +112,26 @@ fn usage_errors_exit_2() {
         assert!(stderr.contains("fraction"), "{faults}: {stderr}");
     }
 }
+
+#[test]
+fn scenario_knobs_are_checked_even_with_the_simulator_disabled() {
+    let output = binary()
+        .arg("check-config")
+        .arg(default_config())
+        .env("VAKHSH__SIMULATOR__ENABLED", "false")
+        .env("VAKHSH__SIMULATOR__LINE_TRIP_LINE", "casa-2000")
+        .env("VAKHSH__SIMULATOR__DC_GROWTH_TO_MW", "250")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        r#"simulator.line_trip_line = "casa-2000": no line has this id"#,
+        r#"simulator.dc_growth_to_mw = 250: above the capacity_mw (100) of data center "darvoz""#,
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
+    }
+}

@@ -1,39 +1,43 @@
 //! The daemon's own settings: `[simulator]`, `[tcp]`, `[input]`, `[output]`, `[http]`,
-//! `[pipeline]` and `[log]`. A source or endpoint that is not enabled is not checked.
+//! `[pipeline]` and `[log]`. A source or endpoint that is not enabled is not checked,
+//! but for the simulator, whose table `vakhsh simulate` reads too.
 
 use super::checker::Checker;
 use crate::config::{HttpSettings, OutputSettings, PipelineSettings, raw};
 use crate::log::{LogSettings, SyncPolicy};
-use crate::source::sim::Scenario;
-use crate::source::sim::SimulatorSettings;
+use crate::source::sim::{Knobs, Scenario, SimulatorSettings};
 use crate::source::tcp::TcpSettings;
 use std::path::PathBuf;
 
+/// Checked whether or not the live simulator is enabled: `vakhsh simulate` reads the
+/// scenario knobs of the same table.
 pub(super) fn check_simulator(
     c: &mut Checker,
     raw: raw::SimulatorTable,
-) -> Option<SimulatorSettings> {
-    raw.enabled.then(|| {
-        if Scenario::from_name(&raw.scenario).is_none() {
-            c.error(
-                "simulator.scenario".into(),
-                format!("{:?}", raw.scenario),
-                format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
-            );
-        }
-        if !(0.0..=1.0).contains(&raw.faults) {
-            c.error(
-                "simulator.faults".into(),
-                raw.faults.to_string(),
-                "a fraction of lines: write a number from 0 to 1",
-            );
-        }
-        SimulatorSettings {
-            scenario: raw.scenario,
-            seed: raw.seed,
-            faults: raw.faults,
-        }
-    })
+    knobs: Knobs,
+) -> SimulatorSettings {
+    let scenario = Scenario::from_name(&raw.scenario).unwrap_or_else(|| {
+        c.error(
+            "simulator.scenario".into(),
+            format!("{:?}", raw.scenario),
+            format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
+        );
+        Scenario::WinterShortage
+    });
+    if !(0.0..=1.0).contains(&raw.faults) {
+        c.error(
+            "simulator.faults".into(),
+            raw.faults.to_string(),
+            "a fraction of lines: write a number from 0 to 1",
+        );
+    }
+    SimulatorSettings {
+        enabled: raw.enabled,
+        scenario,
+        seed: raw.seed,
+        faults: raw.faults,
+        knobs,
+    }
 }
 
 pub(super) fn check_tcp(c: &mut Checker, raw: raw::TcpTable) -> Option<TcpSettings> {

@@ -2,7 +2,7 @@
 //! as fast as possible to an event file for `vakhsh simulate`.
 
 use super::faults::FaultInjector;
-use super::{Scenario, Simulator};
+use super::{Knobs, Scenario, Simulator};
 use crate::edge::message::{Batch, Input, RawLine};
 use crate::grid::Grid;
 use crate::source::{Source, SourceContext};
@@ -10,13 +10,16 @@ use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `[simulator]`: the scenario the live simulator plays, its seed, and the fraction
-/// of its lines made bad, late or duplicated (see [`super::faults`]).
+/// `[simulator]`: whether the daemon runs the live simulator, the scenario it plays,
+/// its seed, the fraction of its lines made bad, late or duplicated (see
+/// [`super::faults`]), and the scenarios' knobs, which `vakhsh simulate` reads too.
 #[derive(Debug, Clone)]
 pub struct SimulatorSettings {
-    pub scenario: String,
+    pub enabled: bool,
+    pub scenario: Scenario,
     pub seed: u64,
     pub faults: f64,
+    pub knobs: Knobs,
 }
 
 /// The simulator as a live source: its clock starts at the current wall-clock second
@@ -38,12 +41,11 @@ impl Source for LiveSimulator {
             grid,
             ..
         } = ctx;
-        let scenario = Scenario::from_name(&settings.scenario)
-            .ok_or_else(|| anyhow::anyhow!("unknown scenario {:?}", settings.scenario))?;
+        let scenario = settings.scenario;
         let now = Timestamp::now();
         let start = Timestamp::from_micros(now.as_micros().div_euclid(1_000_000) * 1_000_000);
         let origin: Arc<str> = Arc::from(format!("simulator {}", scenario.name()));
-        let mut simulator = Simulator::new(&grid, scenario, settings.seed, start);
+        let mut simulator = Simulator::new(&grid, scenario, &settings.knobs, settings.seed, start);
         simulator.number_in_epoch((start.as_micros() / 1_000_000).max(0) as u64);
         let epoch = tokio::time::Instant::now()
             - Duration::from_micros(now.micros_since(start).max(0) as u64);
@@ -90,19 +92,18 @@ pub struct Written {
     pub faults: u64,
 }
 
-/// Writes `duration` of simulated events from `start` as JSON Lines, a fraction
-/// `faults` of them made bad, late or duplicated (see [`super::faults`]).
+/// Writes `duration` of `settings`' scenario from `start` as JSON Lines, its fraction
+/// of faults made bad, late or duplicated (see [`super::faults`]).
 pub fn write_log(
     grid: &Grid,
-    scenario: Scenario,
-    seed: u64,
+    settings: &SimulatorSettings,
     start: Timestamp,
     duration: Duration,
-    faults: f64,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<Written> {
     let end = start.saturating_add(duration);
-    let mut simulator = Simulator::new(grid, scenario, seed, start);
+    let (seed, faults) = (settings.seed, settings.faults);
+    let mut simulator = Simulator::new(grid, settings.scenario, &settings.knobs, seed, start);
     let mut injector = FaultInjector::new(grid, seed, faults);
     let (mut events, mut lines) = (Vec::new(), Vec::new());
     let mut written = Written {

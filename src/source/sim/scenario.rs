@@ -10,15 +10,26 @@ pub enum Scenario {
     WinterShortage,
     /// A July of surplus water with the CASA-1000 window open.
     SummerSurplus,
+    /// `winter-shortage` with data centers growing to their planned size.
+    DcGrowth,
+    /// `summer-surplus` with a line tripping at the midday peak and coming back.
+    LineTrip,
 }
 
 impl Scenario {
-    pub const NAMES: [&str; 2] = ["winter-shortage", "summer-surplus"];
+    pub const NAMES: [&str; 4] = [
+        "winter-shortage",
+        "summer-surplus",
+        "dc-growth",
+        "line-trip",
+    ];
 
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "winter-shortage" => Some(Scenario::WinterShortage),
             "summer-surplus" => Some(Scenario::SummerSurplus),
+            "dc-growth" => Some(Scenario::DcGrowth),
+            "line-trip" => Some(Scenario::LineTrip),
             _ => None,
         }
     }
@@ -27,23 +38,26 @@ impl Scenario {
         match self {
             Scenario::WinterShortage => Self::NAMES[0],
             Scenario::SummerSurplus => Self::NAMES[1],
+            Scenario::DcGrowth => Self::NAMES[2],
+            Scenario::LineTrip => Self::NAMES[3],
         }
     }
 
     /// Where a run starts when the user gives no start: a Monday midnight (UTC) in the
     /// month the scenario is about, so the rule curves and contract windows that
-    /// month selects are the ones the scenario exercises.
+    /// month selects are the ones the scenario exercises. A data center grows into a
+    /// winter, when every megawatt it takes is one households may go without.
     pub fn default_start(self) -> Timestamp {
         let text = match self {
-            Scenario::WinterShortage => "2027-01-11T00:00:00Z",
-            Scenario::SummerSurplus => "2027-07-12T00:00:00Z",
+            Scenario::WinterShortage | Scenario::DcGrowth => "2027-01-11T00:00:00Z",
+            Scenario::SummerSurplus | Scenario::LineTrip => "2027-07-12T00:00:00Z",
         };
         Timestamp::parse(text).unwrap_or_default()
     }
 
     pub(super) fn params(self) -> Params {
         match self {
-            Scenario::WinterShortage => Params {
+            Scenario::WinterShortage | Scenario::DcGrowth => Params {
                 winter: true,
                 storage_inflow: 0.12,
                 river_flow: (0.25, 0.40),
@@ -53,7 +67,7 @@ impl Scenario {
                 outages_per_day: 4.0,
                 deratings_per_day: 1.0,
             },
-            Scenario::SummerSurplus => Params {
+            Scenario::SummerSurplus | Scenario::LineTrip => Params {
                 winter: false,
                 storage_inflow: 1.2,
                 river_flow: (0.98, 1.10),
