@@ -184,6 +184,7 @@ fn compare(a: &DecisionLine, b: &DecisionLine) -> Found {
         ),
         ("exports_mw", ba.exports_mw, bb.exports_mw),
         ("transit_mw", ba.transit_mw, bb.transit_mw),
+        ("imports_mw", ba.imports_mw, bb.imports_mw),
         ("losses_mw", ba.losses_mw, bb.losses_mw),
         ("spill_mw", ba.spill_mw, bb.spill_mw),
         ("unserved_mw", ba.unserved_mw, bb.unserved_mw),

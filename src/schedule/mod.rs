@@ -22,6 +22,10 @@
 //!   `R = max(min_mw, largest unit_mw among plants with avail > 0 if largest_unit,
 //!   fraction_of_demand × requested domestic demand)`. A contract outside its window
 //!   is scheduled 0 (`out_of_window`) but its request is still reported.
+//! - **Import offers (rule 7).** An import contract (neighbor to domestic) is no
+//!   consumer but a source: a variable `m_i ∈ [0, request]` (0 outside its window)
+//!   injected at its `from` neighbor, whose MW reach the domestic grid over lines.
+//!   No state restricts it (rule 8 concerns exports and transits).
 //! - **Network (rule 3).** Each line has two non-negative variables, MW sent from→to
 //!   and to→from; received = sent × (1 − loss_fraction). Capacities bound each
 //!   direction; a derating caps both; an outage forces both to 0 at once. With a ramp
@@ -34,7 +38,8 @@
 //!   so (`ramps_relaxed`). Every area
 //!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
 //!   and data centers withdraw in their area, exports and transits withdraw at `to`,
-//!   and transits inject the same MW at `from`; the domestic side pays the losses.
+//!   transits inject the same MW at `from`, and imports inject at `from`; the
+//!   domestic side pays the losses.
 //! - **Reserve (rule 5).** `Σ (g + spill) + reserve ≤ Σ avail` over domestic plants:
 //!   headroom is availability less output, and spilled output is output, so spilling
 //!   never buys reserve. No network constraint.
@@ -47,7 +52,9 @@
 //!   different losses, the optimal total is reached only by serving the cheaper-to-reach
 //!   ones, and fairness shares only what the total leaves free. A tier's reported
 //!   request includes contracts whose window is closed.
-//! - **After the tiers:** least waste, spill + losses (rule 7); then least storage
+//! - **After the tiers:** least imported MW (rule 7), then, that total held, the
+//!   imports of the highest offer tier avoided first, down to the lowest (lower tier
+//!   taken first); then least waste, spill + losses (rule 7); then least storage
 //!   generation, so run-of-river plants go first (rule 6; not "most run-of-river
 //!   output", which could be raised by burning spill as losses on lines run both
 //!   ways); then storage plants share the rest with equal
@@ -150,6 +157,10 @@ pub struct Balance {
     pub exports_mw: f64,
     /// MW delivered under transit contracts.
     pub transit_mw: f64,
+    /// MW taken from import offers, as their neighbors inject them. Lines written
+    /// before imports existed lack it: read, it is 0.
+    #[serde(default)]
+    pub imports_mw: f64,
     pub losses_mw: f64,
     /// Must-run output nothing could absorb.
     pub spill_mw: f64,
@@ -353,6 +364,9 @@ fn build(
         tiers[at].requested_mw += consumer.request;
         tiers[at].served_mw += served;
     }
+    for (offer, &taken) in inputs.offers.iter().zip(&run.imports) {
+        scheduled[offer.contract] = snap(taken, 0.0, offer.cap);
+    }
     let mut lines = Vec::with_capacity(grid.lines.len());
     let mut losses_mw = 0.0;
     for (l, line) in grid.lines.iter().enumerate() {
@@ -370,11 +384,12 @@ fn build(
             reason: reasons[c],
         })
         .collect();
-    let (mut exports_mw, mut transit_mw) = (0.0, 0.0);
+    let (mut exports_mw, mut transit_mw, mut imports_mw) = (0.0, 0.0, 0.0);
     for (contract, &mw) in grid.contracts.iter().zip(&scheduled) {
         match contract.kind {
             ContractKind::Export => exports_mw += mw,
             ContractKind::Transit => transit_mw += mw,
+            ContractKind::Import => imports_mw += mw,
         }
     }
     let domestic = loads.iter().chain(data_centers.iter().flatten());
@@ -390,6 +405,7 @@ fn build(
             domestic_served_mw,
             exports_mw,
             transit_mw,
+            imports_mw,
             losses_mw,
             spill_mw,
             unserved_mw,
@@ -503,11 +519,15 @@ mod tests {
                 }
             }
             for (c, k) in grid.contracts.iter().enumerate() {
-                if k.to == a {
-                    net -= s.contracts[c].scheduled_mw;
-                }
-                if k.from == a && k.kind == ContractKind::Transit {
-                    net += s.contracts[c].scheduled_mw;
+                let mw = s.contracts[c].scheduled_mw;
+                match k.kind {
+                    // An import enters at its neighbor; its domestic `to` only names
+                    // whom it is for.
+                    ContractKind::Import if k.from == a => net += mw,
+                    ContractKind::Import => {}
+                    _ if k.to == a => net -= mw,
+                    ContractKind::Transit if k.from == a => net += mw,
+                    _ => {}
                 }
             }
             assert!(

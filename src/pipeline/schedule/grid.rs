@@ -36,11 +36,12 @@ type BalanceFigure = fn(&Balance) -> f64;
 
 /// The figures of a decision's balance, by their `figure` label on
 /// `vakhsh_balance_watts`.
-const FIGURES: [(&str, BalanceFigure); 7] = [
+const FIGURES: [(&str, BalanceFigure); 8] = [
     ("generation", |b| b.generation_mw),
     ("domestic_served", |b| b.domestic_served_mw),
     ("exports", |b| b.exports_mw),
     ("transit", |b| b.transit_mw),
+    ("imports", |b| b.imports_mw),
     ("losses", |b| b.losses_mw),
     ("spill", |b| b.spill_mw),
     ("unserved", |b| b.unserved_mw),
@@ -122,7 +123,7 @@ impl GridGauges {
             ),
             balance: family(
                 "vakhsh_balance_watts",
-                "The latest decision's balance: generation, domestic_served, exports, transit, losses, spill, unserved.",
+                "The latest decision's balance: generation, domestic_served, exports, transit, imports, losses, spill, unserved.",
                 Figure::NAME,
             ),
             load_shed: gauge(

@@ -32,11 +32,17 @@ impl ContractSim {
     /// part of their maximum (firm more than non-firm) and the scheduler curtails; in
     /// summer firm contracts ask for their maximum and non-firm ones for most of it.
     /// Out of its window a contract asks for a little, as a counterparty probing the
-    /// window would, so the scheduler's `out_of_window` is exercised.
+    /// window would, so the scheduler's `out_of_window` is exercised. An import offer
+    /// is the other way round: a neighbor with a winter surplus offers most of its
+    /// maximum, and in summer, when the domestic side has its own, a little.
     pub(super) fn nominate(&mut self, rng: &mut ChaCha8Rng, ts: Timestamp, winter: bool) -> i64 {
         let in_window = self.window.is_none_or(|w| w.contains(ts));
         let share = match (in_window, winter, self.firmness) {
             (false, _, _) => between(rng, 0.1, 0.3),
+            _ if self.kind == ContractKind::Import => match winter {
+                true => between(rng, 0.6, 1.0),
+                false => between(rng, 0.1, 0.3),
+            },
             (true, true, Firmness::Firm) => between(rng, 0.6, 1.0),
             (true, true, Firmness::NonFirm) => between(rng, 0.3, 0.7),
             (true, false, Firmness::Firm) => 1.0,
@@ -50,11 +56,13 @@ impl ContractSim {
     }
 
     /// The MW the latest nomination asks the domestic side to generate: an export's
-    /// whole nomination, a transit's losses.
+    /// whole nomination, a transit's losses; an import offer asks for none (whether it
+    /// is taken is the scheduler's choice, not the neighbor's).
     pub(super) fn generation_mw(&self) -> f64 {
         match self.kind {
             ContractKind::Export => self.nominated_mw,
             ContractKind::Transit => self.nominated_mw * (LOSS_ALLOWANCE - 1.0),
+            ContractKind::Import => 0.0,
         }
     }
 }
