@@ -400,12 +400,10 @@ mod tests {
         .join("\n");
         let plain = diff(&a, &b).unwrap().to_string();
         assert!(!plain.contains("revenue"), "{plain}");
-        let report = diff(&a, &b)
-            .unwrap()
-            .with_settlement(Settlement {
-                tariffs: [("casa".to_string(), 50.0)].into(),
-                ..Settlement::default()
-            });
+        let report = diff(&a, &b).unwrap().with_settlement(Settlement {
+            tariffs: [("casa".to_string(), 50.0)].into(),
+            ..Settlement::default()
+        });
         assert_eq!(report.a.revenue_usd()["casa"], 5_000.0);
         assert_eq!(report.b.revenue_usd()["casa"], 7_500.0);
         let text = report.to_string();

@@ -150,7 +150,10 @@ pub async fn run(
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
-        totals: report.totals.unwrap_or_default().with_settlement(settlement),
+        totals: report
+            .totals
+            .unwrap_or_default()
+            .with_settlement(settlement),
         latency: metrics.latency().map(|l| l.read()),
         ..Summary::default()
     };

@@ -392,7 +392,10 @@ mod tests {
     /// A settlement with these tariffs and no imports.
     fn priced(tariffs: &[(&str, f64)]) -> Settlement {
         Settlement {
-            tariffs: tariffs.iter().map(|&(c, usd)| (c.to_string(), usd)).collect(),
+            tariffs: tariffs
+                .iter()
+                .map(|&(c, usd)| (c.to_string(), usd))
+                .collect(),
             imports: BTreeSet::new(),
         }
     }
@@ -406,9 +409,16 @@ mod tests {
         let mut settlement = priced(&[("x", 40.0), ("sale", 60.0)]);
         settlement.imports.insert("x".into());
         let totals = totals(&lines, None).with_settlement(settlement);
-        assert!(totals.exported_mwh().is_empty(), "an import is not exported");
+        assert!(
+            totals.exported_mwh().is_empty(),
+            "an import is not exported"
+        );
         assert_eq!(totals.imported_mwh()["x"], 200.0);
-        assert_eq!(totals.import_cost_usd()["x"], 8_000.0, "200 MWh at 40 USD/MWh");
+        assert_eq!(
+            totals.import_cost_usd()["x"],
+            8_000.0,
+            "200 MWh at 40 USD/MWh"
+        );
         assert!(!totals.revenue_usd().contains_key("x"));
         assert_eq!(totals.revenue_usd()["sale"], 0.0);
         let text = totals.to_string();

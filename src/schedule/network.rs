@@ -129,7 +129,11 @@ impl Network {
                 }
             })
             .collect();
-        let imports = inputs.offers.iter().map(|o| arc(&[(o.area, 1.0)])).collect();
+        let imports = inputs
+            .offers
+            .iter()
+            .map(|o| arc(&[(o.area, 1.0)]))
+            .collect();
         let headroom = arc(&[(pool, 1.0)]);
         let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
         for (c, consumer) in inputs.consumers.iter().enumerate() {

@@ -98,8 +98,12 @@ pub(super) fn reasons(
 /// needed.
 fn import_reason(grid: &Grid, inputs: &Inputs, run: &Dispatch, from: usize) -> ContractReason {
     let consumers = inputs.consumers.iter().zip(&run.served);
-    let short = consumers.into_iter().any(|(c, &served)| served < c.cap - MET);
-    let network = short.then(|| side(grid, inputs, run, from, false)).flatten();
+    let short = consumers
+        .into_iter()
+        .any(|(c, &served)| served < c.cap - MET);
+    let network = short
+        .then(|| side(grid, inputs, run, from, false))
+        .flatten();
     network.unwrap_or(ContractReason::Ok)
 }
 

@@ -485,7 +485,11 @@ fn findings_of(mut case: Case, gap: u64, ticks: usize) -> (Vec<Finding>, Seen) {
             passing_inflow: u32::from(grid.plants.iter().enumerate().any(|(p, plant)| {
                 o.must_run[p] > plant.min_mw.min(o.avail[p]) + tol(o.must_run[p])
             })),
-            offered: u32::from(grid.contracts.iter().any(|k| k.kind == ContractKind::Import)),
+            offered: u32::from(
+                grid.contracts
+                    .iter()
+                    .any(|k| k.kind == ContractKind::Import),
+            ),
             importing: u32::from(s.balance.imports_mw > tol(0.0)),
         });
         before = Some((ts, s));

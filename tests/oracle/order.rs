@@ -260,7 +260,8 @@ impl Steps<'_, '_> {
         let open = |o: usize| offers[o].cap > 0.0;
         (0..offers.len())
             .map(|o| {
-                let peers = (0..offers.len()).filter(|&x| open(x) && offers[x].tier == offers[o].tier);
+                let peers =
+                    (0..offers.len()).filter(|&x| open(x) && offers[x].tier == offers[o].tier);
                 if !open(o) || peers.count() == 1 {
                     let mw = least_waste.imports[o];
                     return (mw, mw);

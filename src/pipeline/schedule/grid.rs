@@ -395,9 +395,11 @@ mod tests {
         assert_eq!(plain.energy.get(), 10.0 * 3.6e9);
         assert!(plain.value.is_none(), "no tariff, no value");
         let page = metrics.render();
-        assert!(page.contains(
-            r#"vakhsh_contract_value_usd_total{contract="casa",kind="export"} 10000"#
-        ));
+        assert!(
+            page.contains(
+                r#"vakhsh_contract_value_usd_total{contract="casa",kind="export"} 10000"#
+            )
+        );
         assert!(page.contains(
             r#"vakhsh_contract_value_usd_total{contract="tashkent-in",kind="import"} 600"#
         ));

@@ -66,3 +66,32 @@ impl ContractSim {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// An import offer is nominated the other way round from an export: most of its
+    /// maximum in a winter, a little in a summer, and asks the domestic side for none of
+    /// its generation.
+    #[test]
+    fn an_import_offer_offers_most_in_winter_and_asks_for_no_generation() {
+        let tree = serde_json::json!({
+            "areas": [{"id": "d", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+            "contracts": [{"id": "in", "from": "n", "to": "d", "firmness": "non_firm",
+                "tier": 1, "max_mw": 200.0}],
+        });
+        let grid = crate::config::from_value(&tree).unwrap().grid;
+        let mut offer = ContractSim::new(&grid.contracts[0]);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let ts = Timestamp::parse("2027-01-15T17:00:00Z").unwrap();
+        for _ in 0..50 {
+            let winter = offer.nominate(&mut rng, ts, true);
+            assert!((120_000..=200_000).contains(&winter), "{winter}");
+            assert_eq!(offer.generation_mw(), 0.0);
+            let summer = offer.nominate(&mut rng, ts, false);
+            assert!((20_000..=60_000).contains(&summer), "{summer}");
+        }
+    }
+}
