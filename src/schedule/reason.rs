@@ -97,14 +97,10 @@ pub(super) fn reasons(
 /// its neighbor, when they are bound while some consumer is short; else it was not
 /// needed.
 fn import_reason(grid: &Grid, inputs: &Inputs, run: &Dispatch, from: usize) -> ContractReason {
-    let consumers = inputs.consumers.iter().zip(&run.served);
-    let short = consumers
-        .into_iter()
-        .any(|(c, &served)| served < c.cap - MET);
-    let network = short
-        .then(|| side(grid, inputs, run, from, false))
-        .flatten();
-    network.unwrap_or(ContractReason::Ok)
+    let mut consumers = inputs.consumers.iter().zip(&run.served);
+    let short = consumers.any(|(c, &served)| served < c.cap - MET);
+    let network = short.then(|| side(grid, inputs, run, from, false));
+    network.flatten().unwrap_or(ContractReason::Ok)
 }
 
 /// The network reason on one side of a contract, if that side is bound. `towards`:
