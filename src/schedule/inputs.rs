@@ -257,6 +257,16 @@ impl Inputs {
         }
     }
 
+    /// The tiers of the import offers that may bring anything in this tick, ascending:
+    /// the order of rule 7's import steps.
+    pub(super) fn offer_tiers(&self) -> Vec<u32> {
+        let open = self.offers.iter().filter(|o| o.cap > 0.0);
+        let mut tiers: Vec<u32> = open.map(|o| o.tier).collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        tiers
+    }
+
     /// The lowest tier with a consumer some state's restrictions could cut: below it,
     /// every state schedules the same.
     pub(super) fn restrictable_tier(&self) -> Option<u32> {

@@ -167,10 +167,7 @@ fn rank(grid: &Grid, inputs: &Inputs, d: &Dispatch) -> Vec<(f64, f64)> {
         out.extend(fractions.into_iter().map(|f| (f, EQUAL_SHARE)));
     }
     out.push((-d.imports.iter().sum::<f64>(), EQUAL));
-    let mut offer_tiers: Vec<u32> = inputs.offers.iter().map(|o| o.tier).collect();
-    offer_tiers.sort_unstable();
-    offer_tiers.dedup();
-    for &t in offer_tiers.iter().rev() {
+    for &t in inputs.offer_tiers().iter().rev() {
         let offers = inputs.offers.iter().zip(&d.imports);
         let taken: f64 = offers.filter(|(o, _)| o.tier == t).map(|(_, mw)| mw).sum();
         out.push((-taken, EQUAL));

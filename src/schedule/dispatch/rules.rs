@@ -142,23 +142,19 @@ pub(super) fn finish(
 /// tier are the ones avoided, tier by tier downwards, so that a lower tier is taken
 /// first. The lowest tier's imports follow from the total. Every step pins its face.
 fn imports(inputs: &Inputs, net: &mut Network) -> Result<(), EngineError> {
-    let open: Vec<usize> = (0..inputs.offers.len())
-        .filter(|&i| inputs.offers[i].cap > 0.0)
-        .collect();
-    if open.is_empty() {
+    let tiers = inputs.offer_tiers();
+    if tiers.is_empty() {
         return Ok(());
     }
     let taken = |net: &Network, tier: Option<u32>| -> Vec<(usize, f64)> {
-        open.iter()
-            .filter(|&&i| tier.is_none_or(|t| inputs.offers[i].tier == t))
-            .map(|&i| (net.imports[i], 1.0))
+        let offers = inputs.offers.iter().zip(&net.imports);
+        offers
+            .filter(|(o, _)| o.cap > 0.0 && tier.is_none_or(|t| o.tier == t))
+            .map(|(_, &j)| (j, 1.0))
             .collect()
     };
     net.engine.minimise(taken(net, None))?;
     net.engine.fix_face();
-    let mut tiers: Vec<u32> = open.iter().map(|&i| inputs.offers[i].tier).collect();
-    tiers.sort_unstable();
-    tiers.dedup();
     for &tier in tiers.iter().skip(1).rev() {
         net.engine.minimise(taken(net, Some(tier)))?;
         net.engine.fix_face();
