@@ -105,15 +105,16 @@ pub(super) enum CommandArgs {
         no_metrics: bool,
     },
     /// Compare two decision logs over the event time both cover: energy per contract
-    /// and tier (and revenue, given the tariffs of `--config`), hours per state, and the first and the largest divergence between the
+    /// and tier (imports apart and revenue or import cost, given `--config`), hours per state, and the first and the largest divergence between the
     /// schedules. Files whose windows do not overlap are refused.
     Diff {
         /// Decision file A (e.g. the baseline replay).
         a: PathBuf,
         /// Decision file B (e.g. the what-if replay).
         b: PathBuf,
-        /// Configuration file (TOML) whose contract tariffs value the energy: with it,
-        /// revenue per contract is shown where a tariff is set.
+        /// Configuration file (TOML) that settles the energy: with it, import offers'
+        /// energy is shown apart, and revenue per contract (for an import, the cost
+        /// paid to the neighbor) where a tariff is set.
         #[arg(long, short)]
         config: Option<PathBuf>,
     },

@@ -473,6 +473,42 @@ mod tests {
     }
 
     #[test]
+    fn an_import_offer_runs_from_a_neighbor_to_a_domestic_area_without_a_floor() {
+        use crate::grid::ContractKind;
+        let grid = |extra: Value| {
+            let mut contract = json!({"id": "uz-in", "from": "n", "to": "a",
+                "firmness": "firm", "tier": 2, "max_mw": 300.0, "tariff_usd_per_mwh": 41.0});
+            for (key, value) in extra.as_object().unwrap() {
+                contract[key] = value.clone();
+            }
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+                "contracts": [contract],
+            })
+        };
+        let config = from_value(&grid(json!({}))).unwrap();
+        assert_eq!(config.grid.contracts[0].kind, ContractKind::Import);
+        assert_eq!(config.grid.contracts[0].tariff_usd_per_mwh, Some(41.0));
+        let Err(ConfigErrors(errors)) = from_value(&grid(json!({"floor_mw": 50, "floor_tier": 1})))
+        else {
+            panic!("a floor on an import offer is refused");
+        };
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let why = "an import offer (neighbor to domestic) is a source and has no floor";
+        assert_eq!(
+            errors,
+            [
+                format!("contracts[0].floor_mw = 50: {why}"),
+                format!("contracts[0].floor_tier = 1: {why}"),
+            ]
+        );
+        // Domestic to domestic is still no contract.
+        let mut tree = grid(json!({}));
+        tree["areas"][1]["kind"] = json!("domestic");
+        assert!(from_value(&tree).is_err());
+    }
+
+    #[test]
     fn lookup_follows_nested_paths() {
         let tree = json!({"a": {"b": [1, {"c": 2}]}});
         assert_eq!(lookup(&tree, "a.b[1].c"), Some(&json!(2)));

@@ -141,6 +141,9 @@ pub enum ContractKind {
     Export,
     /// Neighbor to neighbor across the domestic grid, which pays the losses.
     Transit,
+    /// Neighbor to a domestic area: an offer the neighbor injects at `from`, a source
+    /// the scheduler takes only where the tiers need it (rule 7).
+    Import,
 }
 
 #[derive(Debug, Clone)]
