@@ -13,27 +13,30 @@ use vakhsh::grid::Grid;
 use vakhsh::pipeline::order::Ingest;
 use vakhsh::schedule::{OperatingState, Scheduler};
 
-fn grid() -> Arc<Grid> {
+fn config() -> vakhsh::config::Config {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
-    Arc::new(
-        vakhsh::config::load(&path)
-            .expect("reference grid loads")
-            .grid,
-    )
+    vakhsh::config::load(&path).expect("reference grid loads")
+}
+
+fn grid() -> Arc<Grid> {
+    Arc::new(config().grid)
 }
 
 /// One simulated hour of winter telemetry on the reference grid.
 fn hour_of_events(grid: &Grid) -> Vec<String> {
     let scenario = vakhsh::source::sim::Scenario::WinterShortage;
+    let settings = vakhsh::source::sim::SimulatorSettings {
+        scenario,
+        seed: 1,
+        faults: 0.0,
+        ..config().daemon.simulator
+    };
     let mut out = Vec::new();
     vakhsh::source::sim::write_log(
         grid,
-        scenario,
-        &vakhsh::source::sim::Knobs::default(),
-        1,
+        &settings,
         scenario.default_start(),
         std::time::Duration::from_secs(3600),
-        0.0,
         &mut out,
     )
     .expect("writing to memory");

@@ -57,7 +57,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let plan = Plan {
         grid: Arc::new(config.grid),
         sources: Sources {
-            simulator: daemon.simulator,
+            simulator: daemon.simulator.enabled.then_some(daemon.simulator),
             tcp: daemon.tcp,
             http: http.is_some().then_some(intake),
             files: daemon.files,

@@ -1,5 +1,7 @@
 //! `vakhsh diff A B`: what changed between two decision logs — energy per contract
-//! (and its revenue, where a configuration gives the contract a tariff) and per tier, hours per state, decisions with relaxed line ramps, and when and where
+//! (exported, and imported where a configuration says which contracts are import
+//! offers; revenue, or for an import the cost paid to the neighbor, where it gives the
+//! contract a tariff) and per tier, hours per state, decisions with relaxed line ramps, and when and where
 //! the schedules first and most diverged.
 //!
 //! Decisions are compared as step functions of event time, over the window both files
@@ -13,7 +15,7 @@
 //! the relaxation how often.
 
 use crate::decision::{DecisionLine, LineError};
-use crate::totals::{Tariffs, TimeSpan, Totals};
+use crate::totals::{self, Settlement, TimeSpan, Totals};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -147,11 +149,11 @@ pub fn diff(a: &str, b: &str) -> Result<Report, DiffError> {
 }
 
 impl Report {
-    /// This report, valuing each side's energy at `tariffs` (decision files carry
-    /// none; they come from a configuration).
-    pub fn with_tariffs(mut self, tariffs: Tariffs) -> Report {
-        self.a = self.a.with_tariffs(tariffs.clone());
-        self.b = self.b.with_tariffs(tariffs);
+    /// This report, settling each side's energy as `settlement` says (decision files
+    /// carry neither tariffs nor which contracts are imports; a configuration does).
+    pub fn with_settlement(mut self, settlement: Settlement) -> Report {
+        self.a = self.a.with_settlement(settlement.clone());
+        self.b = self.b.with_settlement(settlement);
         self
     }
 }
@@ -184,6 +186,7 @@ fn compare(a: &DecisionLine, b: &DecisionLine) -> Found {
         ),
         ("exports_mw", ba.exports_mw, bb.exports_mw),
         ("transit_mw", ba.transit_mw, bb.transit_mw),
+        ("imports_mw", ba.imports_mw, bb.imports_mw),
         ("losses_mw", ba.losses_mw, bb.losses_mw),
         ("spill_mw", ba.spill_mw, bb.spill_mw),
         ("unserved_mw", ba.unserved_mw, bb.unserved_mw),
@@ -271,14 +274,30 @@ impl std::fmt::Display for Report {
             );
         }
         let _ = writeln!(out, "{:<28} {:>14} {:>14} {:>14}", "", "A", "B", "B - A");
-        let _ = writeln!(out, "exported MWh per contract:");
-        for (c, a, b) in paired(&self.a.exported_mwh, &self.b.exported_mwh) {
+        let _ = writeln!(out, "{}", totals::EXPORTED);
+        for (c, a, b) in paired(&self.a.exported_mwh(), &self.b.exported_mwh()) {
             row(&mut out, c, a, b);
         }
-        if !self.a.tariffs.is_empty() {
-            let _ = writeln!(out, "revenue USD per contract:");
-            for (c, a, b) in paired(&self.a.revenue_usd(), &self.b.revenue_usd()) {
-                let _ = writeln!(out, "  {c:<26} {a:>14.2} {b:>14.2} {:>+14.2}", b - a);
+        let imported = (self.a.imported_mwh(), self.b.imported_mwh());
+        if !imported.0.is_empty() {
+            let _ = writeln!(out, "{}", totals::IMPORTED);
+            for (c, a, b) in paired(&imported.0, &imported.1) {
+                row(&mut out, c, a, b);
+            }
+        }
+        for (title, a, b) in [
+            (totals::REVENUE, self.a.revenue_usd(), self.b.revenue_usd()),
+            (
+                totals::IMPORT_COST,
+                self.a.import_cost_usd(),
+                self.b.import_cost_usd(),
+            ),
+        ] {
+            if !a.is_empty() {
+                let _ = writeln!(out, "{title}");
+                for (c, a, b) in paired(&a, &b) {
+                    let _ = writeln!(out, "  {c:<26} {a:>14.2} {b:>14.2} {:>+14.2}", b - a);
+                }
             }
         }
         let _ = writeln!(out, "unserved MWh per tier:");
@@ -360,7 +379,7 @@ mod tests {
         assert_eq!(largest.size, 300.0);
         assert_eq!(report.differing, 2);
         assert_eq!(
-            report.b.exported_mwh["casa"] - report.a.exported_mwh["casa"],
+            report.b.exported_mwh()["casa"] - report.a.exported_mwh()["casa"],
             0.5 * 100.0
         );
         assert!(diff(&a, &a).unwrap().first.is_none());
@@ -381,9 +400,10 @@ mod tests {
         .join("\n");
         let plain = diff(&a, &b).unwrap().to_string();
         assert!(!plain.contains("revenue"), "{plain}");
-        let report = diff(&a, &b)
-            .unwrap()
-            .with_tariffs(Tariffs::from([("casa".to_string(), 50.0)]));
+        let report = diff(&a, &b).unwrap().with_settlement(Settlement {
+            tariffs: [("casa".to_string(), 50.0)].into(),
+            ..Settlement::default()
+        });
         assert_eq!(report.a.revenue_usd()["casa"], 5_000.0);
         assert_eq!(report.b.revenue_usd()["casa"], 7_500.0);
         let text = report.to_string();
@@ -397,6 +417,47 @@ mod tests {
             plain,
             "the rest is as without tariffs"
         );
+    }
+
+    /// `line` for an import offer `casa`: its MW are imports, not exports.
+    fn imported(ts: &str, mw: f64) -> String {
+        line(ts, "normal", mw).replacen(
+            &format!(r#""exports_mw":{mw},"transit_mw":0"#),
+            &format!(r#""exports_mw":0,"transit_mw":0,"imports_mw":{mw}"#),
+            1,
+        )
+    }
+
+    #[test]
+    fn an_import_s_energy_and_cost_are_compared_apart_from_exports() {
+        let a = [
+            imported("2027-01-11T00:00:00Z", 100.0),
+            imported("2027-01-11T01:00:00Z", 100.0),
+        ]
+        .join("\n");
+        let b = [
+            imported("2027-01-11T00:00:00Z", 40.0),
+            imported("2027-01-11T01:00:00Z", 40.0),
+        ]
+        .join("\n");
+        let plain = diff(&a, &b).unwrap();
+        let first = plain.first.as_ref().unwrap();
+        assert_eq!(
+            (first.figure.as_str(), first.a.as_str(), first.b.as_str()),
+            ("balance.imports_mw", "100", "40")
+        );
+        let mut settlement = Settlement::default();
+        settlement.tariffs.insert("casa".into(), 30.0);
+        settlement.imports.insert("casa".into());
+        let text = plain.with_settlement(settlement).to_string();
+        let expected = format!(
+            "exported MWh per contract:\nimported MWh per contract:\n  {:<26} {:>14} {:>14} {:>14}\n\
+             import cost USD per contract (paid to the neighbor):\n  {:<26} {:>14} {:>14} {:>14}\n\
+             unserved MWh per tier:",
+            "casa", "100.000", "40.000", "-60.000", "casa", "3000.00", "1200.00", "-1800.00"
+        );
+        assert!(text.contains(&expected), "{text}");
+        assert!(!text.contains("revenue"), "an import earns nothing: {text}");
     }
 
     #[test]
@@ -481,8 +542,8 @@ mod tests {
             report.compared.to_string(),
             "2027-07-01T01:30:00Z to 2027-07-01T02:00:00Z"
         );
-        assert_eq!(report.a.exported_mwh["casa"], 450.0);
-        assert_eq!(report.b.exported_mwh["casa"], 450.0);
+        assert_eq!(report.a.exported_mwh()["casa"], 450.0);
+        assert_eq!(report.b.exported_mwh()["casa"], 450.0);
         assert!(report.first.is_none(), "{report}");
         assert!(report.to_string().contains(
             "compared: only the window both cover, 2027-07-01T01:30:00Z to 2027-07-01T02:00:00Z"

@@ -41,7 +41,8 @@ pub struct Summary {
     pub decisions: u64,
     pub seconds: f64,
     /// Energy and time totals of the decisions, by the rule of [`crate::totals`], with
-    /// the revenue of the contracts the configuration gives a tariff.
+    /// imports apart, and the revenue (for an import, the cost) of the contracts the
+    /// configuration gives a tariff.
     pub totals: Totals,
     /// Every stage's latency over the run, when measured.
     pub latency: Option<Vec<StageLatency>>,
@@ -119,7 +120,7 @@ pub async fn run(
         replacement(&request.dead_letter)?,
     );
     let temp_path = |r: &Option<Replacement>| r.as_ref().map(|r| r.path().to_path_buf());
-    let tariffs = crate::totals::tariffs(&config.grid);
+    let settlement = crate::totals::Settlement::of(&config.grid);
     let plan = Plan {
         grid: Arc::new(config.grid),
         sources: Sources {
@@ -149,7 +150,10 @@ pub async fn run(
     let mut summary = Summary {
         decisions: report.decisions,
         seconds: started.elapsed().as_secs_f64(),
-        totals: report.totals.unwrap_or_default().with_tariffs(tariffs),
+        totals: report
+            .totals
+            .unwrap_or_default()
+            .with_settlement(settlement),
         latency: metrics.latency().map(|l| l.read()),
         ..Summary::default()
     };

@@ -1,6 +1,6 @@
 //! `replay --report FILE.svg`: a chart of a run that a person can read — generation,
-//! domestic demand and what was served, exports, curtailment, and the operating
-//! state over event time.
+//! domestic demand and what was served, exports, imports, curtailment, and the
+//! operating state over event time.
 //!
 //! Decisions are step functions; the chart averages them over at most [`COLUMNS`]
 //! equal slices of the run (time-weighted), so a winter draws as fast as an hour.
@@ -20,6 +20,7 @@ struct Slice {
     demand: f64,
     served: f64,
     exports: f64,
+    imports: f64,
     curtailed: f64,
     /// The worst state seen in the slice: 0 normal, 1 alert, 2 emergency.
     state: u8,
@@ -66,6 +67,7 @@ pub fn svg(decisions: &Path) -> anyhow::Result<String> {
             slice.demand += (b.domestic_served_mw + b.unserved_mw) * overlap;
             slice.served += b.domestic_served_mw * overlap;
             slice.exports += (b.exports_mw + b.transit_mw) * overlap;
+            slice.imports += b.imports_mw * overlap;
             slice.curtailed += b.unserved_mw * overlap;
             slice.state = slice.state.max(severity);
         }
@@ -83,6 +85,7 @@ pub fn svg(decisions: &Path) -> anyhow::Result<String> {
                 demand: s.demand / w,
                 served: s.served / w,
                 exports: s.exports / w,
+                imports: s.imports / w,
                 curtailed: s.curtailed / w,
                 state: s.state,
             };
@@ -109,7 +112,7 @@ fn draw(
     let (top, bottom) = root.split_vertically(680);
     let top_mw = points
         .iter()
-        .map(|(_, s)| s.generation.max(s.demand).max(s.exports))
+        .map(|(_, s)| s.generation.max(s.demand).max(s.exports).max(s.imports))
         .fold(100.0, f64::max)
         * 1.1;
     let mut chart = ChartBuilder::on(&top)
@@ -139,7 +142,7 @@ fn draw(
                 curtailment.mix(0.35).filled(),
             )
         });
-    let series: [Series; 4] = [
+    let series: [Series; 5] = [
         ("generation", RGBColor(31, 119, 180), |s| s.generation),
         ("domestic demand (requested)", RGBColor(80, 80, 80), |s| {
             s.demand
@@ -148,6 +151,7 @@ fn draw(
             s.served
         }),
         ("exports and transit", RGBColor(255, 127, 14), |s| s.exports),
+        ("imports", RGBColor(148, 103, 189), |s| s.imports),
     ];
     for (name, color, value) in series {
         chart

@@ -1,8 +1,11 @@
-//! Energy and time totals of a run, integrated from its decisions: MWh per contract,
-//! unserved MWh per tier, spilled MWh, hours in each operating state; and how many
-//! decisions had their line ramps relaxed. Where a contract has a tariff, its revenue
-//! is its MWh × the tariff: settlement is energy × tariff, and a decision file does not
-//! carry tariffs, so the configuration supplies them ([`Totals::with_tariffs`]).
+//! Energy and time totals of a run, integrated from its decisions: MWh per contract
+//! (exported, and imported), unserved MWh per tier, spilled MWh, hours in each
+//! operating state; and how many decisions had their line ramps relaxed. Where a
+//! contract has a tariff, its value is its MWh × the tariff: settlement is energy ×
+//! tariff, earned on an export or a transit, paid to the neighbor on an import. A
+//! decision file carries neither tariffs nor which contracts are imports, so the
+//! configuration supplies them ([`Totals::with_settlement`]); without it every
+//! contract's energy is listed as exported.
 //!
 //! One rule, which replay summaries and `vakhsh diff` both use, so their numbers agree
 //! exactly: a decision's figures, as its line has them (MW rounded to 1e-8), hold from
@@ -14,9 +17,9 @@
 //! counted, not integrated: they are the relaxed ticks.
 
 use crate::decision::DecisionLine;
-use crate::grid::Grid;
+use crate::grid::{ContractKind, Grid};
 use crate::time::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A span of event time, in microseconds, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,29 +60,46 @@ pub struct Totals {
     pub decisions: u64,
     /// Generation of the domestic plants, spill included.
     pub generated_mwh: f64,
-    pub exported_mwh: BTreeMap<String, f64>,
+    /// MWh scheduled per contract, exports, transits and imports alike.
+    pub contract_mwh: BTreeMap<String, f64>,
     pub unserved_mwh: BTreeMap<u32, f64>,
     pub spill_mwh: f64,
     pub state_hours: BTreeMap<String, f64>,
     /// Decisions inside the window whose line ramps were relaxed.
     pub ramps_relaxed: u64,
-    /// USD per MWh of each contract that has a tariff.
-    pub tariffs: Tariffs,
+    /// The tariffs, and which contracts are imports.
+    pub settlement: Settlement,
     /// Only event time inside this window counts; all of it when `None`.
     window: Option<TimeSpan>,
     /// The decision being integrated and when it started.
     open: Option<(i64, Rates)>,
 }
 
-/// USD per MWh, by contract id, of the contracts that have a tariff.
-pub type Tariffs = BTreeMap<String, f64>;
+/// How a configuration settles its contracts, by contract id: the tariff of each that
+/// has one, and the import offers, whose energy is bought from the neighbor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settlement {
+    /// USD per MWh of each contract that has a tariff.
+    pub tariffs: BTreeMap<String, f64>,
+    /// The import offers (neighbor to domestic).
+    pub imports: BTreeSet<String>,
+}
 
-/// The tariffs of `grid`'s contracts.
-pub fn tariffs(grid: &Grid) -> Tariffs {
-    grid.contracts
-        .iter()
-        .filter_map(|c| Some((c.id.clone(), c.tariff_usd_per_mwh?)))
-        .collect()
+impl Settlement {
+    /// How `grid` settles its contracts.
+    pub fn of(grid: &Grid) -> Settlement {
+        let contracts = grid.contracts.iter();
+        Settlement {
+            tariffs: contracts
+                .clone()
+                .filter_map(|c| Some((c.id.clone(), c.tariff_usd_per_mwh?)))
+                .collect(),
+            imports: contracts
+                .filter(|c| c.kind == ContractKind::Import)
+                .map(|c| c.id.clone())
+                .collect(),
+        }
+    }
 }
 
 /// What the open decision adds for each hour it holds: the figures of its line that
@@ -117,6 +137,13 @@ impl Rates {
 
 const MICROS_PER_HOUR: f64 = 3.6e9;
 
+/// The titles of the per-contract sections, which the replay summary and `vakhsh diff`
+/// share.
+pub const EXPORTED: &str = "exported MWh per contract:";
+pub const IMPORTED: &str = "imported MWh per contract:";
+pub const REVENUE: &str = "revenue USD per contract:";
+pub const IMPORT_COST: &str = "import cost USD per contract (paid to the neighbor):";
+
 impl Totals {
     /// Totals that count only the event time inside `window`.
     pub fn within(window: TimeSpan) -> Totals {
@@ -126,18 +153,57 @@ impl Totals {
         }
     }
 
-    /// These totals, valuing each contract's energy at `tariffs`.
-    pub fn with_tariffs(self, tariffs: Tariffs) -> Totals {
-        Totals { tariffs, ..self }
+    /// These totals, settled as `settlement` says.
+    pub fn with_settlement(self, settlement: Settlement) -> Totals {
+        Totals { settlement, ..self }
     }
 
-    /// Revenue in USD of each contract that has a tariff: its MWh × its tariff (0 MWh
-    /// where no decision scheduled it).
-    pub fn revenue_usd(&self) -> BTreeMap<String, f64> {
-        self.tariffs
+    /// MWh per contract that is not an import: exports and transits.
+    pub fn exported_mwh(&self) -> BTreeMap<String, f64> {
+        self.energy(false)
+    }
+
+    /// MWh per import offer.
+    pub fn imported_mwh(&self) -> BTreeMap<String, f64> {
+        self.energy(true)
+    }
+
+    /// MWh per contract that is (or is not) an import; every import offer is listed,
+    /// with 0 MWh where no decision took it.
+    fn energy(&self, imports: bool) -> BTreeMap<String, f64> {
+        let mut energy: BTreeMap<String, f64> = self
+            .contract_mwh
             .iter()
+            .filter(|(c, _)| self.settlement.imports.contains(*c) == imports)
+            .map(|(c, &mwh)| (c.clone(), mwh))
+            .collect();
+        if imports {
+            for c in &self.settlement.imports {
+                energy.entry(c.clone()).or_default();
+            }
+        }
+        energy
+    }
+
+    /// Revenue in USD of each export or transit that has a tariff: its MWh × its
+    /// tariff (0 MWh where no decision scheduled it).
+    pub fn revenue_usd(&self) -> BTreeMap<String, f64> {
+        self.value(false)
+    }
+
+    /// What is paid to the neighbors, in USD, for each import offer that has a tariff:
+    /// its MWh × its tariff. A cost, never netted against revenue.
+    pub fn import_cost_usd(&self) -> BTreeMap<String, f64> {
+        self.value(true)
+    }
+
+    fn value(&self, imports: bool) -> BTreeMap<String, f64> {
+        self.settlement
+            .tariffs
+            .iter()
+            .filter(|(c, _)| self.settlement.imports.contains(*c) == imports)
             .map(|(contract, usd_per_mwh)| {
-                let mwh = self.exported_mwh.get(contract).copied().unwrap_or(0.0);
+                let mwh = self.contract_mwh.get(contract).copied().unwrap_or(0.0);
                 (contract.clone(), mwh * usd_per_mwh)
             })
             .collect()
@@ -165,7 +231,7 @@ impl Totals {
         };
         let hours = (until - from).max(0) as f64 / MICROS_PER_HOUR;
         for (contract, mw) in rates.scheduled_mw {
-            *self.exported_mwh.entry(contract).or_default() += mw * hours;
+            *self.contract_mwh.entry(contract).or_default() += mw * hours;
         }
         for (tier, mw) in rates.unserved_mw {
             *self.unserved_mwh.entry(tier).or_default() += mw * hours;
@@ -179,14 +245,25 @@ impl Totals {
 impl std::fmt::Display for Totals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "generated MWh: {:.3}", self.generated_mwh)?;
-        writeln!(f, "exported MWh per contract:")?;
-        for (contract, mwh) in &self.exported_mwh {
-            writeln!(f, "  {contract:<24} {mwh:>14.3}")?;
+        let rows = |f: &mut std::fmt::Formatter<'_>, title: &str, rows: BTreeMap<String, f64>| {
+            writeln!(f, "{title}")?;
+            rows.iter()
+                .try_for_each(|(contract, x)| writeln!(f, "  {contract:<24} {x:>14.3}"))
+        };
+        rows(f, EXPORTED, self.exported_mwh())?;
+        let imported = self.imported_mwh();
+        if !imported.is_empty() {
+            rows(f, IMPORTED, imported)?;
         }
-        if !self.tariffs.is_empty() {
-            writeln!(f, "revenue USD per contract:")?;
-            for (contract, usd) in self.revenue_usd() {
-                writeln!(f, "  {contract:<24} {usd:>14.2}")?;
+        for (title, usd) in [
+            (REVENUE, self.revenue_usd()),
+            (IMPORT_COST, self.import_cost_usd()),
+        ] {
+            if !usd.is_empty() {
+                writeln!(f, "{title}")?;
+                for (contract, usd) in usd {
+                    writeln!(f, "  {contract:<24} {usd:>14.2}")?;
+                }
             }
         }
         writeln!(f, "unserved MWh per tier:")?;
@@ -240,7 +317,7 @@ mod tests {
         ];
         let totals = totals(&lines, None);
         assert_eq!(totals.decisions, 3);
-        assert_eq!(totals.exported_mwh["x"], 100.0 * 0.5 + 40.0 * 1.0);
+        assert_eq!(totals.exported_mwh()["x"], 100.0 * 0.5 + 40.0 * 1.0);
         assert_eq!(totals.unserved_mwh[&2], 30.0 * 1.0);
         assert_eq!(totals.generated_mwh, 150.0 * 0.5 + 60.0 * 1.0);
         assert_eq!(totals.spill_mwh, 15.0);
@@ -260,7 +337,7 @@ mod tests {
             until: at("2027-01-11T01:00:00Z"),
         };
         let totals = totals(&lines, Some(window));
-        assert_eq!(totals.exported_mwh["x"], 100.0 * 0.25 + 40.0 * 0.5);
+        assert_eq!(totals.exported_mwh()["x"], 100.0 * 0.25 + 40.0 * 0.5);
         assert_eq!(totals.state_hours["normal"], 0.25);
         assert_eq!(totals.state_hours["alert"], 0.5);
     }
@@ -301,26 +378,70 @@ mod tests {
         let plain = totals(&lines, None);
         assert!(plain.revenue_usd().is_empty());
         assert!(!plain.to_string().contains("revenue"), "{plain}");
-        let priced = plain.with_tariffs(Tariffs::from([
-            ("x".to_string(), 50.0),
-            ("idle".to_string(), 20.0),
-        ]));
-        let revenue = priced.revenue_usd();
+        let valued = plain.with_settlement(priced(&[("x", 50.0), ("idle", 20.0)]));
+        let revenue = valued.revenue_usd();
         assert_eq!(revenue["x"], 5_000.0, "100 MW for 1 h at 50 USD/MWh");
         assert_eq!(revenue["idle"], 0.0, "a contract no decision scheduled");
         assert!(
-            priced.to_string().contains(
+            valued.to_string().contains(
                 "revenue USD per contract:\n  idle                               0.00\n  x                               5000.00\n"
             ),
-            "{priced}"
+            "{valued}"
         );
         // Over a window, the revenue follows the energy inside it.
         let window = TimeSpan {
             from: at("2027-01-11T00:15:00Z"),
             until: at("2027-01-11T00:45:00Z"),
         };
-        let half = totals(&lines, Some(window)).with_tariffs(Tariffs::from([("x".into(), 50.0)]));
+        let half = totals(&lines, Some(window)).with_settlement(priced(&[("x", 50.0)]));
         assert_eq!(half.revenue_usd()["x"], 2_500.0);
+    }
+
+    /// A settlement with these tariffs and no imports.
+    fn priced(tariffs: &[(&str, f64)]) -> Settlement {
+        Settlement {
+            tariffs: tariffs
+                .iter()
+                .map(|&(c, usd)| (c.to_string(), usd))
+                .collect(),
+            imports: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn an_import_s_energy_is_imported_and_its_tariff_a_cost() {
+        let lines = [
+            line("2027-01-11T00:00:00Z", "normal", 100.0, 50.0),
+            line("2027-01-11T02:00:00Z", "normal", 0.0, 50.0),
+        ];
+        let mut settlement = priced(&[("x", 40.0), ("sale", 60.0)]);
+        settlement.imports.insert("x".into());
+        let totals = totals(&lines, None).with_settlement(settlement);
+        assert!(
+            totals.exported_mwh().is_empty(),
+            "an import is not exported"
+        );
+        assert_eq!(totals.imported_mwh()["x"], 200.0);
+        assert_eq!(
+            totals.import_cost_usd()["x"],
+            8_000.0,
+            "200 MWh at 40 USD/MWh"
+        );
+        assert!(!totals.revenue_usd().contains_key("x"));
+        assert_eq!(totals.revenue_usd()["sale"], 0.0);
+        let text = totals.to_string();
+        assert!(
+            text.contains(
+                "imported MWh per contract:\n  x                               200.000\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "import cost USD per contract (paid to the neighbor):\n  x                               8000.00\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -42,9 +42,11 @@ pub(super) enum CommandArgs {
     /// Generate a realistic, reproducible event file (JSON Lines) from the built-in
     /// simulator.
     Simulate {
-        /// Scenario: winter-shortage (a January that runs short), summer-surplus (a
-        /// July with the CASA-1000 window open) or drought (a winter after a dry year);
-        /// `[simulator] inflow_share` in the configuration makes any of them wetter or
+        /// Scenario: winter-shortage (a January that runs short), summer-surplus (a July
+        /// with the CASA-1000 window open), dc-growth (that January with the data center
+        /// growing to its planned size), line-trip (that July with a line tripping at
+        /// the midday peak) or drought (a winter after a dry year). Their knobs are the
+        /// configuration's [simulator] keys; inflow_share makes any of them wetter or
         /// drier.
         #[arg(long)]
         scenario: String,
@@ -62,7 +64,8 @@ pub(super) enum CommandArgs {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
-        /// Grid whose plants, loads and lines the events describe.
+        /// Grid whose plants, loads and lines the events describe, and whose [simulator]
+        /// keys set the scenario's knobs.
         #[arg(long, short, default_value = "config/default.toml")]
         config: PathBuf,
         /// First event time (RFC 3339); defaults to the scenario's own date.
@@ -104,15 +107,16 @@ pub(super) enum CommandArgs {
         no_metrics: bool,
     },
     /// Compare two decision logs over the event time both cover: energy per contract
-    /// and tier (and revenue, given the tariffs of `--config`), hours per state, and the first and the largest divergence between the
+    /// and tier (imports apart and revenue or import cost, given `--config`), hours per state, and the first and the largest divergence between the
     /// schedules. Files whose windows do not overlap are refused.
     Diff {
         /// Decision file A (e.g. the baseline replay).
         a: PathBuf,
         /// Decision file B (e.g. the what-if replay).
         b: PathBuf,
-        /// Configuration file (TOML) whose contract tariffs value the energy: with it,
-        /// revenue per contract is shown where a tariff is set.
+        /// Configuration file (TOML) that settles the energy: with it, import offers'
+        /// energy is shown apart, and revenue per contract (for an import, the cost
+        /// paid to the neighbor) where a tariff is set.
         #[arg(long, short)]
         config: Option<PathBuf>,
     },

@@ -9,7 +9,7 @@ use crate::pipeline::Timing;
 use crate::replay;
 use crate::source::sim::Scenario;
 use crate::time::Timestamp;
-use crate::totals::Tariffs;
+use crate::totals::Settlement;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -29,8 +29,8 @@ pub(super) enum Command {
     Diff {
         a: PathBuf,
         b: PathBuf,
-        /// The tariffs of `--config`; none without it.
-        tariffs: Tariffs,
+        /// How `--config` settles the contracts; no tariffs and no imports without it.
+        settlement: Settlement,
     },
     LogExport {
         log: PathBuf,
@@ -123,9 +123,9 @@ impl Command {
             args::CommandArgs::Diff { a, b, config } => Command::Diff {
                 a,
                 b,
-                tariffs: match config {
-                    Some(path) => crate::totals::tariffs(&load(&path)?.grid),
-                    None => Tariffs::new(),
+                settlement: match config {
+                    Some(path) => Settlement::of(&load(&path)?.grid),
+                    None => Settlement::default(),
                 },
             },
             args::CommandArgs::Log { command } => match command {

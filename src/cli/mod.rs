@@ -11,7 +11,7 @@ mod command;
 
 use crate::config::Config;
 use crate::sink::Replacement;
-use crate::totals::Tariffs;
+use crate::totals::Settlement;
 use crate::{daemon, diff, log, replay, source::sim};
 use anyhow::Context;
 use args::Args;
@@ -63,7 +63,7 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { file, config } => Ok(check_config(&file, &config)),
         Command::Simulate(simulation) => simulate(simulation),
         Command::Replay { config, request } => replay(config, request),
-        Command::Diff { a, b, tariffs } => compare(&a, &b, tariffs),
+        Command::Diff { a, b, settlement } => compare(&a, &b, settlement),
         Command::LogExport { log, config, out } => log_export(&log, &config, &out),
         Command::LogVerify { log } => log_verify(&log),
         Command::LogTruncate {
@@ -91,14 +91,17 @@ fn check_config(file: &Path, config: &Config) -> ExitCode {
 
 fn simulate(s: Simulation) -> anyhow::Result<ExitCode> {
     let file = Replacement::new(&s.out)?;
+    let settings = sim::SimulatorSettings {
+        scenario: s.scenario,
+        seed: s.seed,
+        faults: s.faults,
+        ..s.config.daemon.simulator
+    };
     let written = sim::write_log(
         &s.config.grid,
-        s.scenario,
-        &s.config.daemon.knobs,
-        s.seed,
+        &settings,
         s.start,
         s.duration,
-        s.faults,
         &mut file.writer(),
     )
     .with_context(|| format!("writing {}", s.out.display()))?;
@@ -142,12 +145,12 @@ fn replay(config: Config, request: replay::Request) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::SUCCESS)
 }
 
-fn compare(a: &Path, b: &Path, tariffs: Tariffs) -> anyhow::Result<ExitCode> {
+fn compare(a: &Path, b: &Path, settlement: Settlement) -> anyhow::Result<ExitCode> {
     let read =
         |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
     let report = diff::diff(&read(a)?, &read(b)?)
         .with_context(|| format!("comparing {} with {}", a.display(), b.display()))?
-        .with_tariffs(tariffs);
+        .with_settlement(settlement);
     println!("A: {}\nB: {}\n{report}", a.display(), b.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ mod raw;
 mod validate;
 
 use crate::grid::Grid;
-use crate::source::sim::{Knobs, SimulatorSettings};
+use crate::source::sim::SimulatorSettings;
 use crate::source::tcp::TcpSettings;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -29,9 +29,8 @@ pub struct Config {
 /// Where events come from and where decisions go.
 #[derive(Debug, Clone)]
 pub struct Daemon {
-    pub simulator: Option<SimulatorSettings>,
-    /// `[simulator]`'s scenario knobs, for the live simulator and `vakhsh simulate`.
-    pub knobs: Knobs,
+    /// Read by `vakhsh simulate` as well; the live simulator runs when it is enabled.
+    pub simulator: SimulatorSettings,
     pub tcp: Option<TcpSettings>,
     /// JSON Lines files read once, in order, at start.
     pub files: Vec<PathBuf>,
@@ -429,7 +428,7 @@ mod tests {
             ]
         );
         let knobs = from_value(&grid(json!([]), json!({"inflow_share": 0.7}))).unwrap();
-        assert_eq!(knobs.daemon.knobs.inflow_share, Some(0.7));
+        assert_eq!(knobs.daemon.simulator.knobs.inflow_share, Some(0.7));
     }
 
     #[test]
@@ -485,6 +484,134 @@ mod tests {
             ["contracts[0].tariff_usd_per_mwh = -1.5: must be a finite number of at least 0"]
         );
         assert_eq!(errors(grid(Some(json!("cheap")))).len(), 1);
+    }
+
+    #[test]
+    fn scenario_knobs_are_checked_against_the_grid_whether_or_not_the_simulator_runs() {
+        let tree = |simulator: Value| {
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}, {"id": "b", "kind": "domestic"}],
+                "loads": [{"id": "smelter", "area": "a", "tier": 2, "class": "industrial",
+                    "profile": "flat"}],
+                "data_centers": [{"id": "dc", "area": "b", "firm_tier": 2, "flexible_tier": 3,
+                    "capacity_mw": 100, "size_mw": 2}],
+                "lines": [
+                    {"id": "small", "from": "a", "to": "b", "capacity_mw": 50},
+                    {"id": "big", "from": "b", "to": "a", "capacity_mw": 900},
+                    {"id": "twin", "from": "a", "to": "b", "capacity_mw": 900}
+                ],
+                "simulator": simulator,
+            })
+        };
+        let errors = |simulator: Value| match from_value(&tree(simulator)) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        let config = from_value(&tree(json!({}))).unwrap();
+        let sim = &config.daemon.simulator;
+        assert!(!sim.enabled);
+        assert_eq!(config.grid.loads[0].profile, crate::grid::LoadProfile::Flat);
+        assert_eq!(config.grid.data_centers[0].size_mw, Some(2.0));
+        let k = &sim.knobs;
+        assert_eq!(
+            (k.growth.site, k.growth.from_mw, k.growth.to_mw),
+            (None, None, None)
+        );
+        assert_eq!(k.growth.over, Duration::from_secs(2 * 86_400));
+        // The line of greatest capacity, the first of them.
+        assert_eq!(k.trip.line, Some(1));
+        assert_eq!(k.trip.at_s, 14 * 3600 + 30 * 60);
+        assert_eq!(k.trip.duration, Duration::from_secs(3600));
+        assert_eq!(k.dc_trips_per_week, 3.0);
+        let config = from_value(&tree(
+            json!({"line_trip_line": "twin", "line_trip_at": "07:05",
+            "dc_growth_site": "dc", "dc_growth_to_mw": 80.0}),
+        ))
+        .unwrap();
+        let k = &config.daemon.simulator.knobs;
+        assert_eq!((k.trip.line, k.trip.at_s), (Some(2), 7 * 3600 + 5 * 60));
+        assert_eq!((k.growth.site, k.growth.to_mw), (Some(0), Some(80.0)));
+
+        assert_eq!(
+            errors(json!({"dc_growth_site": "hall-9", "line_trip_line": "nowhere"})),
+            [
+                r#"simulator.dc_growth_site = "hall-9": no data center has this id"#,
+                r#"simulator.line_trip_line = "nowhere": no line has this id"#
+            ]
+        );
+        assert_eq!(
+            errors(json!({"dc_growth_to_mw": 150.0, "dc_growth_from_mw": 0.0})),
+            [
+                "simulator.dc_growth_from_mw = 0: must be a finite number above 0",
+                r#"simulator.dc_growth_to_mw = 150: above the capacity_mw (100) of data center "dc""#
+            ]
+        );
+        for at in ["24:00", "2pm", "9:30", "12:60"] {
+            assert_eq!(
+                errors(json!({ "line_trip_at": at })),
+                [format!(
+                    "simulator.line_trip_at = {at:?}: expected a local time of day as \"HH:MM\" (UTC+5), e.g. \"14:30\""
+                )]
+            );
+        }
+        assert_eq!(
+            errors(json!({"line_trip_for": "0s", "dc_growth_over": "soon"})).len(),
+            2
+        );
+        assert_eq!(
+            errors(json!({"dc_trips_per_week": -1.0})),
+            ["simulator.dc_trips_per_week = -1: write a rate from 0 to 604800 (one a second)"]
+        );
+        let mut bad = tree(json!({}));
+        bad["loads"][0]["profile"] = json!("shift");
+        bad["data_centers"][0]["size_mw"] = json!(120);
+        let errors: Vec<String> = match from_value(&bad) {
+            Ok(_) => Vec::new(),
+            Err(ConfigErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(
+            errors,
+            [
+                r#"loads[0].profile = "shift": expected "class" (its class's daily shape) or "flat" (round the clock)"#,
+                "data_centers[0].size_mw = 120: larger than capacity_mw (100)"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_import_offer_runs_from_a_neighbor_to_a_domestic_area_without_a_floor() {
+        use crate::grid::ContractKind;
+        let grid = |extra: Value| {
+            let mut contract = json!({"id": "uz-in", "from": "n", "to": "a",
+                "firmness": "firm", "tier": 2, "max_mw": 300.0, "tariff_usd_per_mwh": 41.0});
+            for (key, value) in extra.as_object().unwrap() {
+                contract[key] = value.clone();
+            }
+            json!({
+                "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+                "contracts": [contract],
+            })
+        };
+        let config = from_value(&grid(json!({}))).unwrap();
+        assert_eq!(config.grid.contracts[0].kind, ContractKind::Import);
+        assert_eq!(config.grid.contracts[0].tariff_usd_per_mwh, Some(41.0));
+        let Err(ConfigErrors(errors)) = from_value(&grid(json!({"floor_mw": 50, "floor_tier": 1})))
+        else {
+            panic!("a floor on an import offer is refused");
+        };
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let why = "an import offer (neighbor to domestic) is a source and has no floor";
+        assert_eq!(
+            errors,
+            [
+                format!("contracts[0].floor_mw = 50: {why}"),
+                format!("contracts[0].floor_tier = 1: {why}"),
+            ]
+        );
+        // Domestic to domestic is still no contract.
+        let mut tree = grid(json!({}));
+        tree["areas"][1]["kind"] = json!("domestic");
+        assert!(from_value(&tree).is_err());
     }
 
     #[test]

@@ -79,6 +79,9 @@ pub struct LoadTable {
     pub class: String,
     #[serde(default)]
     pub peak_mw: Option<f64>,
+    /// `class` (the default) or `flat`.
+    #[serde(default)]
+    pub profile: Option<String>,
     #[serde(default)]
     pub max_mw: Option<f64>,
 }
@@ -92,6 +95,8 @@ pub struct DataCenterTable {
     pub flexible_tier: i64,
     #[serde(default)]
     pub capacity_mw: Option<f64>,
+    #[serde(default)]
+    pub size_mw: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,6 +213,19 @@ pub struct SimulatorTable {
     pub scenario: String,
     pub seed: u64,
     pub faults: f64,
+    /// A data center's id; every data center when absent.
+    pub dc_growth_site: Option<String>,
+    /// Each grown site's `size_mw` when absent.
+    pub dc_growth_from_mw: Option<f64>,
+    /// Each grown site's `capacity_mw` when absent.
+    pub dc_growth_to_mw: Option<f64>,
+    pub dc_growth_over: String,
+    /// A line's id; the line of greatest capacity when absent.
+    pub line_trip_line: Option<String>,
+    /// Local time of day, `"HH:MM"`.
+    pub line_trip_at: String,
+    pub line_trip_for: String,
+    pub dc_trips_per_week: f64,
     /// Natural inflow as a share of a normal year's; unset, the scenario's own.
     pub inflow_share: Option<f64>,
 }
@@ -219,6 +237,14 @@ impl Default for SimulatorTable {
             scenario: "winter-shortage".into(),
             seed: 1,
             faults: 0.0,
+            dc_growth_site: None,
+            dc_growth_from_mw: None,
+            dc_growth_to_mw: None,
+            dc_growth_over: "2days".into(),
+            line_trip_line: None,
+            line_trip_at: "14:30".into(),
+            line_trip_for: "1h".into(),
+            dc_trips_per_week: 3.0,
             inflow_share: None,
         }
     }

@@ -93,6 +93,7 @@ fn moved(a: &Schedule, b: &Schedule, deadband: f64) -> bool {
         || far(ab.domestic_served_mw, bb.domestic_served_mw)
         || far(ab.exports_mw, bb.exports_mw)
         || far(ab.transit_mw, bb.transit_mw)
+        || far(ab.imports_mw, bb.imports_mw)
         || far(ab.losses_mw, bb.losses_mw)
         || far(ab.spill_mw, bb.spill_mw)
         || far(ab.unserved_mw, bb.unserved_mw)

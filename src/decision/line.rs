@@ -144,6 +144,7 @@ impl<'a> DecisionLine<'a> {
                 domestic_served_mw: mw(b.domestic_served_mw),
                 exports_mw: mw(b.exports_mw),
                 transit_mw: mw(b.transit_mw),
+                imports_mw: mw(b.imports_mw),
                 losses_mw: mw(b.losses_mw),
                 spill_mw: mw(b.spill_mw),
                 unserved_mw: mw(b.unserved_mw),

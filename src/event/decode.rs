@@ -320,7 +320,7 @@ mod tests {
         let lines = [
             r#"{"type":"generation","ts":"2027-01-11T00:00:00Z","plant":"nurek","output_mw":1500,"available_mw":2000,"reservoir_level_m":880.5,"inflow_mw":300}"#,
             r#"{"type":"demand","ts":"2027-01-11T00:00:00Z","load":"talco","mw":420.5}"#,
-            r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":150,"flexible_mw":80}"#,
+            r#"{"type":"dc_demand","ts":"2027-01-11T00:00:00Z","site":"darvoz","firm_mw":60,"flexible_mw":30}"#,
             r#"{"type":"line_status","ts":"2027-01-11T00:00:00Z","line":"casa-1000","in_service":true,"capacity_mw":900}"#,
             r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply"}"#,
             r#"{"type":"heartbeat","ts":"2027-01-11T00:00:00Z","source":"scada-1","seq":7,"extra":"ignored"}"#,
@@ -381,7 +381,7 @@ mod tests {
                 RejectReason::AboveCapacity,
             ),
             (
-                r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":301}"#,
+                r#"{"type":"nomination","ts":"2027-01-11T00:00:00Z","contract":"af-supply","mw":401}"#,
                 RejectReason::AboveCapacity,
             ),
             (

@@ -94,6 +94,17 @@ pub enum LoadClass {
     Other,
 }
 
+/// How the built-in simulator shapes a load through the day and the week; the
+/// scheduler never reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadProfile {
+    /// The daily and weekly shape of the load's class.
+    Class,
+    /// The same round the clock, weekdays and weekends: a process that cannot pause,
+    /// such as an aluminium smelter, whose idle potlines freeze.
+    Flat,
+}
+
 #[derive(Debug, Clone)]
 pub struct Load {
     pub id: String,
@@ -104,6 +115,8 @@ pub struct Load {
     /// not this figure, is what the scheduler serves. `None` lets the simulator derive
     /// a size from the area's plant capacity and the load's class.
     pub peak_mw: Option<f64>,
+    /// How the simulator shapes the load over time, a hint like `peak_mw`.
+    pub profile: LoadProfile,
     /// The most this load can draw: a reading above it is `above_capacity`, so one bad
     /// figure cannot put the grid in a state it is not in. Configured, or the sum of
     /// every plant's capacity.
@@ -120,6 +133,10 @@ pub struct DataCenter {
     /// Upper bound on firm + flexible demand, when the site declares one; readings of a
     /// site without one are held to the grid's `installed_mw`.
     pub capacity_mw: Option<f64>,
+    /// The site as built today, a hint for the built-in simulator only (it draws
+    /// most of it): a site connected for its planned size, `capacity_mw`, may run far
+    /// below it for years. `None` means as large as its capacity.
+    pub size_mw: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +166,9 @@ pub enum ContractKind {
     Export,
     /// Neighbor to neighbor across the domestic grid, which pays the losses.
     Transit,
+    /// Neighbor to a domestic area: an offer the neighbor injects at `from`, a source
+    /// the scheduler takes only where the tiers need it (rule 7).
+    Import,
 }
 
 #[derive(Debug, Clone)]

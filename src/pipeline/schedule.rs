@@ -110,6 +110,7 @@ fn log_decision(ts: Timestamp, seq: u64, trigger: Trigger, schedule: &crate::sch
                 served_mw = b.domestic_served_mw.round(),
                 unserved_mw = b.unserved_mw.round(),
                 exports_mw = b.exports_mw.round(),
+                imports_mw = b.imports_mw.round(),
                 "decision"
             )
         };

@@ -1,6 +1,7 @@
 //! What a tick's snapshot means for the model: plant availability and must-run output
-//! (rule 1), the consumers with their requests and tiers (rule 2), the reserve
-//! requirement (rule 5) and each line's limits for this tick (rule 3).
+//! (rule 1), the consumers with their requests and tiers (rule 2), the import offers
+//! (sources, rule 7), the reserve requirement (rule 5) and each line's limits for this
+//! tick (rule 3).
 //!
 //! Telemetry is taken defensively: a NaN, infinite or negative reading counts as 0, so
 //! no snapshot can put a number the engine rejects into the model.
@@ -36,6 +37,20 @@ pub(super) struct Consumer {
     pub source: Option<usize>,
 }
 
+/// An import offer: MW its neighbor may inject, taken only where the tiers need them
+/// (rule 7). Not a consumer: its tier orders it among imports only, and no state
+/// restricts it (rule 8 concerns exports and transits).
+#[derive(Debug, Clone)]
+pub(super) struct Offer {
+    /// The contract it is.
+    pub contract: usize,
+    pub tier: u32,
+    /// What may be taken this tick: the request, or 0 outside the window.
+    pub cap: f64,
+    /// Where the MW enter: the offer's `from` neighbor.
+    pub area: usize,
+}
+
 /// One line's limits for this tick.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct LineLimits {
@@ -62,6 +77,7 @@ pub(super) struct Inputs {
     pub reservoir_capped: Vec<bool>,
     pub lines: Vec<LineLimits>,
     pub consumers: Vec<Consumer>,
+    pub offers: Vec<Offer>,
     /// Per contract, its request (0 without nomination).
     pub contract_requests: Vec<f64>,
     pub reserve_required: f64,
@@ -148,6 +164,7 @@ impl Inputs {
             }
         }
         let mut contract_requests = Vec::with_capacity(grid.contracts.len());
+        let mut offers = Vec::new();
         for (i, contract) in grid.contracts.iter().enumerate() {
             let request = match state.nominations.get(i).copied().unwrap_or_default() {
                 Nomination::None => 0.0,
@@ -156,6 +173,15 @@ impl Inputs {
             };
             contract_requests.push(request);
             let open = contract.in_window(ts);
+            if contract.kind == ContractKind::Import {
+                offers.push(Offer {
+                    contract: i,
+                    tier: contract.tier,
+                    cap: if open { request } else { 0.0 },
+                    area: contract.from,
+                });
+                continue;
+            }
             let source = (contract.kind == ContractKind::Transit).then_some(contract.from);
             let floor_part = contract.floor.map_or(0.0, |f| request.min(f.mw));
             if let Some(floor) = contract.floor {
@@ -225,9 +251,20 @@ impl Inputs {
             reservoir_capped,
             lines,
             consumers,
+            offers,
             contract_requests,
             reserve_required,
         }
+    }
+
+    /// The tiers of the import offers that may bring anything in this tick, ascending:
+    /// the order of rule 7's import steps.
+    pub(super) fn offer_tiers(&self) -> Vec<u32> {
+        let open = self.offers.iter().filter(|o| o.cap > 0.0);
+        let mut tiers: Vec<u32> = open.map(|o| o.tier).collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        tiers
     }
 
     /// The lowest tier with a consumer some state's restrictions could cut: below it,

@@ -22,6 +22,10 @@
 //!   `R = max(min_mw, largest unit_mw among plants with avail > 0 if largest_unit,
 //!   fraction_of_demand × requested domestic demand)`. A contract outside its window
 //!   is scheduled 0 (`out_of_window`) but its request is still reported.
+//! - **Import offers (rule 7).** An import contract (neighbor to domestic) is no
+//!   consumer but a source: a variable `m_i ∈ [0, request]` (0 outside its window)
+//!   injected at its `from` neighbor, whose MW reach the domestic grid over lines.
+//!   No state restricts it (rule 8 concerns exports and transits).
 //! - **Network (rule 3).** Each line has two non-negative variables, MW sent from→to
 //!   and to→from; received = sent × (1 − loss_fraction). Capacities bound each
 //!   direction; a derating caps both; an outage forces both to 0 at once. With a ramp
@@ -34,7 +38,8 @@
 //!   so (`ramps_relaxed`). Every area
 //!   balances: received − sent + generation (domestic areas) = withdrawals, where loads
 //!   and data centers withdraw in their area, exports and transits withdraw at `to`,
-//!   and transits inject the same MW at `from`; the domestic side pays the losses.
+//!   transits inject the same MW at `from`, and imports inject at `from`; the
+//!   domestic side pays the losses.
 //! - **Reserve (rule 5).** `Σ (g + spill) + reserve ≤ Σ avail` over domestic plants:
 //!   headroom is availability less output, and spilled output is output, so spilling
 //!   never buys reserve. No network constraint.
@@ -47,7 +52,9 @@
 //!   different losses, the optimal total is reached only by serving the cheaper-to-reach
 //!   ones, and fairness shares only what the total leaves free. A tier's reported
 //!   request includes contracts whose window is closed.
-//! - **After the tiers:** least waste, spill + losses (rule 7); then least storage
+//! - **After the tiers:** least imported MW (rule 7), then, that total held, the
+//!   imports of the highest offer tier avoided first, down to the lowest (lower tier
+//!   taken first); then least waste, spill + losses (rule 7); then least storage
 //!   generation, so run-of-river plants go first (rule 6; not "most run-of-river
 //!   output", which could be raised by burning spill as losses on lines run both
 //!   ways); then storage plants share the rest with equal
@@ -150,6 +157,10 @@ pub struct Balance {
     pub exports_mw: f64,
     /// MW delivered under transit contracts.
     pub transit_mw: f64,
+    /// MW taken from import offers, as their neighbors inject them. Lines written
+    /// before imports existed lack it: read, it is 0.
+    #[serde(default)]
+    pub imports_mw: f64,
     pub losses_mw: f64,
     /// Must-run output nothing could absorb.
     pub spill_mw: f64,
@@ -353,6 +364,9 @@ fn build(
         tiers[at].requested_mw += consumer.request;
         tiers[at].served_mw += served;
     }
+    for (offer, &taken) in inputs.offers.iter().zip(&run.imports) {
+        scheduled[offer.contract] = snap(taken, 0.0, offer.cap);
+    }
     let mut lines = Vec::with_capacity(grid.lines.len());
     let mut losses_mw = 0.0;
     for (l, line) in grid.lines.iter().enumerate() {
@@ -370,11 +384,12 @@ fn build(
             reason: reasons[c],
         })
         .collect();
-    let (mut exports_mw, mut transit_mw) = (0.0, 0.0);
+    let (mut exports_mw, mut transit_mw, mut imports_mw) = (0.0, 0.0, 0.0);
     for (contract, &mw) in grid.contracts.iter().zip(&scheduled) {
         match contract.kind {
             ContractKind::Export => exports_mw += mw,
             ContractKind::Transit => transit_mw += mw,
+            ContractKind::Import => imports_mw += mw,
         }
     }
     let domestic = loads.iter().chain(data_centers.iter().flatten());
@@ -390,6 +405,7 @@ fn build(
             domestic_served_mw,
             exports_mw,
             transit_mw,
+            imports_mw,
             losses_mw,
             spill_mw,
             unserved_mw,
@@ -503,11 +519,15 @@ mod tests {
                 }
             }
             for (c, k) in grid.contracts.iter().enumerate() {
-                if k.to == a {
-                    net -= s.contracts[c].scheduled_mw;
-                }
-                if k.from == a && k.kind == ContractKind::Transit {
-                    net += s.contracts[c].scheduled_mw;
+                let mw = s.contracts[c].scheduled_mw;
+                match k.kind {
+                    // An import enters at its neighbor; its domestic `to` only names
+                    // whom it is for.
+                    ContractKind::Import if k.from == a => net += mw,
+                    ContractKind::Import => {}
+                    _ if k.to == a => net -= mw,
+                    ContractKind::Transit if k.from == a => net += mw,
+                    _ => {}
                 }
             }
             assert!(
@@ -1082,6 +1102,200 @@ mod tests {
         assert_eq!(s.contracts[0].reason, ContractReason::LineCapacity);
     }
 
+    /// A grid short of its own supply: a 100 MW plant and a town at tier 1, a neighbor
+    /// `n` offering up to `max` MW (tier 1) over a line losing 2%.
+    fn import_grid(line_mw: f64, window: Option<Value>) -> Arc<Grid> {
+        let mut offer = contract("uz-in", "n", "d", true, 1, 150.0);
+        if let Some(window) = window {
+            offer["window"] = window;
+        }
+        grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("town", "d", 1, "residential")],
+            "lines": [line("nd", "n", "d", line_mw, 0.0, 0.02, 0.0)],
+            "contracts": [offer],
+        }))
+    }
+
+    /// Rule 7: an import offer is taken only where domestic supply falls short, and
+    /// then only what the tiers need.
+    #[test]
+    fn rule7_an_import_is_taken_only_when_domestic_supply_falls_short() {
+        let g = import_grid(200.0, None);
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations[0] = Nomination::Max;
+        state.loads[0] = 80.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.plants[0], 80.0);
+        close(s.contracts[0].requested_mw, 150.0);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, ContractReason::Ok, "not needed");
+        close(s.balance.imports_mw, 0.0);
+
+        // 180 MW: the plant gives its 100, the neighbor the 80 that are missing plus
+        // the 2% the line loses; the rest of the offer is not needed.
+        state.loads[0] = 180.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.plants[0], 100.0);
+        close(s.loads[0].served_mw, 180.0);
+        close(s.contracts[0].scheduled_mw, 80.0 / 0.98);
+        assert_eq!(s.contracts[0].reason, ContractReason::Ok);
+        close(s.balance.imports_mw, 80.0 / 0.98);
+        close(s.balance.exports_mw, 0.0);
+        close(s.balance.losses_mw, 80.0 / 0.98 * 0.02);
+        close(s.lines[0], 80.0 / 0.98);
+        assert_eq!(s.state, OperatingState::Normal);
+        assert_network(&g, &s);
+    }
+
+    /// Rule 8's restrictions concern exports and transits: a grid on alert still
+    /// imports, and an offer the line cannot carry says so.
+    #[test]
+    fn rule8_an_alert_still_imports_and_the_network_limit_is_the_reason() {
+        let g = import_grid(50.0, None);
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations[0] = Nomination::Mw(120.0);
+        state.loads[0] = 180.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        assert_eq!(s.state, OperatingState::Alert);
+        close(s.contracts[0].scheduled_mw, 50.0);
+        assert_eq!(s.contracts[0].reason, ContractReason::LineCapacity);
+        close(s.loads[0].served_mw, 149.0);
+        assert_network(&g, &s);
+        // The line out: nothing can come in.
+        state.lines[0].in_service = false;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, ContractReason::LineOut);
+    }
+
+    /// An offer whose window is closed is refused, however short the grid is; its
+    /// request is still reported.
+    #[test]
+    fn an_import_out_of_its_window_is_refused() {
+        let g = import_grid(200.0, Some(json!({"start": "05-01", "end": "09-30"})));
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations[0] = Nomination::Max;
+        state.loads[0] = 180.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].requested_mw, 150.0);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        assert_eq!(s.contracts[0].reason, ContractReason::OutOfWindow);
+        close(s.loads[0].served_mw, 100.0);
+        assert_eq!(s.state, OperatingState::Alert);
+        // In the window, it is taken.
+        let s = Scheduler::new(g).schedule(at("2027-07-15T00:00:00Z"), &state);
+        close(s.loads[0].served_mw, 180.0);
+        close(s.contracts[0].scheduled_mw, 80.0 / 0.98);
+    }
+
+    /// Rule 7: the least imported MW comes first; among equal totals the offer of the
+    /// lower tier is taken first.
+    #[test]
+    fn rule7_the_least_imported_mw_then_the_lower_tier_first() {
+        let offers = |loss_1: f64| {
+            grid(json!({
+                "areas": [area("d", "domestic"), area("n1", "neighbor"), area("n2", "neighbor")],
+                "plants": [plant("p", "d", 100.0, 0.0, false)],
+                "loads": [load("town", "d", 1, "residential")],
+                "lines": [line("a", "n1", "d", 200.0, 0.0, loss_1, 0.0),
+                          line("b", "n2", "d", 200.0, 0.0, 0.0, 0.0)],
+                "contracts": [contract("dear", "n2", "d", true, 2, 100.0),
+                              contract("first", "n1", "d", true, 1, 100.0)],
+            }))
+        };
+        let run = |g: &Arc<Grid>| {
+            let mut state = Telemetry::new(g);
+            avail(&mut state, 0, 100.0);
+            state.nominations = vec![Nomination::Max, Nomination::Max];
+            state.loads[0] = 150.0;
+            let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+            assert_network(g, &s);
+            close(s.loads[0].served_mw, 150.0);
+            s
+        };
+        // Both lossless: 50 MW either way; the tier-1 offer is taken.
+        let s = run(&offers(0.0));
+        close(s.contracts[1].scheduled_mw, 50.0);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        // The tier-1 offer behind a 10% loss needs 55.6 MW for the same 50: the least
+        // imported MW comes first, so the tier-2 offer is taken.
+        let s = run(&offers(0.1));
+        close(s.contracts[0].scheduled_mw, 50.0);
+        close(s.contracts[1].scheduled_mw, 0.0);
+        close(s.balance.imports_mw, 50.0);
+        // More than one offer can give: the lower tier gives all it can first.
+        let g = offers(0.0);
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations = vec![Nomination::Max, Nomination::Mw(30.0)];
+        state.loads[0] = 150.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[1].scheduled_mw, 30.0);
+        assert_eq!(s.contracts[1].reason, ContractReason::Ok, "taken in full");
+        close(s.contracts[0].scheduled_mw, 20.0);
+    }
+
+    /// Tiers come first (rule 2), so an import may feed an export when that serves the
+    /// export's tier more; rule 7 then takes no MW more than the tier needs: the
+    /// plant is not backed down to import instead.
+    #[test]
+    fn rule7_an_import_feeds_an_export_only_as_far_as_its_tier_needs() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n1", "neighbor"), area("n2", "neighbor")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("town", "d", 1, "residential")],
+            "lines": [line("in", "n1", "d", 200.0, 0.0, 0.0, 0.0),
+                      line("out", "d", "n2", 200.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("in", "n1", "d", true, 1, 200.0),
+                          contract("sale", "d", "n2", true, 3, 100.0)],
+        }));
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations = vec![Nomination::Max, Nomination::Max];
+        state.loads[0] = 50.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[1].scheduled_mw, 100.0);
+        close(s.contracts[0].scheduled_mw, 50.0);
+        close(s.plants[0], 100.0);
+        close(s.balance.exports_mw, 100.0);
+        close(s.balance.imports_mw, 50.0);
+        assert_network(&g, &s);
+        // With no export asked for, nothing is imported.
+        state.nominations[1] = Nomination::None;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.contracts[0].scheduled_mw, 0.0);
+        close(s.plants[0], 50.0);
+    }
+
+    /// The reserve is domestic headroom (rule 5): importing lets a plant back down to
+    /// hold it, and a reserve at a tier is served like any other tier.
+    #[test]
+    fn rule5_an_import_can_free_headroom_for_the_reserve() {
+        let g = grid(json!({
+            "areas": [area("d", "domestic"), area("n", "neighbor")],
+            "plants": [plant("p", "d", 100.0, 0.0, false)],
+            "loads": [load("town", "d", 1, "residential")],
+            "lines": [line("nd", "n", "d", 200.0, 0.0, 0.0, 0.0)],
+            "contracts": [contract("uz-in", "n", "d", true, 1, 150.0)],
+            "reserve": {"tier": 2, "min_mw": 50.0},
+        }));
+        let mut state = Telemetry::new(&g);
+        avail(&mut state, 0, 100.0);
+        state.nominations[0] = Nomination::Max;
+        state.loads[0] = 80.0;
+        let s = Scheduler::new(g.clone()).schedule(at("2027-01-15T00:00:00Z"), &state);
+        close(s.reserve_mw, 50.0);
+        close(s.plants[0], 50.0);
+        close(s.contracts[0].scheduled_mw, 30.0);
+        assert_eq!(s.state, OperatingState::Normal);
+        assert_network(&g, &s);
+    }
+
     #[test]
     fn rule2_tiers_are_strict_priorities() {
         let g = grid(json!({
@@ -1308,9 +1522,9 @@ mod tests {
         close(s.reserve_required_mw, 375.0);
         let casa = g.index.contracts["casa-pk"];
         assert_eq!(s.contracts[casa].reason, ContractReason::OutOfWindow);
-        close(s.contracts[casa].requested_mw, 1000.0);
+        close(s.contracts[casa].requested_mw, 610.0);
         close(s.contracts[casa].scheduled_mw, 0.0);
-        // Essentials (460) and the Afghan floor (60) come first and are served.
+        // Essentials (460) and the Afghan floor (40) come first and are served.
         for id in ["south-essential", "north-essential", "gbao-essential"] {
             let l = &s.loads[g.index.loads[id]];
             close(l.served_mw, l.requested_mw);
@@ -1325,22 +1539,26 @@ mod tests {
         assert_eq!(s.state, OperatingState::Alert);
         close(s.reserve_mw, 375.0);
         close(s.balance.generation_mw, 3060.0);
-        // North takes 810 MW over 2% losses, GBAO 50 MW over 3%, the Afghan floor
-        // 60 MW over 4%.
-        let losses = 810.0 / 0.98 - 810.0 + 50.0 / 0.97 - 50.0 + 60.0 / 0.96 - 60.0;
+        // North takes 810 MW over 2 % losses; GBAO fills the 40 MW Vanj–Darvoz tie (4 %);
+        // the Afghan floor of 40 MW goes over the line that loses least, CASA-1000's
+        // Kabul link (3 %).
+        let losses = 810.0 / 0.98 - 810.0 + 40.0 * 0.04 + 40.0 / 0.97 - 40.0;
         close(s.balance.losses_mw, losses);
         close(s.lines[g.index.lines["north-south"]], 810.0 / 0.98);
-        // Tiers 1 and 2 (2780 MW with the floor) are served in full; tier 4 gets the
-        // rest, all of it where no loss is paid: south industry.
-        close(s.tiers[1].served_mw, 2260.0);
+        close(s.lines[g.index.lines["vanj-darvoz"]], 40.0);
+        // Tier 2 is served in full but in GBAO, where the tie leaves households
+        // 20 − 10 + 38.4 = 48.4 of their 60 MW.
+        close(s.loads[g.index.loads["gbao-households"]].served_mw, 48.4);
+        close(s.tiers[1].served_mw, 2200.0 + 48.4);
+        // Tier 4 gets the rest, all of it where no loss is paid: south industry.
         close(
             s.loads[g.index.loads["south-industry"]].served_mw,
-            280.0 - losses,
+            3060.0 - 500.0 - 2248.4 - losses,
         );
         close(s.loads[g.index.loads["north-industry"]].served_mw, 0.0);
         close(
             s.contracts[g.index.contracts["af-supply"]].scheduled_mw,
-            60.0,
+            40.0,
         );
         assert_eq!(
             s.contracts[g.index.contracts["af-supply"]].reason,

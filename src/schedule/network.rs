@@ -11,6 +11,7 @@
 //! - a line is two arcs, from→to and to→from, each delivering `1 − loss_fraction` of
 //!   what it takes (rule 3); a ramp interval that excludes zero fixes the direction,
 //!   since a line never carries both ways (rule 7);
+//! - an import offer enters its `from` neighbor (rule 7: a source);
 //! - a consumer leaves its area (a transit also enters its `from` area); the reserve
 //!   leaves the pool, as does the unused headroom, so that
 //!   `Σ outputs + reserve ≤ Σ avail` (rule 5) is the pool's balance.
@@ -45,6 +46,8 @@ pub(super) struct Network {
     pub rev: Vec<usize>,
     /// Per consumer: MW served.
     pub served: Vec<usize>,
+    /// Per import offer: MW taken.
+    pub imports: Vec<usize>,
     /// The consumers by tier, ascending: the order of the tier steps.
     pub groups: Vec<(u32, Vec<usize>)>,
     /// Unused headroom: what the pool keeps; the last column of the shape.
@@ -95,7 +98,10 @@ impl Network {
     /// [`Network::bound`].
     fn shape(grid: &Grid, inputs: &Inputs) -> Network {
         let pool = grid.areas.len();
-        let columns = 2 * (grid.plants.len() + grid.lines.len()) + inputs.consumers.len() + 1;
+        let columns = 2 * (grid.plants.len() + grid.lines.len())
+            + inputs.consumers.len()
+            + inputs.offers.len()
+            + 1;
         let mut engine = Engine::new(pool + 1, columns);
         let mut arc = |entries: &[(usize, f64)]| engine.add_column(entries, 0.0, 0.0, 0.0);
         let (mut must, mut rest) = (Vec::new(), Vec::new());
@@ -123,6 +129,11 @@ impl Network {
                 }
             })
             .collect();
+        let imports = inputs
+            .offers
+            .iter()
+            .map(|o| arc(&[(o.area, 1.0)]))
+            .collect();
         let headroom = arc(&[(pool, 1.0)]);
         let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
         for (c, consumer) in inputs.consumers.iter().enumerate() {
@@ -138,6 +149,7 @@ impl Network {
             fwd,
             rev,
             served,
+            imports,
             groups,
             headroom,
             storage: grid.plants.iter().map(|p| p.reservoir.is_some()).collect(),
@@ -182,6 +194,9 @@ impl Network {
         }
         for (&j, c) in self.served.iter().zip(&inputs.consumers) {
             e.reset_bounds(j, 0.0, c.cap);
+        }
+        for (&j, o) in self.imports.iter().zip(&inputs.offers) {
+            e.reset_bounds(j, 0.0, o.cap);
         }
         e.reset_bounds(self.headroom, 0.0, f64::INFINITY);
         Ok(())

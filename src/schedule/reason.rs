@@ -17,6 +17,12 @@
 //! 5. `reservoir_floor` — some plant is capped at its inflow by its rule curve, so the
 //!    shortfall is (at least partly) stored water that may not be used.
 //! 6. `shortage` — anything else: not enough supply for this tier.
+//!
+//! An import offer is a source, so it has its own short list, the first that applies:
+//! `out_of_window`; `ok` when taken in full; a network reason, by the same test on the
+//! lines that carry MW away from its `from` neighbor, when that side is bound and some
+//! consumer the state allows is short (so more of the offer might have served it);
+//! else `ok` — the rest was not needed: taking it would serve no tier more (rule 7).
 
 use super::ContractReason;
 use super::OperatingState;
@@ -54,6 +60,9 @@ pub(super) fn reasons(
             if scheduled[c] >= requested - MET {
                 return ContractReason::Ok;
             }
+            if contract.kind == ContractKind::Import {
+                return import_reason(grid, inputs, run, contract.from);
+            }
             let cap: f64 = inputs
                 .consumers
                 .iter()
@@ -82,6 +91,16 @@ pub(super) fn reasons(
             }
         })
         .collect()
+}
+
+/// Why an import offer within its window was taken below its request: the lines out of
+/// its neighbor, when they are bound while some consumer is short; else it was not
+/// needed.
+fn import_reason(grid: &Grid, inputs: &Inputs, run: &Dispatch, from: usize) -> ContractReason {
+    let mut consumers = inputs.consumers.iter().zip(&run.served);
+    let short = consumers.any(|(c, &served)| served < c.cap - MET);
+    let network = short.then(|| side(grid, inputs, run, from, false));
+    network.flatten().unwrap_or(ContractReason::Ok)
 }
 
 /// The network reason on one side of a contract, if that side is bound. `towards`:

@@ -10,7 +10,7 @@
 //! residual near the tolerance by the order of its terms. The worst residual of each scenario is printed:
 //! `cargo test --test it area_balance -- --nocapture`.
 
-use crate::support::{default_config, exclusive, replay, simulate};
+use crate::support::{binary, default_config, exclusive, replay, simulate};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
@@ -34,6 +34,98 @@ fn winter_shortage_balances_at_every_area_in_every_decision() {
 #[test]
 fn summer_surplus_balances_at_every_area_in_every_decision() {
     check_scenario("summer-surplus");
+}
+
+/// The reference grid with an import offer from Kyrgyzstan into the north, open in
+/// winter and priced (the shipped configuration has none).
+const KG_IMPORT: &str = r#"
+[[contracts]]
+id = "kg-import"
+from = "kg"
+to = "north"
+firmness = "firm"
+tier = 1
+max_mw = 300
+window = { start = "10-01", end = "03-31" }
+tariff_usd_per_mwh = 55.0
+"#;
+
+/// A winter hour on the reference grid with an import offer: the simulator nominates
+/// it, the grid short of its own supply takes it, every area balances with its MW
+/// entering at `kg`, the balance reports them as imports and never as exports, and the
+/// replay summary lists the offer's energy and its cost apart.
+#[test]
+fn a_winter_hour_with_an_import_offer_imports_and_balances() {
+    let _alone = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("with-import.toml");
+    let reference = std::fs::read_to_string(default_config()).unwrap();
+    std::fs::write(&config, reference + KG_IMPORT).unwrap();
+    let (events, decisions) = (dir.path().join("events.jsonl"), dir.path().join("d.jsonl"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = binary()
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        stderr
+    };
+    let simulated = [
+        "simulate",
+        "--scenario",
+        "winter-shortage",
+        "--duration",
+        "1h",
+    ];
+    let mut args: Vec<&std::ffi::OsStr> = simulated.iter().map(|a| a.as_ref()).collect();
+    args.extend([
+        "--seed".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        events.as_os_str(),
+    ]);
+    run(&args);
+    let summary = run(&[
+        "replay".as_ref(),
+        events.as_os_str(),
+        "--out".as_ref(),
+        decisions.as_os_str(),
+    ]);
+    let grid = vakhsh::config::load(&config).unwrap().grid;
+    let areas = Areas::of(&grid);
+    let mut verdict = Verdict::default();
+    let mut imported = 0;
+    for line in std::fs::read_to_string(&decisions).unwrap().lines() {
+        let decision: Value = serde_json::from_str(line).unwrap();
+        verdict.add(&areas, &decision);
+        let (mut exports, mut imports) = (Exact(0), Exact(0));
+        for contract in entries(&decision, "contracts") {
+            let mw = figure(contract, "scheduled_mw");
+            match name(contract, "contract") {
+                "kg-import" => imports += mw,
+                "kg-pk-transit" => {}
+                _ => exports += mw,
+            }
+        }
+        let balance = &decision["balance"];
+        assert!(figure(balance, "exports_mw") == exports, "{balance}");
+        assert!(figure(balance, "imports_mw") == imports, "{balance}");
+        imported += u32::from(imports > Exact(0));
+    }
+    println!("winter-shortage with kg-import, 1h: {verdict}; {imported} decisions import");
+    assert_eq!(verdict.unbalanced, 0, "{verdict}");
+    assert!(imported > 0, "a winter short of supply takes the offer");
+    for section in [
+        "imported MWh per contract:\n  kg-import ",
+        "import cost USD per contract (paid to the neighbor):\n  kg-import ",
+    ] {
+        assert!(summary.contains(section), "{summary}");
+    }
+    let exported = summary.split("imported MWh").next().unwrap_or_default();
+    assert!(!exported.contains("kg-import"), "{summary}");
 }
 
 /// Simulates and replays [`DURATION`] of `scenario`, then fails with the worst residual

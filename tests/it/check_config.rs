@@ -26,7 +26,8 @@ fn a_broken_file_lists_every_error_and_exits_78() {
         "loads[0].tier = 0",
         r#"loads[0].class = "households""#,
         "lines[0].loss_fraction = 1.5",
-        r#"contracts[0].from = "uz": import offers"#,
+        "contracts[0].floor_mw = 50: an import offer (neighbor to domestic) is a source and has no floor",
+        "contracts[0].floor_tier = 1: an import offer",
         r#"contracts[0].window.start = "13-01""#,
         "contracts[0].tariff_usd_per_mwh = -5: must be a finite number of at least 0",
         r#"states.hold = "a while""#,
@@ -110,5 +111,28 @@ fn usage_errors_exit_2() {
         assert_eq!(output.status.code(), Some(2), "{faults}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("fraction"), "{faults}: {stderr}");
+    }
+}
+
+#[test]
+fn scenario_knobs_are_checked_even_with_the_simulator_disabled() {
+    let output = binary()
+        .arg("check-config")
+        .arg(default_config())
+        .env("VAKHSH__SIMULATOR__ENABLED", "false")
+        .env("VAKHSH__SIMULATOR__LINE_TRIP_LINE", "casa-2000")
+        .env("VAKHSH__SIMULATOR__DC_GROWTH_TO_MW", "250")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        r#"simulator.line_trip_line = "casa-2000": no line has this id"#,
+        r#"simulator.dc_growth_to_mw = 250: above the capacity_mw (100) of data center "darvoz""#,
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "missing {expected:?} in:\n{stderr}"
+        );
     }
 }

@@ -48,7 +48,7 @@ pub fn snapshot(second: u32, talco_mw: f64) -> Vec<String> {
         ));
     }
     lines.push(format!(
-        r#"{{"type":"dc_demand","ts":"{ts}","site":"darvoz","firm_mw":120,"flexible_mw":60}}"#
+        r#"{{"type":"dc_demand","ts":"{ts}","site":"darvoz","firm_mw":60,"flexible_mw":30}}"#
     ));
     lines.push(format!(
         r#"{{"type":"nomination","ts":"{ts}","contract":"af-supply","mw":150}}"#

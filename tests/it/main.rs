@@ -14,6 +14,7 @@ mod live;
 mod oracle;
 mod prometheus;
 mod replay;
+mod scenarios;
 mod schedule_oracle;
 mod storage;
 mod support;

@@ -1,8 +1,9 @@
 //! Rules 1–10 against an independent oracle: on random networks and snapshots, every
-//! figure a decision reports — each load's, data-center part's and contract's MW, the
-//! reserve, the tier totals, the state, whether ramps were relaxed, the waste — equals
-//! the programme's, and the decision is feasible as it reports it: every area balances
-//! on the net flows, every line is within its range, the reserve is headroom.
+//! figure a decision reports — each load's, data-center part's and contract's MW (an
+//! import offer's included), the reserve, the tier totals, the imported MW, the state,
+//! whether ramps were relaxed, the waste — equals the programme's, and the decision is
+//! feasible as it reports it: every area balances on the net flows (imports entering
+//! at their neighbor), every line is within its range, the reserve is headroom.
 
 use crate::oracle::network::{self, Rng, Sizes};
 use crate::oracle::{self, Outcome, Short};
@@ -122,8 +123,20 @@ impl Findings<'_> {
         }
         for (c, contract) in grid.contracts.iter().enumerate() {
             let got = s.contracts[c].scheduled_mw;
-            self.figure("contract", &contract.id, got, o.contracts[c], o);
+            let (least, spread) = (o.contracts[c], o.contract_spread[c]);
+            if spread == 0.0 {
+                self.figure("contract", &contract.id, got, least, o);
+            } else {
+                // Import offers of one tier that no rule tells apart: any split of
+                // the tier's least imports that keeps every optimum.
+                let ok = near(got, got.clamp(least, least + spread), o);
+                self.expect(ok, "contract", || {
+                    let most = least + spread;
+                    format!("contract {}: {got}, oracle [{least}, {most}]", contract.id)
+                });
+            }
         }
+        self.figure("imports", "total", s.balance.imports_mw, o.imported_mw, o);
         self.figure("reserve", "held", s.reserve_mw, o.reserve_mw, o);
         let waste = s.balance.spill_mw + s.balance.losses_mw;
         self.figure("waste", "spill + losses", waste, o.waste_mw, o);
@@ -221,7 +234,7 @@ impl Findings<'_> {
         }
         let losses = self.lines(s, o, &mut areas);
         let (domestic, unserved) = self.domestic(s, &mut areas);
-        let (exports, transit) = self.contracts(s, &mut areas);
+        let (exports, transit, imports) = self.contracts(s, &mut areas);
         for (a, net) in areas.iter().enumerate() {
             self.expect(net.abs() <= 1e-6, "area balance", || {
                 let id = &grid.areas[a].id;
@@ -236,10 +249,11 @@ impl Findings<'_> {
             ("unserved", b.unserved_mw, unserved),
             ("exports", b.exports_mw, exports),
             ("transit", b.transit_mw, transit),
+            ("imports", b.imports_mw, imports),
             ("losses", b.losses_mw, losses),
             (
                 "generation less uses",
-                b.generation_mw,
+                b.generation_mw + imports,
                 domestic + exports + losses,
             ),
         ];
@@ -291,10 +305,11 @@ impl Findings<'_> {
         (served, unserved)
     }
 
-    /// Contracts withdrawn at `to` (and a transit injected at `from`), within their
-    /// requests; returns the MW exported and carried in transit.
-    fn contracts(&mut self, s: &Schedule, areas: &mut [f64]) -> (f64, f64) {
-        let (mut exports, mut transit) = (0.0, 0.0);
+    /// Exports and transits withdrawn at `to` (and a transit injected at `from`),
+    /// imports injected at `from`, all within their requests; returns the MW exported,
+    /// carried in transit and imported.
+    fn contracts(&mut self, s: &Schedule, areas: &mut [f64]) -> (f64, f64, f64) {
+        let (mut exports, mut transit, mut imports) = (0.0, 0.0, 0.0);
         for (c, contract) in self.grid.contracts.iter().enumerate() {
             let x = s.contracts[c];
             let ok = x.scheduled_mw >= -tol(0.0)
@@ -306,16 +321,23 @@ impl Findings<'_> {
                     x.scheduled_mw, x.requested_mw
                 )
             });
-            areas[contract.to] -= x.scheduled_mw;
             match contract.kind {
                 ContractKind::Transit => {
+                    areas[contract.to] -= x.scheduled_mw;
                     areas[contract.from] += x.scheduled_mw;
                     transit += x.scheduled_mw;
                 }
-                ContractKind::Export => exports += x.scheduled_mw,
+                ContractKind::Export => {
+                    areas[contract.to] -= x.scheduled_mw;
+                    exports += x.scheduled_mw;
+                }
+                ContractKind::Import => {
+                    areas[contract.from] += x.scheduled_mw;
+                    imports += x.scheduled_mw;
+                }
             }
         }
-        (exports, transit)
+        (exports, transit, imports)
     }
 }
 
@@ -363,6 +385,9 @@ struct Seen {
     /// Ticks in which a full reservoir's inflow raised some plant's must-run output
     /// above `min(min_mw, availability)` (rule 1).
     passing_inflow: u32,
+    /// Ticks on a grid with import offers, and those that took some import.
+    offered: u32,
+    importing: u32,
 }
 
 impl Seen {
@@ -371,6 +396,8 @@ impl Seen {
         self.restricted += other.restricted;
         self.slackened += other.slackened;
         self.passing_inflow += other.passing_inflow;
+        self.offered += other.offered;
+        self.importing += other.importing;
     }
 }
 
@@ -389,30 +416,45 @@ fn findings(sizes: Sizes, seed: u64, gap: u64, ticks: usize) -> (Vec<Finding>, S
 }
 
 /// A case: its grid (and the configuration it was built from), first instant, first
-/// snapshot and the generator its later snapshots drift with.
+/// snapshot and the generators its later snapshots drift with.
 struct Case {
     tree: serde_json::Value,
     grid: Arc<Grid>,
     ts: Timestamp,
     state: Telemetry,
     rng: Rng,
+    /// The import offers' own generator.
+    offers: Rng,
 }
 
-/// The case a seed gives. With `full`, some reservoirs get a `full_m` and some of their
-/// levels reach it (rule 1), drawn from a generator of their own, so the rest of the
-/// case is the one its seed gave before `full_m` existed.
-fn case(sizes: Sizes, seed: u64, full: bool) -> Case {
+impl Case {
+    /// The next snapshot.
+    fn drift(&mut self, state: &Telemetry) -> Telemetry {
+        let mut next = network::drift(&self.grid, state, &mut self.rng);
+        network::nominate_imports(&self.grid, &mut next, &mut self.offers, true);
+        next
+    }
+}
+
+/// The case a seed gives. With `later`, the features added since the first cases were
+/// kept, each drawn from a generator of its own, so that the rest of the case is the
+/// one its seed gave before: some reservoirs get a `full_m` and some of their levels
+/// reach it (rule 1), and half the grids get import offers.
+fn case(sizes: Sizes, seed: u64, later: bool) -> Case {
     let mut rng = Rng::new(seed);
     let mut fills = Rng::new(seed ^ 0xf011_f011_f011_f011);
+    let mut offers = Rng::new(seed ^ 0x1390_1390_1390_1390);
     let mut tree = network::random_grid(&mut rng, sizes);
-    if full {
+    if later {
         network::random_full_levels(&mut fills, &mut tree);
+        network::random_import_offers(&mut offers, &mut tree);
     }
     let grid = network::build(&tree);
     let ts = network::random_ts(&mut rng);
     let mut state = network::random_state(&grid, &mut rng);
-    if full {
+    if later {
         network::fill_reservoirs(&grid, &mut state, &mut fills);
+        network::nominate_imports(&grid, &mut state, &mut offers, false);
     }
     Case {
         tree,
@@ -420,17 +462,13 @@ fn case(sizes: Sizes, seed: u64, full: bool) -> Case {
         ts,
         state,
         rng,
+        offers,
     }
 }
 
-fn findings_of(case: Case, gap: u64, ticks: usize) -> (Vec<Finding>, Seen) {
-    let Case {
-        grid,
-        mut ts,
-        mut state,
-        mut rng,
-        ..
-    } = case;
+fn findings_of(mut case: Case, gap: u64, ticks: usize) -> (Vec<Finding>, Seen) {
+    let grid = case.grid.clone();
+    let (mut ts, mut state) = (case.ts, case.state.clone());
     let mut scheduler = Scheduler::new(grid.clone());
     let mut before: Option<(Timestamp, Schedule)> = None;
     let (mut found, mut seen) = (Vec::new(), Seen::default());
@@ -447,10 +485,16 @@ fn findings_of(case: Case, gap: u64, ticks: usize) -> (Vec<Finding>, Seen) {
             passing_inflow: u32::from(grid.plants.iter().enumerate().any(|(p, plant)| {
                 o.must_run[p] > plant.min_mw.min(o.avail[p]) + tol(o.must_run[p])
             })),
+            offered: u32::from(
+                grid.contracts
+                    .iter()
+                    .any(|k| k.kind == ContractKind::Import),
+            ),
+            importing: u32::from(s.balance.imports_mw > tol(0.0)),
         });
         before = Some((ts, s));
         ts = ts.saturating_add(Duration::from_secs(gap));
-        state = network::drift(&grid, &state, &mut rng);
+        state = case.drift(&state);
     }
     (found, seen)
 }
@@ -627,16 +671,11 @@ fn print_case() {
         .map(|x| x.parse().unwrap())
         .collect();
     let sizes = sizes_from(&v);
-    let Case {
-        tree,
-        grid,
-        ts,
-        state: first,
-        mut rng,
-    } = case(sizes, v[7], true);
-    println!("{tree:#}");
+    let mut case = case(sizes, v[7], true);
+    let (grid, ts, first) = (case.grid.clone(), case.ts, case.state.clone());
+    println!("{:#}", case.tree);
     println!("{ts:?}\n{first:#?}");
-    let second = network::drift(&grid, &first, &mut rng);
+    let second = case.drift(&first);
     let mut scheduler = Scheduler::new(grid.clone());
     let s1 = scheduler.schedule(ts, &first);
     println!("{s1:#?}");

@@ -24,6 +24,12 @@ pub fn default_config() -> PathBuf {
 
 /// `vakhsh simulate` on the reference grid with `args` (scenario, duration, seed, …).
 pub fn simulate(args: &[&str], out: &Path) {
+    simulate_with(args, &[], out);
+}
+
+/// [`simulate`] with `[simulator]` knobs set through the environment
+/// (`VAKHSH__SIMULATOR__…`), as a user overrides the reference configuration.
+pub fn simulate_with(args: &[&str], env: &[(&str, &str)], out: &Path) {
     let status = binary()
         .arg("simulate")
         .args(args)
@@ -31,9 +37,10 @@ pub fn simulate(args: &[&str], out: &Path) {
         .arg(out)
         .arg("--config")
         .arg(default_config())
+        .envs(env.iter().copied())
         .status()
         .unwrap();
-    assert!(status.success(), "simulate {args:?}");
+    assert!(status.success(), "simulate {args:?} {env:?}");
 }
 
 /// `vakhsh log export LOG --out OUT` on the reference grid: every logged event as a JSON

@@ -154,7 +154,13 @@ fn replay_and_diff_agree_on_every_mwh_figure_and_revenue() {
         .collect();
     assert_eq!(
         priced,
-        ["af-supply", "casa-pk", "gbao-badakhshan", "uz-spot"],
+        [
+            "af-supply",
+            "casa-af",
+            "casa-pk",
+            "gbao-badakhshan",
+            "uz-spot"
+        ],
         "{report}"
     );
     assert_eq!(replayed, mwh_rows(&report, 3), "{summary}\n{report}");

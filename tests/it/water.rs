@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vakhsh::pipeline::Timing;
 use vakhsh::replay::{Request, Summary};
-use vakhsh::source::sim::{Knobs, Scenario, write_log};
+use vakhsh::source::sim::{Scenario, SimulatorSettings, write_log};
 use vakhsh::time::Timestamp;
 
 /// `duration` of `scenario` from `start` on the reference grid, replayed.
@@ -16,18 +16,14 @@ fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
     let events = dir.path().join("events.jsonl");
     let start = Timestamp::parse(start).unwrap();
     let mut file = std::io::BufWriter::new(std::fs::File::create(&events).unwrap());
-    let knobs = Knobs::default();
-    write_log(
-        &config.grid,
+    // The reference configuration's knobs, seed 1 and no faults.
+    let settings = SimulatorSettings {
         scenario,
-        &knobs,
-        1,
-        start,
-        duration,
-        0.0,
-        &mut file,
-    )
-    .unwrap();
+        seed: 1,
+        faults: 0.0,
+        ..config.daemon.simulator.clone()
+    };
+    write_log(&config.grid, &settings, start, duration, &mut file).unwrap();
     drop(file);
     let request = Request {
         logs: vec![events],
@@ -64,7 +60,7 @@ fn a_summer_night_spills_what_exports_cannot_take() {
     );
     let totals = &summary.totals;
     assert!(totals.spill_mwh > 50.0, "{totals}");
-    assert!(totals.exported_mwh["casa-pk"] > 800.0, "{totals}");
+    assert!(totals.exported_mwh()["casa-pk"] > 800.0, "{totals}");
     assert_eq!(totals.state_hours.get("emergency"), None, "{totals}");
 }
 

@@ -7,7 +7,8 @@
 //!   and their tiers, line limits and ramps, the state's restrictions).
 //! - [`solver`]: one objective over the schedules in which no line carries flow both
 //!   ways, exactly, by branch and bound on directions.
-//! - [`order`]: the tiers' lexicographic optimum, the fair shares, least waste.
+//! - [`order`]: the tiers' lexicographic optimum, the fair shares, least imports, least
+//!   waste.
 //! - this module: the judged state (rule 8) and the figures a decision reports.
 //!
 //! It is deliberately plain: every objective rebuilds the whole programme from
@@ -63,8 +64,14 @@ pub struct Outcome {
     pub loads: Vec<f64>,
     /// Served MW of each data center's firm and flexible parts.
     pub data_centers: Vec<[f64; 2]>,
-    /// Scheduled MW per contract: floor part plus the rest.
+    /// Scheduled MW per contract: floor part plus the rest; for an import offer, the
+    /// least it may take (see `contract_spread`).
     pub contracts: Vec<f64>,
+    /// How far above `contracts` a contract's MW may be and still be optimal: 0 except
+    /// for import offers that share their tier with another, which no rule tells apart.
+    pub contract_spread: Vec<f64>,
+    /// The least imported MW (rule 7).
+    pub imported_mw: f64,
     /// The reserve held (0 without one).
     pub reserve_mw: f64,
     /// Least spill plus losses with every consumer at its share (rule 7).
@@ -106,6 +113,8 @@ pub struct Witness {
     pub spill: Vec<f64>,
     /// Net MW sent per line, negative = to→from.
     pub flows: Vec<f64>,
+    /// MW taken per import offer.
+    pub imports: Vec<f64>,
     pub losses: f64,
     /// Served MW per consumer: who, tier, MW.
     pub served: Vec<(String, u32, f64)>,
@@ -221,11 +230,18 @@ fn outcome(
             Who::Reserve => reserve_mw = mw,
         }
     }
+    let mut contract_spread = vec![0.0; grid.contracts.len()];
+    for (offer, &(least, most)) in held.offers.iter().zip(&allocation.offers) {
+        // The solver's rounding can put the most a hair below the least.
+        contracts[offer.contract] = least.min(most);
+        contract_spread[offer.contract] = (most - least).max(0.0);
+    }
     let schedule = &allocation.least_waste;
     let witness = Witness {
         g: schedule.g.clone(),
         spill: schedule.spill.clone(),
         flows: schedule.net.clone(),
+        imports: schedule.imports.clone(),
         losses: schedule.losses,
         served: held
             .consumers
@@ -239,6 +255,8 @@ fn outcome(
         loads,
         data_centers,
         contracts,
+        contract_spread,
+        imported_mw: allocation.imported_mw,
         reserve_mw,
         waste_mw: -schedule.objective,
         judged,

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use std::sync::Arc;
-use vakhsh::grid::{Grid, LineReading, Nomination, PlantReading, Telemetry};
+use vakhsh::grid::{ContractKind, Grid, LineReading, Nomination, PlantReading, Telemetry};
 use vakhsh::time::Timestamp;
 
 /// SplitMix64: small, fast and good enough for test data.
@@ -243,6 +243,59 @@ pub fn fill_reservoirs(grid: &Grid, state: &mut Telemetry, rng: &mut Rng) {
     }
 }
 
+/// Gives half the random grids one to three import offers (neighbor to domestic),
+/// appended after their other contracts: any tier, windows, tariffs, no floor (an
+/// import has none). Draws from `rng` alone, like [`random_full_levels`].
+pub fn random_import_offers(rng: &mut Rng, tree: &mut Value) {
+    let ids = |kind: &str| -> Vec<String> {
+        let areas = tree["areas"].as_array().into_iter().flatten();
+        areas
+            .filter(|a| a["kind"] == kind)
+            .filter_map(|a| a["id"].as_str().map(str::to_string))
+            .collect()
+    };
+    let (domestic, neighbors) = (ids("domestic"), ids("neighbor"));
+    if domestic.is_empty() || neighbors.is_empty() || !rng.chance(0.5) {
+        return;
+    }
+    let offers: Vec<Value> = (0..rng.int(1, 3))
+        .map(|i| {
+            let mut offer = json!({
+                "id": format!("i{i}"),
+                "from": rng.pick(&neighbors),
+                "to": rng.pick(&domestic),
+                "firmness": if rng.chance(0.5) { "firm" } else { "non_firm" },
+                "tier": rng.int(1, 3),
+                "max_mw": rng.mw(5.0, 300.0),
+            });
+            if rng.chance(0.3) {
+                let day = |rng: &mut Rng| format!("{:02}-{:02}", rng.int(1, 12), rng.int(1, 28));
+                offer["window"] = json!({"start": day(rng), "end": day(rng)});
+            }
+            offer
+        })
+        .collect();
+    if let Some(contracts) = tree["contracts"].as_array_mut() {
+        contracts.extend(offers);
+    }
+}
+
+/// Nominates every import offer, as [`random_state`] does the other contracts, from
+/// `rng` alone; with `drift`, as [`drift`] does (a new figure three times in ten).
+pub fn nominate_imports(grid: &Grid, state: &mut Telemetry, rng: &mut Rng, drift: bool) {
+    for (c, contract) in grid.contracts.iter().enumerate() {
+        if contract.kind != ContractKind::Import {
+            continue;
+        }
+        state.nominations[c] = match (drift, rng.int(0, 9)) {
+            (true, 3..) => continue,
+            (false, 0..=2) => Nomination::None,
+            (false, 3..=5) => Nomination::Max,
+            _ => Nomination::Mw(rng.mw(0.0, contract.max_mw)),
+        };
+    }
+}
+
 /// Builds a grid from a configuration tree, panicking with every error.
 pub fn build(tree: &Value) -> Arc<Grid> {
     match vakhsh::config::from_value(tree) {
@@ -293,7 +346,9 @@ pub fn random_state(grid: &Grid, rng: &mut Rng) -> Telemetry {
     for (l, line) in grid.lines.iter().enumerate() {
         state.lines[l] = random_line(rng, line.capacity_mw.max(line.reverse_capacity_mw));
     }
-    for (c, contract) in grid.contracts.iter().enumerate() {
+    // Import offers are nominated by `nominate_imports`, from a generator of their own.
+    let others = grid.contracts.iter().enumerate();
+    for (c, contract) in others.filter(|(_, k)| k.kind != ContractKind::Import) {
         state.nominations[c] = match rng.int(0, 3) {
             0 => Nomination::None,
             1 => Nomination::Max,
@@ -334,7 +389,8 @@ pub fn drift(grid: &Grid, state: &Telemetry, rng: &mut Rng) -> Telemetry {
             next.lines[l] = random_line(rng, line.capacity_mw.max(line.reverse_capacity_mw));
         }
     }
-    for (c, contract) in grid.contracts.iter().enumerate() {
+    let others = grid.contracts.iter().enumerate();
+    for (c, contract) in others.filter(|(_, k)| k.kind != ContractKind::Import) {
         if rng.chance(0.3) {
             next.nominations[c] = Nomination::Mw(rng.mw(0.0, contract.max_mw));
         }

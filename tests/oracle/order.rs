@@ -1,5 +1,6 @@
 //! The order of objectives: rule 2's tiers (rule 10's lexicographic optimum), rule 4's
-//! weighted max-min fair shares inside each short tier, then rule 7's least waste.
+//! weighted max-min fair shares inside each short tier, then rule 7's least imported
+//! MW (imports of a lower tier first) and least waste.
 //! Each step is one [`Programme::best`] over one-way schedules, every earlier optimum
 //! held as a lower bound.
 //!
@@ -59,6 +60,12 @@ pub struct Allocation {
     pub tiers: BTreeMap<u32, TierFigures>,
     /// Every consumer's MW: its cap in a tier served in full, else its fair share.
     pub served: Vec<f64>,
+    /// The least imported MW (rule 7).
+    pub imported_mw: f64,
+    /// The least and the most MW of each import offer among the least-waste schedules:
+    /// equal unless offers of one tier can stand in for each other, which no rule
+    /// decides between.
+    pub offers: Vec<(f64, f64)>,
     /// The least-waste schedule with every consumer at its share (rule 7).
     pub least_waste: Values,
     /// The most any step gave up.
@@ -70,7 +77,8 @@ pub struct Allocation {
     pub undefined: bool,
 }
 
-/// Every tier's optimum first, then the fair shares tier by tier, then least waste.
+/// Every tier's optimum first, then the fair shares tier by tier, then the least
+/// imports, then least waste.
 pub fn allocate(programme: &Programme) -> Allocation {
     let mut steps = Steps {
         programme,
@@ -98,10 +106,14 @@ pub fn allocate(programme: &Programme) -> Allocation {
     for (&tier, figures) in &tiers {
         steps.share(tier, figures.served_mw);
     }
+    let imported_mw = steps.imports();
     let least_waste = steps.best(Goal::Waste);
+    let offers = steps.offers(&least_waste);
     Allocation {
         tiers,
         served: steps.served,
+        imported_mw,
+        offers,
         least_waste,
         slack: steps.slack,
         undefined: steps.undefined,
@@ -218,6 +230,47 @@ impl Steps<'_, '_> {
             .expect("an open member");
         self.undefined |= least.1 > super::met(level * consumers[least.0].request);
         vec![least.0]
+    }
+
+    /// Rule 7: "among schedules with equal served MW per tier, prefer less imported MW
+    /// (imports of a lower tier first)". Read as: the least total first; then, that
+    /// total held, the imports of the highest tier are the ones avoided, tier by tier
+    /// downwards, so that a lower tier's offer is taken before a higher tier's. Every
+    /// least is held for later steps; returns the least total.
+    fn imports(&mut self) -> f64 {
+        let tiers = self.programme.offer_tiers();
+        if tiers.is_empty() {
+            return 0.0;
+        }
+        let total = (-self.best(Goal::Imports(None)).objective).max(0.0);
+        self.held.imports.push((None, total));
+        for &tier in tiers.iter().rev() {
+            let least = (-self.best(Goal::Imports(Some(tier))).objective).max(0.0);
+            self.held.imports.push((Some(tier), least));
+        }
+        total
+    }
+
+    /// Each offer's least and most MW with every optimum held, least waste included.
+    /// An offer alone in its tier has the tier's imports, one figure; offers sharing a
+    /// tier may trade MW where no rule tells them apart.
+    fn offers(&mut self, least_waste: &Values) -> Vec<(f64, f64)> {
+        self.held.waste = Some(-least_waste.objective);
+        let offers = &self.programme.offers;
+        let open = |o: usize| offers[o].cap > 0.0;
+        (0..offers.len())
+            .map(|o| {
+                let peers =
+                    (0..offers.len()).filter(|&x| open(x) && offers[x].tier == offers[o].tier);
+                if !open(o) || peers.count() == 1 {
+                    let mw = least_waste.imports[o];
+                    return (mw, mw);
+                }
+                let least = self.best(Goal::Offer(o, false)).imports[o];
+                let most = self.best(Goal::Offer(o, true)).imports[o];
+                (least, most)
+            })
+            .collect()
     }
 
     /// At least `mw`, but no more than the witness gives member `c`.

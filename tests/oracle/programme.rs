@@ -1,6 +1,7 @@
 //! One tick's programme as the product contract states it (SPEC: "Grid model",
 //! "Scheduling rules"): what each plant can give (rule 1), who asks for what at which
-//! tier (rules 2, 5 and 8's restrictions) and what each line may carry (rule 3).
+//! tier (rules 2, 5 and 8's restrictions), what each import offer may bring in (a
+//! source, "Grid model") and what each line may carry (rule 3).
 //! Nothing here is solved; `solver` builds the linear programme from it.
 
 use vakhsh::grid::{ContractKind, Firmness, Grid, Line, LineReading, Nomination, Telemetry};
@@ -35,6 +36,23 @@ pub struct Consumer {
     pub inject: Option<usize>,
 }
 
+/// An import offer: "a contract from a neighbor to a domestic area ... up to its
+/// request (nomination, capped by `max_mw`) the neighbor injects MW at `from`, which
+/// reach the domestic grid over lines like any other flow; it is a source, not a
+/// consumer, so its `tier` only orders it among imports". Rule 8's restrictions name
+/// exports and transits only, so no state cuts it; a closed window does, as it does
+/// every contract.
+#[derive(Debug, Clone)]
+pub struct Offer {
+    /// The contract it is.
+    pub contract: usize,
+    pub tier: u32,
+    /// The most the neighbor injects: its request, or 0 outside its window.
+    pub cap: f64,
+    /// Where the MW enter: the offer's `from`.
+    pub inject: usize,
+}
+
 /// What a line may carry this tick: MW sent each way and the net flow's range.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LineLimits {
@@ -66,6 +84,7 @@ pub struct Programme<'a> {
     /// `min(inflow_mw, availability)` when its reservoir is full.
     pub must_run: Vec<f64>,
     pub consumers: Vec<Consumer>,
+    pub offers: Vec<Offer>,
     /// The limits in force: ramped, except a ramp a derating leaves out of reach, and
     /// none once the ramps are relaxed.
     pub lines: Vec<LineLimits>,
@@ -101,6 +120,7 @@ impl<'a> Programme<'a> {
             &contract_requests,
             restrictions,
         ));
+        let offers = offers(grid, ts, &contract_requests);
         let reserve_required = reserve_required(grid, &avail, &consumers);
         if let Some(reserve) = &grid.reserve {
             consumers.push(Consumer {
@@ -135,6 +155,7 @@ impl<'a> Programme<'a> {
             avail,
             must_run,
             consumers,
+            offers,
             lines,
             capacities,
             ramps_relaxed,
@@ -155,6 +176,19 @@ impl<'a> Programme<'a> {
     /// Every tier that has a consumer, ascending.
     pub fn tiers(&self) -> Vec<u32> {
         let mut tiers: Vec<u32> = self.consumers.iter().map(|c| c.tier).collect();
+        tiers.sort_unstable();
+        tiers.dedup();
+        tiers
+    }
+
+    /// The tiers of the offers that may bring anything in, ascending.
+    pub fn offer_tiers(&self) -> Vec<u32> {
+        let mut tiers: Vec<u32> = self
+            .offers
+            .iter()
+            .filter(|o| o.cap > 0.0)
+            .map(|o| o.tier)
+            .collect();
         tiers.sort_unstable();
         tiers.dedup();
         tiers
@@ -276,6 +310,9 @@ fn contract_consumers(
 ) -> Vec<Consumer> {
     let mut consumers = Vec::new();
     for (i, contract) in grid.contracts.iter().enumerate() {
+        if contract.kind == ContractKind::Import {
+            continue; // a source, not a consumer
+        }
         let open = contract.in_window(ts);
         let rest_allowed = match restrictions {
             OperatingState::Normal => true,
@@ -299,6 +336,25 @@ fn contract_consumers(
         consumers.push(part(Who::Rest(i), contract.tier, rest, rest_allowed));
     }
     consumers
+}
+
+/// The import offers, each up to its request inside its window.
+fn offers(grid: &Grid, ts: Timestamp, requests: &[f64]) -> Vec<Offer> {
+    grid.contracts
+        .iter()
+        .enumerate()
+        .filter(|(_, contract)| contract.kind == ContractKind::Import)
+        .map(|(i, contract)| Offer {
+            contract: i,
+            tier: contract.tier,
+            cap: if contract.in_window(ts) {
+                requests[i]
+            } else {
+                0.0
+            },
+            inject: contract.from,
+        })
+        .collect()
 }
 
 /// The reserve's requirement: the largest of `min_mw`, the largest `unit_mw` among

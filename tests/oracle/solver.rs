@@ -50,21 +50,31 @@ pub enum Goal<'a> {
     Level(&'a [usize]),
     /// One consumer's MW, every listed consumer held at its listed MW at least.
     Rise(usize, &'a [(usize, f64)]),
+    /// The least imported MW: of every offer, or of the offers of one tier.
+    Imports(Option<u32>),
+    /// One offer's MW (by its place in the programme's offers): the most, or with
+    /// `false` the least.
+    Offer(usize, bool),
     /// The least waste: spill plus line losses.
     Waste,
 }
 
-/// Lower bounds that earlier steps' optima put on later steps.
+/// Bounds that earlier steps' optima put on later steps.
 #[derive(Debug, Clone, Default)]
 pub struct Held {
     /// Served MW of a tier at least this.
     pub tiers: Vec<(u32, f64)>,
     /// Served MW of a consumer at least this.
     pub consumers: Vec<(usize, f64)>,
+    /// Imported MW, of every offer or of one tier's, at most this.
+    pub imports: Vec<(Option<u32>, f64)>,
+    /// Spill plus losses at most this.
+    pub waste: Option<f64>,
 }
 
 impl Held {
-    /// The same bounds, each `x` lowered by `by(x)`.
+    /// The same bounds, each `x` loosened by `by(x)`: lower bounds lowered, upper
+    /// bounds raised.
     pub fn lowered(&self, by: impl Fn(f64) -> f64) -> Held {
         Held {
             tiers: self.tiers.iter().map(|&(t, x)| (t, x - by(x))).collect(),
@@ -73,6 +83,8 @@ impl Held {
                 .iter()
                 .map(|&(c, x)| (c, x - by(x)))
                 .collect(),
+            imports: self.imports.iter().map(|&(t, x)| (t, x + by(x))).collect(),
+            waste: self.waste.map(|x| x + by(x)),
         }
     }
 }
@@ -89,6 +101,8 @@ pub struct Values {
     /// MW lost on the lines.
     pub losses: f64,
     pub served: Vec<f64>,
+    /// MW taken per import offer.
+    pub imports: Vec<f64>,
     pub objective: f64,
 }
 
@@ -106,6 +120,7 @@ struct Vars {
     fwd: Vec<Variable>,
     rev: Vec<Variable>,
     served: Vec<Variable>,
+    imports: Vec<Variable>,
     level: Variable,
 }
 
@@ -227,6 +242,7 @@ impl Programme<'_> {
             net: fwd.iter().zip(&rev).map(|(f, r)| f - r).collect(),
             losses,
             served: read(&vars.served),
+            imports: read(&vars.imports),
             objective: objective.eval_with(&solution),
         };
         Some(Relaxed { values, fwd, rev })
@@ -262,6 +278,11 @@ impl Programme<'_> {
             .zip(floors)
             .map(|(c, least)| problem.add(variable().min(least.min(c.cap)).max(c.cap)))
             .collect();
+        let imports = self
+            .offers
+            .iter()
+            .map(|o| problem.add(variable().min(0.0).max(o.cap)))
+            .collect();
         let level = problem.add(variable().min(0.0).max(1.0));
         Vars {
             g,
@@ -269,6 +290,7 @@ impl Programme<'_> {
             fwd,
             rev,
             served,
+            imports,
             level,
         }
     }
@@ -294,8 +316,22 @@ impl Programme<'_> {
             Goal::Tier(tier) => self.tier_sum(vars, tier),
             Goal::Level(_) => Expression::from(vars.level),
             Goal::Rise(c, _) => Expression::from(vars.served[c]),
+            Goal::Imports(tier) => -self.imported(vars, tier),
+            Goal::Offer(i, true) => Expression::from(vars.imports[i]),
+            Goal::Offer(i, false) => -Expression::from(vars.imports[i]),
             Goal::Waste => -self.waste(vars),
         }
+    }
+
+    /// The MW taken from every offer, or from the offers of one tier.
+    fn imported(&self, vars: &Vars, tier: Option<u32>) -> Expression {
+        let mut sum = Expression::from(0.0);
+        for (o, offer) in self.offers.iter().enumerate() {
+            if tier.is_none_or(|t| t == offer.tier) {
+                sum.add_mul(1.0, vars.imports[o]);
+            }
+        }
+        sum
     }
 
     fn tier_sum(&self, vars: &Vars, tier: u32) -> Expression {
@@ -327,6 +363,12 @@ impl Programme<'_> {
         for &(tier, least) in &held.tiers {
             rows.push(self.tier_sum(vars, tier).geq(least));
         }
+        for &(tier, most) in &held.imports {
+            rows.push(self.imported(vars, tier).leq(most));
+        }
+        if let Some(most) = held.waste {
+            rows.push(self.waste(vars).leq(most));
+        }
         if let Goal::Level(open) = goal {
             for &c in open {
                 let request = self.consumers[c].request;
@@ -349,7 +391,7 @@ impl Programme<'_> {
     }
 
     /// Rule 3: at every area, setpoints + what lines deliver in − what they take out −
-    /// what consumers withdraw there + what transits inject there = 0.
+    /// what consumers withdraw there + what transits and imports inject there = 0.
     fn balance_rows(&self, vars: &Vars) -> Vec<good_lp::Constraint> {
         let grid = self.grid;
         let mut balance = vec![Expression::from(0.0); grid.areas.len()];
@@ -370,6 +412,9 @@ impl Programme<'_> {
             if let Some(area) = consumer.inject {
                 balance[area].add_mul(1.0, vars.served[c]);
             }
+        }
+        for (o, offer) in self.offers.iter().enumerate() {
+            balance[offer.inject].add_mul(1.0, vars.imports[o]);
         }
         balance.into_iter().map(|row| row.eq(0.0)).collect()
     }

@@ -1,5 +1,5 @@
-//! `[[contracts]]`: exports and transits, their firmness, tiers, floors, windows and
-//! tariffs.
+//! `[[contracts]]`: exports, transits and import offers, their firmness, tiers, floors,
+//! windows and tariffs.
 
 use super::Elements;
 use super::checker::Checker;
@@ -34,7 +34,10 @@ pub(super) fn check_contracts(
         };
         let tier = c.tier(format!("{path}.tier"), k.tier);
         let max_mw = c.non_negative(format!("{path}.max_mw"), k.max_mw);
-        let floor = check_floor(c, &path, &k, max_mw);
+        let floor = match kind {
+            ContractKind::Import => refuse_floor(c, &path, &k),
+            ContractKind::Export | ContractKind::Transit => check_floor(c, &path, &k, max_mw),
+        };
         let window = k.window.map(|w| Window {
             start: c.month_day(format!("{path}.window.start"), &w.start),
             end: c.month_day(format!("{path}.window.end"), &w.end),
@@ -71,24 +74,30 @@ fn contract_kind(
     match (kind_of(from), kind_of(to)) {
         (Some(AreaKind::Domestic), Some(AreaKind::Neighbor)) => ContractKind::Export,
         (Some(AreaKind::Neighbor), Some(AreaKind::Neighbor)) if from != to => ContractKind::Transit,
-        (Some(AreaKind::Neighbor), Some(AreaKind::Domestic)) => {
-            c.error(
-                format!("{path}.from"),
-                format!("{:?}", k.from),
-                "import offers (neighbor to domestic) are not scheduled yet",
-            );
-            ContractKind::Export
-        }
+        (Some(AreaKind::Neighbor), Some(AreaKind::Domestic)) => ContractKind::Import,
         (Some(_), Some(_)) => {
             c.error(
                 format!("{path}.to"),
                 format!("{:?}", k.to),
-                "a contract runs from a domestic area to a neighbor (export) or between two different neighbors (transit)",
+                "a contract runs from a domestic area to a neighbor (export), between two different neighbors (transit) or from a neighbor to a domestic area (import offer)",
             );
             ContractKind::Export
         }
         _ => ContractKind::Export,
     }
+}
+
+/// An import offer is a source, not a consumer: nothing is served to it, so a floor
+/// (a minimum served at its own tier) has no meaning, and either key is refused.
+fn refuse_floor(c: &mut Checker, path: &str, k: &raw::ContractTable) -> Option<Floor> {
+    const WHY: &str = "an import offer (neighbor to domestic) is a source and has no floor";
+    if let Some(mw) = k.floor_mw {
+        c.error(format!("{path}.floor_mw"), mw, WHY);
+    }
+    if let Some(tier) = k.floor_tier {
+        c.error(format!("{path}.floor_tier"), tier, WHY);
+    }
+    None
 }
 
 /// `floor_mw` and `floor_tier` come together or not at all.

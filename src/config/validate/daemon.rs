@@ -1,5 +1,6 @@
 //! The daemon's own settings: `[simulator]`, `[tcp]`, `[input]`, `[output]`, `[http]`,
-//! `[pipeline]` and `[log]`. A source or endpoint that is not enabled is not checked.
+//! `[pipeline]` and `[log]`. A source or endpoint that is not enabled is not checked,
+//! but for the simulator, whose table `vakhsh simulate` reads too.
 
 use super::checker::Checker;
 use crate::config::{HttpSettings, OutputSettings, PipelineSettings, raw};
@@ -8,47 +9,35 @@ use crate::source::sim::{Knobs, Scenario, SimulatorSettings};
 use crate::source::tcp::TcpSettings;
 use std::path::PathBuf;
 
-/// The knobs are checked whether or not the live simulator is enabled: `vakhsh
-/// simulate` reads them too.
+/// Checked whether or not the live simulator is enabled: `vakhsh simulate` reads the
+/// scenario knobs of the same table.
 pub(super) fn check_simulator(
     c: &mut Checker,
     raw: raw::SimulatorTable,
-) -> (Option<SimulatorSettings>, Knobs) {
-    if let Some(share) = raw.inflow_share
-        && !(share.is_finite() && share > 0.0 && share <= 2.0)
-    {
+    knobs: Knobs,
+) -> SimulatorSettings {
+    let scenario = Scenario::from_name(&raw.scenario).unwrap_or_else(|| {
         c.error(
-            "simulator.inflow_share".into(),
-            share,
-            "a share of a normal year's inflow: write a number above 0 and at most 2",
+            "simulator.scenario".into(),
+            format!("{:?}", raw.scenario),
+            format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
+        );
+        Scenario::WinterShortage
+    });
+    if !(0.0..=1.0).contains(&raw.faults) {
+        c.error(
+            "simulator.faults".into(),
+            raw.faults.to_string(),
+            "a fraction of lines: write a number from 0 to 1",
         );
     }
-    let knobs = Knobs {
-        inflow_share: raw.inflow_share,
-    };
-    let settings = raw.enabled.then(|| {
-        if Scenario::from_name(&raw.scenario).is_none() {
-            c.error(
-                "simulator.scenario".into(),
-                format!("{:?}", raw.scenario),
-                format!("unknown scenario; known: {}", Scenario::NAMES.join(", ")),
-            );
-        }
-        if !(0.0..=1.0).contains(&raw.faults) {
-            c.error(
-                "simulator.faults".into(),
-                raw.faults.to_string(),
-                "a fraction of lines: write a number from 0 to 1",
-            );
-        }
-        SimulatorSettings {
-            scenario: raw.scenario,
-            seed: raw.seed,
-            faults: raw.faults,
-            knobs,
-        }
-    });
-    (settings, knobs)
+    SimulatorSettings {
+        enabled: raw.enabled,
+        scenario,
+        seed: raw.seed,
+        faults: raw.faults,
+        knobs,
+    }
 }
 
 pub(super) fn check_tcp(c: &mut Checker, raw: raw::TcpTable) -> Option<TcpSettings> {

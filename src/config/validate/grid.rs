@@ -5,7 +5,8 @@ use super::Elements;
 use super::checker::Checker;
 use crate::config::{ConfigError, raw};
 use crate::grid::{
-    Area, AreaKind, DataCenter, Line, Load, LoadClass, Plant, PlantKind, Reservoir, River,
+    Area, AreaKind, DataCenter, Line, Load, LoadClass, LoadProfile, Plant, PlantKind,
+    Reservoir, River,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -315,6 +316,18 @@ pub(super) fn check_loads(
         let peak_mw = l
             .peak_mw
             .map(|v| c.non_negative(format!("{path}.peak_mw"), v));
+        let profile = match l.profile.as_deref() {
+            None | Some("class") => LoadProfile::Class,
+            Some("flat") => LoadProfile::Flat,
+            Some(other) => {
+                c.error(
+                    format!("{path}.profile"),
+                    format!("{other:?}"),
+                    "expected \"class\" (its class's daily shape) or \"flat\" (round the clock)",
+                );
+                LoadProfile::Class
+            }
+        };
         let max_mw = l
             .max_mw
             .map_or(installed_mw, |v| c.positive(format!("{path}.max_mw"), v));
@@ -324,6 +337,7 @@ pub(super) fn check_loads(
             tier,
             class,
             peak_mw,
+            profile,
             max_mw,
         });
     }
@@ -355,12 +369,23 @@ pub(super) fn check_data_centers(
         let capacity_mw = d
             .capacity_mw
             .map(|v| c.non_negative(format!("{path}.capacity_mw"), v));
+        let size_mw = d.size_mw.map(|v| c.positive(format!("{path}.size_mw"), v));
+        if let (Some(size), Some(capacity)) = (size_mw, capacity_mw)
+            && size > capacity
+        {
+            c.error(
+                format!("{path}.size_mw"),
+                size,
+                format!("larger than capacity_mw ({capacity})"),
+            );
+        }
         data_centers.push(DataCenter {
             id: d.id,
             area,
             firm_tier,
             flexible_tier,
             capacity_mw,
+            size_mw,
         });
     }
     data_centers

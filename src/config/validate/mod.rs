@@ -10,6 +10,7 @@ mod checker;
 mod contracts;
 mod daemon;
 mod grid;
+mod knobs;
 mod rules;
 
 use super::{ConfigError, Daemon, parse, raw};
@@ -172,7 +173,8 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     let schedule = rules::check_schedule(c, raw.schedule);
     let time = rules::check_time(c, raw.time);
 
-    let (simulator, knobs) = daemon::check_simulator(c, raw.simulator);
+    let knobs = knobs::check_knobs(c, &raw.simulator, &data_centers, &lines, &index);
+    let simulator = daemon::check_simulator(c, raw.simulator, knobs);
     let tcp = daemon::check_tcp(c, raw.tcp);
     let (files, stdin) = daemon::check_input(raw.input);
     let output = daemon::check_output(raw.output);
@@ -196,7 +198,6 @@ pub(super) fn validate(root: &Map<String, Value>, errors: &mut Vec<ConfigError>)
     };
     let daemon = Daemon {
         simulator,
-        knobs,
         tcp,
         files,
         stdin,

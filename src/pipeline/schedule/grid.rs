@@ -5,9 +5,11 @@
 //! Beside them, two counters per contract settle the decisions as [`crate::totals`]
 //! does: a decision's scheduled power holds from its event time until the next
 //! decision's, and adds its energy (joules) and, for a contract with a tariff, its
-//! value (USD, energy × tariff) when that next decision comes.
+//! value (USD, energy × tariff) when that next decision comes. Their `kind` label says
+//! which way the energy and the money go: an `import`'s value is paid to the
+//! neighbor, an `export`'s or a `transit`'s is earned.
 
-use crate::grid::Grid;
+use crate::grid::{ContractKind, Grid};
 use crate::metrics::{ByLabel, Label, Metrics};
 use crate::schedule::{Balance, OperatingState, Schedule, Served};
 use crate::time::Timestamp;
@@ -36,11 +38,12 @@ type BalanceFigure = fn(&Balance) -> f64;
 
 /// The figures of a decision's balance, by their `figure` label on
 /// `vakhsh_balance_watts`.
-const FIGURES: [(&str, BalanceFigure); 7] = [
+const FIGURES: [(&str, BalanceFigure); 8] = [
     ("generation", |b| b.generation_mw),
     ("domestic_served", |b| b.domestic_served_mw),
     ("exports", |b| b.exports_mw),
     ("transit", |b| b.transit_mw),
+    ("imports", |b| b.imports_mw),
     ("losses", |b| b.losses_mw),
     ("spill", |b| b.spill_mw),
     ("unserved", |b| b.unserved_mw),
@@ -69,6 +72,15 @@ impl Label for Figure {
 
     fn index(self) -> usize {
         self.0
+    }
+}
+
+/// The `kind` label of a contract's counters.
+fn kind(kind: ContractKind) -> &'static str {
+    match kind {
+        ContractKind::Export => "export",
+        ContractKind::Transit => "transit",
+        ContractKind::Import => "import",
     }
 }
 
@@ -104,7 +116,10 @@ impl GridGauges {
         };
         let gauge = |name: &str, help: &str| metrics.register(Gauge::new(name, help));
         let counters = |name: &str, help: &str| {
-            metrics.register(CounterVec::new(Opts::new(name, help), &["contract"]))
+            metrics.register(CounterVec::new(
+                Opts::new(name, help),
+                &["contract", "kind"],
+            ))
         };
         GridGauges {
             state: family(
@@ -122,7 +137,7 @@ impl GridGauges {
             ),
             balance: family(
                 "vakhsh_balance_watts",
-                "The latest decision's balance: generation, domestic_served, exports, transit, losses, spill, unserved.",
+                "The latest decision's balance: generation, domestic_served, exports, transit, imports, losses, spill, unserved.",
                 Figure::NAME,
             ),
             load_shed: gauge(
@@ -136,11 +151,11 @@ impl GridGauges {
             ),
             contract_energy: counters(
                 "vakhsh_contract_energy_joules_total",
-                "Energy scheduled per contract: each decision's power over the event time until the next decision.",
+                "Energy scheduled per contract (kind: export, transit, or import, taken from the neighbor): each decision's power over the event time until the next decision.",
             ),
             contract_value: counters(
                 "vakhsh_contract_value_usd_total",
-                "Value of the energy scheduled per contract at its tariff (energy × tariff), for contracts with a tariff.",
+                "Value of the energy scheduled per contract at its tariff (energy × tariff), for contracts with a tariff: earned on an export or transit, paid to the neighbor (a cost) on an import (kind label).",
             ),
             tiers: [
                 family(
@@ -186,12 +201,14 @@ impl GridGauges {
             settled: grid
                 .contracts
                 .iter()
-                .map(|c| Settled {
-                    energy: self.contract_energy.with_label_values(&[c.id.as_str()]),
-                    value: c.tariff_usd_per_mwh.map(|usd_per_mwh| {
-                        let value = self.contract_value.with_label_values(&[c.id.as_str()]);
-                        (value, usd_per_mwh)
-                    }),
+                .map(|c| {
+                    let labels = [c.id.as_str(), kind(c.kind)];
+                    Settled {
+                        energy: self.contract_energy.with_label_values(&labels),
+                        value: c.tariff_usd_per_mwh.map(|usd_per_mwh| {
+                            (self.contract_value.with_label_values(&labels), usd_per_mwh)
+                        }),
+                    }
                 })
                 .collect(),
             held: None,
@@ -317,6 +334,8 @@ mod tests {
     use super::*;
     use crate::schedule::{ContractReason, ContractSchedule};
 
+    /// A schedule with `casa_mw` and `tajik_mw` on the first two contracts and twice
+    /// `tajik_mw` on the third.
     fn schedule(casa_mw: f64, tajik_mw: f64) -> Schedule {
         let contract = |mw| ContractSchedule {
             requested_mw: mw,
@@ -331,7 +350,11 @@ mod tests {
             plants: Vec::new(),
             loads: Vec::new(),
             data_centers: Vec::new(),
-            contracts: vec![contract(casa_mw), contract(tajik_mw)],
+            contracts: vec![
+                contract(casa_mw),
+                contract(tajik_mw),
+                contract(2.0 * tajik_mw),
+            ],
             lines: Vec::new(),
             tiers: Vec::new(),
             ramps_relaxed: false,
@@ -348,9 +371,11 @@ mod tests {
             }
             c
         };
+        let mut bought = contract("tashkent-in", Some(30.0));
+        (bought["from"], bought["to"]) = ("n".into(), "a".into());
         let tree = serde_json::json!({
             "areas": [{"id": "a", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
-            "contracts": [contract("casa", Some(50.0)), contract("plain", None)],
+            "contracts": [contract("casa", Some(50.0)), contract("plain", None), bought],
         });
         let grid = crate::config::from_value(&tree).unwrap().grid;
         let metrics = Metrics::new();
@@ -360,15 +385,24 @@ mod tests {
         assert_eq!(handles.settled[0].energy.get(), 0.0, "nothing has held yet");
         handles.observe(at("2027-07-01T01:00:00Z"), &schedule(200.0, 0.0));
         handles.observe(at("2027-07-01T01:30:00Z"), &schedule(0.0, 0.0));
-        let [casa, plain] = &handles.settled[..] else {
-            panic!("two contracts");
+        let [casa, plain, bought] = &handles.settled[..] else {
+            panic!("three contracts");
         };
+        assert_eq!(bought.energy.get(), 20.0 * 3.6e9);
+        assert_eq!(bought.value.as_ref().unwrap().0.get(), 20.0 * 30.0);
         assert_eq!(casa.energy.get(), (100.0 + 100.0) * 3.6e9);
         assert_eq!(casa.value.as_ref().unwrap().0.get(), 200.0 * 50.0);
         assert_eq!(plain.energy.get(), 10.0 * 3.6e9);
         assert!(plain.value.is_none(), "no tariff, no value");
         let page = metrics.render();
-        assert!(page.contains(r#"vakhsh_contract_value_usd_total{contract="casa"} 10000"#));
-        assert!(!page.contains(r#"vakhsh_contract_value_usd_total{contract="plain"}"#));
+        assert!(
+            page.contains(
+                r#"vakhsh_contract_value_usd_total{contract="casa",kind="export"} 10000"#
+            )
+        );
+        assert!(page.contains(
+            r#"vakhsh_contract_value_usd_total{contract="tashkent-in",kind="import"} 600"#
+        ));
+        assert!(!page.contains(r#"vakhsh_contract_value_usd_total{contract="plain""#));
     }
 }

@@ -124,7 +124,8 @@ const TWO_WAY_MW: f64 = 1e-9;
 
 /// Whether `a` is lexicographically better than `b` in the rules' order: served MW per
 /// tier ascending, then a run whose steps all succeeded, then each tier's fractions of
-/// its requests from the lowest up (weighted max-min fairness), then least waste, least
+/// its requests from the lowest up (weighted max-min fairness), then least imported MW
+/// and least imported per offer tier from the highest down, then least waste, least
 /// storage output, storage output from the lowest fraction of availability up, least
 /// total flow. Figures within their tolerance of each other are equal; a full tie keeps
 /// `b`.
@@ -164,6 +165,12 @@ fn rank(grid: &Grid, inputs: &Inputs, d: &Dispatch) -> Vec<(f64, f64)> {
             .collect();
         fractions.sort_by(f64::total_cmp);
         out.extend(fractions.into_iter().map(|f| (f, EQUAL_SHARE)));
+    }
+    out.push((-d.imports.iter().sum::<f64>(), EQUAL));
+    for &t in inputs.offer_tiers().iter().rev() {
+        let offers = inputs.offers.iter().zip(&d.imports);
+        let taken: f64 = offers.filter(|(o, _)| o.tier == t).map(|(_, mw)| mw).sum();
+        out.push((-taken, EQUAL));
     }
     let loss = |l: usize| (d.fwd[l] + d.rev[l]) * grid.lines[l].loss_fraction;
     let losses: f64 = (0..d.fwd.len()).map(loss).sum();

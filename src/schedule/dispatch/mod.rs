@@ -14,10 +14,12 @@
 //!    lexicographic optimum of rule 10, exactly, with no tolerance traded;
 //! 2. in each tier left short, weighted max-min fairness by progressive filling (see
 //!    [`share`]);
-//! 3. least waste: spill plus losses;
-//! 4. least storage output, so run-of-river goes first;
-//! 5. storage plants in proportion to their availability, by the same filling;
-//! 6. least total line flow.
+//! 3. least imported MW, then, with that total held, the imports of the highest tier
+//!    avoided first (lower tier taken first);
+//! 4. least waste: spill plus losses;
+//! 5. least storage output, so run-of-river goes first;
+//! 6. storage plants in proportion to their availability, by the same filling;
+//! 7. least total line flow.
 //!
 //! A run that sends MW both ways on a lossy line is repeated with the line fixed to
 //! each way (see [`choice`]), so that the schedule is the optimum over one-way flows.
@@ -73,6 +75,8 @@ pub(super) struct Dispatch {
     pub fwd: Vec<f64>,
     pub rev: Vec<f64>,
     pub served: Vec<f64>,
+    /// MW taken per import offer.
+    pub imports: Vec<f64>,
     /// True when the line ramps left no feasible schedule and were relaxed for the
     /// tick (rule 3).
     pub ramps_relaxed: bool,
@@ -90,6 +94,7 @@ impl Dispatch {
             fwd: vec![0.0; inputs.lines.len()],
             rev: vec![0.0; inputs.lines.len()],
             served: vec![0.0; inputs.consumers.len()],
+            imports: vec![0.0; inputs.offers.len()],
             ramps_relaxed: inputs
                 .lines
                 .iter()
@@ -114,6 +119,7 @@ impl Dispatch {
             fwd: pick(&net.fwd),
             rev: pick(&net.rev),
             served: pick(&net.served),
+            imports: pick(&net.imports),
             ramps_relaxed: !net.ramps || inputs.lines.iter().any(|l| l.ramp_relaxed),
             complete: true,
         }

@@ -1,5 +1,5 @@
-//! The rules' steps on the network, in rule order: the tiers, then fairness, waste,
-//! run-of-river first, storage in proportion and least flow.
+//! The rules' steps on the network, in rule order: the tiers, then fairness, imports,
+//! waste, run-of-river first, storage in proportion and least flow.
 
 use super::Checkpoint;
 use super::share::{Item, share};
@@ -105,6 +105,8 @@ pub(super) fn finish(
         share(&mut net.engine, &items)?;
     }
 
+    imports(inputs, net)?;
+
     // Rule 7: least waste. Spill is lb − must, so each must-run MW absorbed saves one.
     let spill = net.must.iter().map(|&j| (j, -1.0));
     let losses = net.loss.iter().enumerate().filter(|&(_, &loss)| loss > 0.0);
@@ -133,4 +135,29 @@ pub(super) fn finish(
     // Rule 7: a line never carries both ways; least flow breaks the remaining ties.
     net.engine
         .minimise(net.fwd.iter().chain(&net.rev).map(|&j| (j, 1.0)))
+}
+
+/// Rule 7: among schedules with equal served MW per tier (and, rule 10, the fair
+/// shares), the least imported MW; then, that total held, the imports of the highest
+/// tier are the ones avoided, tier by tier downwards, so that a lower tier is taken
+/// first. The lowest tier's imports follow from the total. Every step pins its face.
+fn imports(inputs: &Inputs, net: &mut Network) -> Result<(), EngineError> {
+    let tiers = inputs.offer_tiers();
+    if tiers.is_empty() {
+        return Ok(());
+    }
+    let taken = |net: &Network, tier: Option<u32>| -> Vec<(usize, f64)> {
+        let offers = inputs.offers.iter().zip(&net.imports);
+        offers
+            .filter(|(o, _)| o.cap > 0.0 && tier.is_none_or(|t| o.tier == t))
+            .map(|(_, &j)| (j, 1.0))
+            .collect()
+    };
+    net.engine.minimise(taken(net, None))?;
+    net.engine.fix_face();
+    for &tier in tiers.iter().skip(1).rev() {
+        net.engine.minimise(taken(net, Some(tier)))?;
+        net.engine.fix_face();
+    }
+    Ok(())
 }

@@ -32,11 +32,17 @@ impl ContractSim {
     /// part of their maximum (firm more than non-firm) and the scheduler curtails; in
     /// summer firm contracts ask for their maximum and non-firm ones for most of it.
     /// Out of its window a contract asks for a little, as a counterparty probing the
-    /// window would, so the scheduler's `out_of_window` is exercised.
+    /// window would, so the scheduler's `out_of_window` is exercised. An import offer
+    /// is the other way round: a neighbor with a winter surplus offers most of its
+    /// maximum, and in summer, when the domestic side has its own, a little.
     pub(super) fn nominate(&mut self, rng: &mut ChaCha8Rng, ts: Timestamp, winter: bool) -> i64 {
         let in_window = self.window.is_none_or(|w| w.contains(ts));
         let share = match (in_window, winter, self.firmness) {
             (false, _, _) => between(rng, 0.1, 0.3),
+            _ if self.kind == ContractKind::Import => match winter {
+                true => between(rng, 0.6, 1.0),
+                false => between(rng, 0.1, 0.3),
+            },
             (true, true, Firmness::Firm) => between(rng, 0.6, 1.0),
             (true, true, Firmness::NonFirm) => between(rng, 0.3, 0.7),
             (true, false, Firmness::Firm) => 1.0,
@@ -50,11 +56,42 @@ impl ContractSim {
     }
 
     /// The MW the latest nomination asks the domestic side to generate: an export's
-    /// whole nomination, a transit's losses.
+    /// whole nomination, a transit's losses; an import offer asks for none (whether it
+    /// is taken is the scheduler's choice, not the neighbor's).
     pub(super) fn generation_mw(&self) -> f64 {
         match self.kind {
             ContractKind::Export => self.nominated_mw,
             ContractKind::Transit => self.nominated_mw * (LOSS_ALLOWANCE - 1.0),
+            ContractKind::Import => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// An import offer is nominated the other way round from an export: most of its
+    /// maximum in a winter, a little in a summer, and asks the domestic side for none of
+    /// its generation.
+    #[test]
+    fn an_import_offer_offers_most_in_winter_and_asks_for_no_generation() {
+        let tree = serde_json::json!({
+            "areas": [{"id": "d", "kind": "domestic"}, {"id": "n", "kind": "neighbor"}],
+            "contracts": [{"id": "in", "from": "n", "to": "d", "firmness": "non_firm",
+                "tier": 1, "max_mw": 200.0}],
+        });
+        let grid = crate::config::from_value(&tree).unwrap().grid;
+        let mut offer = ContractSim::new(&grid.contracts[0]);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let ts = Timestamp::parse("2027-01-15T17:00:00Z").unwrap();
+        for _ in 0..50 {
+            let winter = offer.nominate(&mut rng, ts, true);
+            assert!((120_000..=200_000).contains(&winter), "{winter}");
+            assert_eq!(offer.generation_mw(), 0.0);
+            let summer = offer.nominate(&mut rng, ts, false);
+            assert!((20_000..=60_000).contains(&summer), "{summer}");
         }
     }
 }

@@ -10,11 +10,13 @@ use crate::time::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// `[simulator]`: the scenario the live simulator plays, its seed, the fraction of
-/// its lines made bad, late or duplicated (see [`super::faults`]) and its knobs.
+/// `[simulator]`: whether the daemon runs the live simulator, the scenario it plays,
+/// its seed, the fraction of its lines made bad, late or duplicated (see
+/// [`super::faults`]), and the scenarios' knobs, which `vakhsh simulate` reads too.
 #[derive(Debug, Clone)]
 pub struct SimulatorSettings {
-    pub scenario: String,
+    pub enabled: bool,
+    pub scenario: Scenario,
     pub seed: u64,
     pub faults: f64,
     pub knobs: Knobs,
@@ -39,8 +41,7 @@ impl Source for LiveSimulator {
             grid,
             ..
         } = ctx;
-        let scenario = Scenario::from_name(&settings.scenario)
-            .ok_or_else(|| anyhow::anyhow!("unknown scenario {:?}", settings.scenario))?;
+        let scenario = settings.scenario;
         let now = Timestamp::now();
         let start = Timestamp::from_micros(now.as_micros().div_euclid(1_000_000) * 1_000_000);
         let origin: Arc<str> = Arc::from(format!("simulator {}", scenario.name()));
@@ -91,21 +92,18 @@ pub struct Written {
     pub faults: u64,
 }
 
-/// Writes `duration` of simulated events from `start` as JSON Lines, a fraction
-/// `faults` of them made bad, late or duplicated (see [`super::faults`]).
-#[allow(clippy::too_many_arguments)]
+/// Writes `duration` of `settings`' scenario from `start` as JSON Lines, its fraction
+/// of faults made bad, late or duplicated (see [`super::faults`]).
 pub fn write_log(
     grid: &Grid,
-    scenario: Scenario,
-    knobs: &Knobs,
-    seed: u64,
+    settings: &SimulatorSettings,
     start: Timestamp,
     duration: Duration,
-    faults: f64,
     out: &mut impl std::io::Write,
 ) -> std::io::Result<Written> {
     let end = start.saturating_add(duration);
-    let mut simulator = Simulator::new(grid, scenario, knobs, seed, start);
+    let (seed, faults) = (settings.seed, settings.faults);
+    let mut simulator = Simulator::new(grid, settings.scenario, &settings.knobs, seed, start);
     let mut injector = FaultInjector::new(grid, seed, faults);
     let (mut events, mut lines) = (Vec::new(), Vec::new());
     let mut written = Written {

@@ -2,7 +2,7 @@
 
 use super::scenario::Params;
 use super::shape::{Ar1, Profile, millis};
-use crate::grid::{Grid, LoadClass};
+use crate::grid::{Grid, LoadClass, LoadProfile};
 use rand_chacha::ChaCha8Rng;
 
 /// How a hydro area's demand divides between classes when loads carry no `peak_mw`.
@@ -48,6 +48,8 @@ pub(super) fn profiles(winter: bool) -> [Profile; 4] {
 pub(super) struct LoadSim {
     peak_mw: f64,
     class: usize,
+    /// Round the clock at its class's level: no daily shape, week or weather.
+    flat: bool,
     noise: Ar1,
 }
 
@@ -72,13 +74,15 @@ impl LoadSim {
             loads.push(LoadSim {
                 peak_mw,
                 class,
+                flat: l.profile == LoadProfile::Flat,
                 noise: Ar1::new(rng, 0.015, 15.0 * 60.0),
             });
         }
         loads
     }
 
-    /// One second of demand at local `hour`, in thousandths.
+    /// One second of demand at local `hour`, in thousandths; a flat load's is its
+    /// class's level of its peak, with its own noise only.
     pub(super) fn step(
         &mut self,
         rng: &mut ChaCha8Rng,
@@ -90,6 +94,9 @@ impl LoadSim {
     ) -> i64 {
         let noise = self.noise.step(rng);
         let class = self.class;
+        if self.flat {
+            return millis(self.peak_mw * params.level[class] * (1.0 + noise));
+        }
         let week = match (weekend, class) {
             (true, 1) => 1.03,
             (true, 2) | (true, 3) => 0.85,

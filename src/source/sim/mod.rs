@@ -10,14 +10,17 @@
 //! wall clock, only exactly-rounded arithmetic (see [`shape`]), and every figure a
 //! whole number of thousandths, which [`Event::to_json`] writes with three decimals.
 //! Faults (bad, late and duplicated lines) are drawn from a stream of their own, so
-//! they never change the simulation; see [`faults`]. The scenario design and its
-//! figures are written down in `docs/reference-grid.md`.
+//! they never change the simulation; see [`faults`]; so are the voltage dips that trip
+//! data centers together ([`dip`]). The scenario design and its figures are written
+//! down in `docs/reference-grid.md` and `docs/scenarios.md`.
 
 mod contract;
 mod datacenter;
+mod dip;
 mod faults;
 mod feed;
 mod gateway;
+mod knobs;
 mod line;
 mod load;
 mod outages;
@@ -29,15 +32,17 @@ mod storage;
 
 pub use faults::{Fault, FaultInjector};
 pub use feed::{LiveSimulator, SimulatorSettings, Written, write_log};
-pub use scenario::{Knobs, Scenario};
+pub use knobs::{Growth, Knobs, LineTrip};
+pub use scenario::Scenario;
 
 use crate::event::{Body, Event, Origin};
 use crate::grid::{DataCenterReading, Grid, LineReading};
 use crate::time::Timestamp;
 use contract::ContractSim;
-use datacenter::DataCenterSim;
+use datacenter::{DataCenterSim, GrowthPlan};
+use dip::Dips;
 use gateway::Gateways;
-use line::LineSim;
+use line::{LineSim, TripPlan};
 use load::LoadSim;
 use outages::Outages;
 use plant::{Clock, PlantSim};
@@ -75,6 +80,10 @@ pub struct Simulator {
     data_centers: Vec<DataCenterSim>,
     lines: Vec<LineSim>,
     contracts: Vec<ContractSim>,
+    /// `dc-growth`'s sites and sizes; `line-trip`'s line and time.
+    growth: Option<GrowthPlan>,
+    trip: Option<TripPlan>,
+    dips: Dips,
     /// Requested domestic demand of the current step (loads and data centers).
     demand_mw: f64,
 }
@@ -118,13 +127,15 @@ impl Simulator {
             .collect();
         plant::settle(&mut plants, &params, &Clock::at(start));
         let loads = LoadSim::all(grid, sizing_capacity, &mut rng);
-        let data_centers = (grid.data_centers.iter())
+        // A site as built today, or a tenth of its area's plant capacity.
+        let sizes: Vec<f64> = (grid.data_centers.iter())
             .map(|d| {
-                let capacity_mw = d
-                    .capacity_mw
-                    .unwrap_or_else(|| (0.1 * sizing_capacity(d.area)).max(10.0));
-                DataCenterSim::new(capacity_mw, d.capacity_mw.map(bound_millis), &mut rng)
+                (d.size_mw.or(d.capacity_mw))
+                    .unwrap_or_else(|| (0.1 * sizing_capacity(d.area)).max(10.0))
             })
+            .collect();
+        let data_centers = (grid.data_centers.iter().zip(&sizes))
+            .map(|(d, &size)| DataCenterSim::new(size, d.capacity_mw.map(bound_millis), &mut rng))
             .collect();
 
         Simulator {
@@ -144,6 +155,12 @@ impl Simulator {
             data_centers,
             lines: grid.lines.iter().map(LineSim::new).collect(),
             contracts: grid.contracts.iter().map(ContractSim::new).collect(),
+            growth: (scenario == Scenario::DcGrowth)
+                .then(|| GrowthPlan::new(&knobs.growth, grid, &sizes, start)),
+            trip: (scenario == Scenario::LineTrip)
+                .then(|| TripPlan::new(&knobs.trip, start, LOCAL_OFFSET_S))
+                .flatten(),
+            dips: Dips::new(seed, knobs.dc_trips_per_week, grid),
             demand_mw: 0.0,
         }
     }
@@ -194,16 +211,21 @@ impl Simulator {
         let n = self.lines.len().max(1) as f64;
         let p_out = self.params.outages_per_day / (86_400.0 * n);
         let p_derate = self.params.deratings_per_day / (86_400.0 * n);
-        for line in 0..self.lines.len() {
-            let status = self.lines[line].step(&mut self.rng, p_out, p_derate, self.first);
-            if let Some((in_service, capacity_m)) = status {
-                let reading = LineReading {
-                    in_service,
-                    derated_mw: capacity_m.map(figure),
-                };
-                let body = Body::LineStatus { line, reading };
-                self.emit(ts, body, out);
-            }
+        let (trip, rng) = (self.trip.as_ref(), &mut self.rng);
+        let changes = line::step_all(
+            &mut self.lines,
+            trip,
+            ts,
+            rng,
+            (p_out, p_derate),
+            self.first,
+        );
+        for (line, (in_service, capacity_m)) in changes {
+            let reading = LineReading {
+                in_service,
+                derated_mw: capacity_m.map(figure),
+            };
+            self.emit(ts, Body::LineStatus { line, reading }, out);
         }
     }
 
@@ -243,6 +265,10 @@ impl Simulator {
             );
         }
         let cooling = if self.params.winter { 1.0 } else { 1.03 };
+        for (site, size) in self.growth.iter().flat_map(|g| g.sizes(ts)) {
+            self.data_centers[site].resize(size);
+        }
+        self.dips.step(&mut self.data_centers);
         for site in 0..self.data_centers.len() {
             let (firm_m, flexible_m) = self.data_centers[site].step(&mut self.rng, cooling);
             total += figure(firm_m + flexible_m);

@@ -1,6 +1,7 @@
 //! The named scenarios and what each varies; the figures are explained in
 //! `docs/reference-grid.md`.
 
+use super::Knobs;
 use crate::time::Timestamp;
 
 /// A named set of conditions the simulator reproduces.
@@ -10,49 +11,62 @@ pub enum Scenario {
     WinterShortage,
     /// A July of surplus water with the CASA-1000 window open.
     SummerSurplus,
+    /// `winter-shortage` with data centers growing to their planned size.
+    DcGrowth,
+    /// `summer-surplus` with a line tripping at the midday peak and coming back.
+    LineTrip,
     /// A winter after a dry year (like 2021): less water, reservoirs far below plan.
     Drought,
 }
 
-/// The `[simulator]` keys that change what any scenario simulates.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Knobs {
-    /// Natural inflow as a share of a normal year's; `None`: the scenario's own.
-    pub inflow_share: Option<f64>,
-}
-
 impl Scenario {
-    pub const NAMES: [&str; 3] = ["winter-shortage", "summer-surplus", "drought"];
-    const ALL: [Scenario; 3] = [
-        Scenario::WinterShortage,
-        Scenario::SummerSurplus,
-        Scenario::Drought,
+    pub const NAMES: [&str; 5] = [
+        "winter-shortage",
+        "summer-surplus",
+        "dc-growth",
+        "line-trip",
+        "drought",
     ];
 
     pub fn from_name(name: &str) -> Option<Self> {
-        let at = Self::NAMES.iter().position(|n| *n == name)?;
-        Some(Self::ALL[at])
+        match name {
+            "winter-shortage" => Some(Scenario::WinterShortage),
+            "summer-surplus" => Some(Scenario::SummerSurplus),
+            "dc-growth" => Some(Scenario::DcGrowth),
+            "line-trip" => Some(Scenario::LineTrip),
+            "drought" => Some(Scenario::Drought),
+            _ => None,
+        }
     }
 
     pub fn name(self) -> &'static str {
-        Self::NAMES[self as usize]
+        match self {
+            Scenario::WinterShortage => Self::NAMES[0],
+            Scenario::SummerSurplus => Self::NAMES[1],
+            Scenario::DcGrowth => Self::NAMES[2],
+            Scenario::LineTrip => Self::NAMES[3],
+            Scenario::Drought => Self::NAMES[4],
+        }
     }
 
     /// Where a run starts when the user gives no start: a Monday midnight (UTC) in the
     /// month the scenario is about, so the rule curves and contract windows that
-    /// month selects are the ones the scenario exercises.
+    /// month selects are the ones the scenario exercises. A data center grows into a
+    /// winter, when every megawatt it takes is one households may go without.
     pub fn default_start(self) -> Timestamp {
         let text = match self {
-            Scenario::WinterShortage => "2027-01-11T00:00:00Z",
-            Scenario::SummerSurplus => "2027-07-12T00:00:00Z",
+            Scenario::WinterShortage | Scenario::DcGrowth => "2027-01-11T00:00:00Z",
+            Scenario::SummerSurplus | Scenario::LineTrip => "2027-07-12T00:00:00Z",
             Scenario::Drought => "2027-01-18T00:00:00Z",
         };
         Timestamp::parse(text).unwrap_or_default()
     }
 
+    /// The scenario's conditions, its natural inflow scaled by `knobs.inflow_share`
+    /// when the configuration sets one.
     pub(super) fn params(self, knobs: &Knobs) -> Params {
         let mut params = match self {
-            Scenario::WinterShortage | Scenario::Drought => Params {
+            Scenario::WinterShortage | Scenario::DcGrowth | Scenario::Drought => Params {
                 winter: true,
                 storage_inflow: 0.12,
                 river_flow: (0.25, 0.40),
@@ -66,7 +80,7 @@ impl Scenario {
                 unit_trips_per_day: 3.0,
                 stale_per_day: 8.0,
             },
-            Scenario::SummerSurplus => Params {
+            Scenario::SummerSurplus | Scenario::LineTrip => Params {
                 winter: false,
                 storage_inflow: 1.2,
                 river_flow: (0.98, 1.10),
