@@ -5,8 +5,8 @@ use super::Elements;
 use super::checker::Checker;
 use crate::config::{ConfigError, raw};
 use crate::grid::{
-    Area, AreaKind, DataCenter, Line, Load, LoadClass, LoadProfile, Plant, PlantKind,
-    Reservoir, River,
+    Area, AreaKind, DataCenter, Line, Load, LoadClass, LoadProfile, Plant, PlantKind, Reservoir,
+    River,
 };
 use std::collections::HashMap;
 use std::time::Duration;

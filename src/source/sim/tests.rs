@@ -663,10 +663,7 @@ fn a_bad_timestamp_is_never_rfc_3339() {
 fn reference(scenario: Scenario, start: Timestamp, plant: &str) -> (Simulator, usize) {
     let grid = default_grid();
     let at = grid.index.plants[plant];
-    (
-        Simulator::new(&grid, scenario, &quiet(), 1, start),
-        at,
-    )
+    (Simulator::new(&grid, scenario, &quiet(), 1, start), at)
 }
 
 /// Mean inflow (m³/s) of `plant` over an hour from `start`, summer-surplus conditions.
