@@ -14,7 +14,7 @@ use crate::support::{binary, default_config, exclusive, replay, simulate};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::fmt;
-use vakhsh::grid::{AreaKind, Grid};
+use vakhsh::grid::{AreaKind, ContractKind, Grid};
 
 /// Six hours of each scenario, every decision checked. With the debug build both take about
 /// 40 s of test time on two shared cores: simulating 2–3 s, replaying 8–12 s each.
@@ -104,10 +104,11 @@ fn a_winter_hour_with_an_import_offer_imports_and_balances() {
         let (mut exports, mut imports) = (Exact(0), Exact(0));
         for contract in entries(&decision, "contracts") {
             let mw = figure(contract, "scheduled_mw");
-            match name(contract, "contract") {
-                "kg-import" => imports += mw,
-                "kg-pk-transit" => {}
-                _ => exports += mw,
+            let id = name(contract, "contract");
+            match grid.contracts[grid.index.contracts[id]].kind {
+                ContractKind::Import => imports += mw,
+                ContractKind::Transit => {}
+                ContractKind::Export => exports += mw,
             }
         }
         let balance = &decision["balance"];
