@@ -281,11 +281,13 @@ impl Daemon {
         None
     }
 
-    /// Sends a signal with kill(1) and waits for the process to exit.
+    /// Sends a signal with kill(1) and waits for the process to exit, and for the end of
+    /// its log: the reader thread may still hold the last lines when the process is
+    /// reaped, so the log is read until the pipe closes.
     pub fn stop(&mut self, signal: &str) -> (ExitStatus, Vec<String>) {
         self.signal(signal);
         let status = self.child.wait().unwrap();
-        let log = self.log.try_iter().collect();
+        let log = self.log.iter().collect();
         (status, log)
     }
 }

@@ -2,6 +2,7 @@
 //! library, replayed through the library, judged on the replay's totals.
 
 use crate::support::default_config;
+use std::io::Write;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vakhsh::pipeline::Timing;
@@ -9,8 +10,9 @@ use vakhsh::replay::{Request, Summary};
 use vakhsh::source::sim::{Scenario, SimulatorSettings, write_log};
 use vakhsh::time::Timestamp;
 
-/// `duration` of `scenario` from `start` on the reference grid, replayed.
-fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
+/// `duration` of `scenario` from `start` on the reference grid, followed by `tail` (lines
+/// a gateway sends after it), replayed.
+fn replay(scenario: Scenario, start: &str, duration: Duration, tail: &[String]) -> Summary {
     let config = vakhsh::config::load(&default_config()).expect("reference grid loads");
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("events.jsonl");
@@ -24,6 +26,9 @@ fn replay(scenario: Scenario, start: &str, duration: Duration) -> Summary {
         ..config.daemon.simulator.clone()
     };
     write_log(&config.grid, &settings, start, duration, &mut file).unwrap();
+    for line in tail {
+        writeln!(file, "{line}").unwrap();
+    }
     drop(file);
     let request = Request {
         logs: vec![events],
@@ -57,6 +62,7 @@ fn a_summer_night_spills_what_exports_cannot_take() {
         Scenario::SummerSurplus,
         "2027-07-12T19:00:00Z",
         Duration::from_secs(3600),
+        &[],
     );
     let totals = &summary.totals;
     assert!(totals.spill_mwh > 50.0, "{totals}");
@@ -80,6 +86,7 @@ fn a_drought_winter_is_never_normal() {
         Scenario::Drought,
         "2027-01-18T13:00:00Z",
         Duration::from_secs(2 * 3600),
+        &[],
     );
     let totals = &summary.totals;
     assert_eq!(totals.state_hours.get("normal"), None, "{totals}");
@@ -88,6 +95,40 @@ fn a_drought_winter_is_never_normal() {
     assert!(short > 2.0 * 1500.0, "{totals}");
     assert!(
         totals.unserved_mwh.get(&2).copied().unwrap_or(0.0) > 1000.0,
+        "{totals}"
+    );
+}
+
+/// In a drought GBAO's own river cannot carry its essential load: when its tie to the
+/// national grid trips, essential load goes short and the grid is in emergency until
+/// the tie is back (the figures are in docs/scenarios.md).
+#[test]
+fn a_drought_winter_cut_off_from_gbao_is_an_emergency() {
+    // 10:00 to 10:30 local, then the Vanj–Darvoz tie out for ten minutes of heartbeats,
+    // one every five seconds (closer than `max_ahead`, as a live gateway sends them).
+    let start = Timestamp::parse("2027-01-18T05:30:00Z").unwrap();
+    let at = |s: u64| start.saturating_add(Duration::from_secs(s)).to_string();
+    let mut tail = vec![format!(
+        r#"{{"type":"line_status","ts":"{}","source":"gw","line":"vanj-darvoz","in_service":false}}"#,
+        at(0)
+    )];
+    tail.extend((1..=120).map(|i| {
+        format!(
+            r#"{{"type":"heartbeat","ts":"{}","source":"gw"}}"#,
+            at(5 * i)
+        )
+    }));
+    let summary = replay(
+        Scenario::Drought,
+        "2027-01-18T05:00:00Z",
+        Duration::from_secs(1800),
+        &tail,
+    );
+    let totals = &summary.totals;
+    let emergency = totals.state_hours.get("emergency").copied().unwrap_or(0.0);
+    assert!(emergency > 5.0 / 60.0, "{totals}");
+    assert!(
+        totals.unserved_mwh.get(&1).copied().unwrap_or(0.0) > 0.0,
         "{totals}"
     );
 }

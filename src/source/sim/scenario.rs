@@ -96,7 +96,7 @@ impl Scenario {
             },
         };
         if self == Scenario::Drought {
-            params.inflow_share = 0.8;
+            params.inflow_share = 0.4;
             params.below_plan = 1.0 / 3.0;
         }
         if let Some(share) = knobs.inflow_share {
