@@ -132,3 +132,25 @@ fn a_drought_winter_cut_off_from_gbao_is_an_emergency() {
         "{totals}"
     );
 }
+
+/// A rationed winter is in `alert`, even in the small hours when demand is lowest: the
+/// water plan leaves less than demand, so industry and the smelter are shed (rule 8),
+/// while essential load and households are served.
+#[test]
+fn a_winter_shortage_night_is_in_alert() {
+    // 03:00 to 04:00 local (UTC+5).
+    let summary = replay(
+        Scenario::WinterShortage,
+        "2027-01-11T22:00:00Z",
+        Duration::from_secs(3600),
+        &[],
+    );
+    let totals = &summary.totals;
+    let hours: f64 = totals.state_hours.values().sum();
+    let alert = totals.state_hours.get("alert").copied().unwrap_or(0.0);
+    assert!(alert >= 0.9 * hours, "{totals}");
+    assert_eq!(totals.state_hours.get("emergency"), None, "{totals}");
+    let shed = |tier: u32| totals.unserved_mwh.get(&tier).copied().unwrap_or(0.0);
+    assert!(shed(4) + shed(5) > 100.0, "{totals}");
+    assert_eq!(shed(1), 0.0, "{totals}");
+}
