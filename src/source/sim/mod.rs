@@ -14,6 +14,7 @@
 //! data centers together ([`dip`]). The scenario design and its figures are written
 //! down in `docs/reference-grid.md` and `docs/scenarios.md`.
 
+mod clock;
 mod contract;
 mod datacenter;
 mod dip;
@@ -38,6 +39,7 @@ pub use scenario::Scenario;
 use crate::event::{Body, Event, Origin};
 use crate::grid::{DataCenterReading, Grid, LineReading};
 use crate::time::Timestamp;
+use clock::Clock;
 use contract::ContractSim;
 use datacenter::{DataCenterSim, GrowthPlan};
 use dip::Dips;
@@ -45,7 +47,7 @@ use gateway::Gateways;
 use line::{LineSim, TripPlan};
 use load::LoadSim;
 use outages::Outages;
-use plant::{Clock, PlantSim};
+use plant::PlantSim;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scenario::Params;

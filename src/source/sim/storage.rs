@@ -2,7 +2,7 @@
 //! operator's plan that says what may be drawn, and the operator who holds it at its
 //! rule curve.
 
-use super::plant::Clock;
+use super::clock::Clock;
 use crate::grid::Reservoir;
 
 /// Live storage between dead level and the top, in hours of full output: an estimate
