@@ -318,3 +318,88 @@ fn a_log_damaged_in_its_middle_stops_the_start_and_the_command_it_names_gets_pas
         "the recovered decisions are those of the events before the damage"
     );
 }
+
+/// A configuration file as the daemon reads it, as a JSON value.
+fn config_value(path: &Path) -> serde_json::Value {
+    config::Config::builder()
+        .add_source(config::File::from(path))
+        .build()
+        .unwrap()
+        .try_deserialize()
+        .unwrap()
+}
+
+/// Every path at which `a` and `b` differ, with `b`'s value.
+fn differences(a: &serde_json::Value, b: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                let (va, vb) = (x.get(k), y.get(k));
+                let null = Value::Null;
+                differences(
+                    va.unwrap_or(&null),
+                    vb.unwrap_or(&null),
+                    &format!("{at}.{k}"),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                differences(va, vb, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ if a != b => out.push(format!("{at} = {b}")),
+        _ => {}
+    }
+}
+
+/// The README's what-if: `config/what-if.toml` is the reference grid with the N-1
+/// reserve turned off and nothing else, and a replay of the same winter with it serves
+/// more and holds less, which `diff` shows.
+#[test]
+fn the_shipped_what_if_changes_one_rule_and_the_diff_shows_what_it_buys() {
+    let what_if = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/what-if.toml");
+    let mut changed = Vec::new();
+    differences(
+        &config_value(&default_config()),
+        &config_value(&what_if),
+        "",
+        &mut changed,
+    );
+    assert_eq!(changed, [".reserve.largest_unit = false"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let (_, base) = replayed(dir.path());
+    let out = dir.path().join("what-if.jsonl");
+    let replayed = binary()
+        .arg("replay")
+        .arg(dir.path().join("events.jsonl"))
+        .arg("--config")
+        .arg(&what_if)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(replayed.status.success(), "{}", stderr(&replayed));
+    let decisions = std::fs::read_to_string(&out).unwrap();
+    let what_if_lines: Vec<String> = decisions.lines().map(str::to_string).collect();
+    let output = diff_with(
+        dir.path(),
+        &base,
+        &what_if_lines,
+        &["--config".as_ref(), what_if.as_os_str()],
+    );
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(report.contains("schedules differ"), "{report}");
+    // Tier 4 (industry, the firm exports) gets what the reserve no longer holds.
+    let tier4 = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("tier 4 "))
+        .expect("tier 4 row");
+    let change: f64 = tier4.split_whitespace().last().unwrap().parse().unwrap();
+    assert!(change < -10.0, "{report}");
+}
