@@ -125,6 +125,15 @@ pub(super) enum CommandArgs {
         #[command(subcommand)]
         command: LogCommand,
     },
+    /// Print a shell completion script to standard output, e.g.
+    /// `vakhsh completions bash > ~/.local/share/bash-completion/completions/vakhsh`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output, e.g.
+    /// `vakhsh man > ~/.local/share/man/man1/vakhsh.1`.
+    Man,
 }
 
 #[derive(Subcommand)]

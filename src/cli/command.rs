@@ -45,6 +45,8 @@ pub(super) enum Command {
         segment: String,
         offset: u64,
     },
+    Completions(clap_complete::Shell),
+    Man,
 }
 
 /// `simulate`, its first event time settled.
@@ -145,6 +147,8 @@ impl Command {
                     offset,
                 },
             },
+            args::CommandArgs::Completions { shell } => Command::Completions(shell),
+            args::CommandArgs::Man => Command::Man,
         })
     }
 }

@@ -71,6 +71,20 @@ fn execute(command: Command) -> anyhow::Result<ExitCode> {
             segment,
             offset,
         } => log_truncate(&log, &segment, offset),
+        Command::Completions(shell) => {
+            // Into memory first: the generator panics on a write error (a closed pipe),
+            // where a write of our own reports it.
+            let mut script = Vec::new();
+            let mut cli = <Args as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cli, "vakhsh", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cli = <Args as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cli).render(&mut std::io::stdout())?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

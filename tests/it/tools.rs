@@ -403,3 +403,37 @@ fn the_shipped_what_if_changes_one_rule_and_the_diff_shows_what_it_buys() {
     let change: f64 = tier4.split_whitespace().last().unwrap().parse().unwrap();
     assert!(change < -10.0, "{report}");
 }
+
+/// `vakhsh completions bash`, sourced into a real bash, completes subcommand names the
+/// way a user's Tab does; `vakhsh man` is a roff page naming every subcommand.
+#[test]
+fn completions_complete_in_bash_and_the_man_page_names_every_command() {
+    let vakhsh = env!("CARGO_BIN_EXE_vakhsh");
+    let complete = |typed: &str| {
+        let script = format!(
+            r#"source <("{vakhsh}" completions bash) || exit 3
+COMP_WORDS=(vakhsh {typed}); COMP_CWORD=1; COMP_LINE="vakhsh {typed}"; COMP_POINT=${{#COMP_LINE}}
+_vakhsh vakhsh {typed} vakhsh
+echo "${{COMPREPLY[@]}}""#
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("re"), "replay");
+    assert_eq!(complete("check-"), "check-config");
+    assert_eq!(complete("si"), "simulate");
+
+    let man = binary().arg("man").output().unwrap();
+    assert!(man.status.success(), "{}", stderr(&man));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains(".TH vakhsh 1"), "{page}");
+    let subcommands = page.split(".SH SUBCOMMANDS").nth(1).unwrap_or_default();
+    for command in ["run", "check\\-config", "simulate", "replay", "diff", "log"] {
+        let entry = format!("vakhsh\\-{command}(1)");
+        assert!(subcommands.contains(&entry), "{entry}: {page}");
+    }
+}
