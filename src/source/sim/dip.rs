@@ -12,9 +12,8 @@
 //! without them but for the dips' own readings, and at a rate of 0 no draw is made.
 
 use super::datacenter::DataCenterSim;
-use super::shape::{between, uniform};
+use super::shape::{between, index, stream, uniform};
 use crate::grid::Grid;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 /// The stream dips draw from: the simulation draws from stream 0, faults from 1.
@@ -39,8 +38,6 @@ pub(super) struct Dips {
 impl Dips {
     /// Dips at `per_week` over `grid`'s data centers, drawn from `seed`'s own stream.
     pub(super) fn new(seed: u64, per_week: f64, grid: &Grid) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(DIP_STREAM);
         let site_areas: Vec<usize> = grid.data_centers.iter().map(|d| d.area).collect();
         let mut areas: Vec<usize> = Vec::new();
         for &area in &site_areas {
@@ -49,7 +46,7 @@ impl Dips {
             }
         }
         Dips {
-            rng,
+            rng: stream(seed, DIP_STREAM),
             p: per_week / SECONDS_PER_WEEK,
             site_areas,
             areas,
@@ -65,8 +62,7 @@ impl Dips {
         let area = if uniform(&mut self.rng) < GRID_WIDE {
             None
         } else {
-            let pick = (uniform(&mut self.rng) * self.areas.len() as f64) as usize;
-            Some(self.areas[pick.min(self.areas.len() - 1)])
+            Some(self.areas[index(&mut self.rng, self.areas.len())])
         };
         let off_s = between(&mut self.rng, OFF_S.0, OFF_S.1) as i64;
         for (site, &at) in sites.iter_mut().zip(&self.site_areas) {

@@ -25,11 +25,10 @@
 //! output is the fault-free stream itself. A bad or late line's reading is lost to the
 //! daemon, as it would be in the field. The same seed and P give the same bytes.
 
-use super::shape::uniform;
+use super::shape::{index, stream, uniform};
 use crate::event::{Body, Event, Subject};
 use crate::grid::Grid;
 use crate::time::Timestamp;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -75,11 +74,9 @@ impl FaultInjector {
     /// Faults at `rate` (a fraction of lines, 0 to 1) drawn from `seed`'s own stream;
     /// late lines are held past `grid`'s allowed lateness.
     pub fn new(grid: &Grid, seed: u64, rate: f64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(FAULT_STREAM);
         FaultInjector {
             rate,
-            rng,
+            rng: stream(seed, FAULT_STREAM),
             lateness: grid.time.allowed_lateness,
             held: VecDeque::new(),
         }
@@ -96,7 +93,7 @@ impl FaultInjector {
             return None;
         }
         let fault = match (uniform(&mut self.rng) * 3.0) as usize {
-            0 => Fault::BAD[((uniform(&mut self.rng) * 6.0) as usize).min(5)],
+            0 => Fault::BAD[index(&mut self.rng, Fault::BAD.len())],
             1 => Fault::Late,
             _ => Fault::Duplicate,
         };

@@ -5,7 +5,7 @@
 //! Unlike [`super::faults`], these readings are well formed: the daemon accepts them
 //! and schedules on what they say, as it would on a real feed.
 
-use super::shape::{between, figure, millis, normal, uniform};
+use super::shape::{between, figure, index, millis, normal, uniform};
 use crate::grid::PlantReading;
 use rand_chacha::ChaCha8Rng;
 
@@ -52,8 +52,7 @@ impl Gateways {
         if self.gateways.is_empty() || uniform(rng) >= self.per_second {
             return;
         }
-        let at =
-            ((uniform(rng) * self.gateways.len() as f64) as usize).min(self.gateways.len() - 1);
+        let at = index(rng, self.gateways.len());
         let until_s = now_s + between(rng, STALE_FOR_S.0, STALE_FOR_S.1) as i64;
         let repeats = uniform(rng) < 0.5;
         self.gateways[at].stale.get_or_insert((until_s, repeats));

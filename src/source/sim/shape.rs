@@ -5,13 +5,27 @@
 //! same everywhere; `sin`, `exp` and `ln` come from the platform's maths library and
 //! may differ in the last bit, which would break byte-identical logs across machines.
 
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// Stream `number` of `seed`'s ChaCha8 generator. The simulation draws from stream 0;
+/// faults and dips draw from streams of their own, so that turning them on or off
+/// never moves the simulation's draws.
+pub fn stream(seed: u64, number: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(number);
+    rng
+}
 
 /// A uniform draw in [0, 1) from the top 53 bits, independent of any distribution
 /// code that a dependency upgrade could change.
 pub fn uniform(rng: &mut ChaCha8Rng) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// An index drawn evenly among `n` (at least 1) with one draw.
+pub fn index(rng: &mut ChaCha8Rng, n: usize) -> usize {
+    ((uniform(rng) * n as f64) as usize).min(n - 1)
 }
 
 /// A uniform draw in [lo, hi).
